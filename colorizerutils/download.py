@@ -1,0 +1,105 @@
+"""Downloads that resume, verify a sha256, and fail fast offline with a message saying what to fetch and where."""
+from __future__ import annotations
+
+import hashlib
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+CHUNK = 1 << 20
+
+
+class DownloadError(RuntimeError):
+    pass
+
+
+def sha256sum(path: str | os.PathLike, chunk: int = CHUNK) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _offline_message(url: str, dest: Path, err: Exception) -> str:
+    return (f"could not download {url} ({err}).\n"
+            f"This machine may be offline. Download the file by hand and place it at:\n    {dest}\n"
+            f"then run the same command again (a file already in place is checked, not downloaded again).")
+
+
+def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None, timeout: float = 30.0,
+             progress: bool = True) -> Path:
+    """Fetch ``url`` to ``dest``, resuming a partial ``dest.part`` with an HTTP Range request.
+
+    The file appears at ``dest`` only once complete and (when ``sha256`` is given) verified; a checksum mismatch
+    deletes the partial download and raises :class:`DownloadError`.
+    """
+    dest = Path(dest)
+    if dest.exists():
+        if sha256 is None or sha256sum(dest) == sha256:
+            return dest
+        raise DownloadError(f"{dest} exists but its sha256 is {sha256sum(dest)}, expected {sha256}; delete it and retry")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    have = part.stat().st_size if part.exists() else 0
+    req = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
+    try:
+        resp = urllib.request.urlopen(req, timeout=timeout)
+    except urllib.error.HTTPError as e:
+        if e.code == 416 and have:  # range not satisfiable: the part file is already complete
+            resp = None
+        else:
+            raise DownloadError(_offline_message(url, dest, e)) from e
+    except (urllib.error.URLError, OSError) as e:
+        raise DownloadError(_offline_message(url, dest, e)) from e
+    if resp is not None:
+        with resp:
+            resumed = have and resp.status == 206
+            mode = "ab" if resumed else "wb"
+            if not resumed:
+                have = 0
+            total = resp.headers.get("Content-Length")
+            total = int(total) + have if total is not None else None
+            with open(part, mode) as f, tqdm(total=total, initial=have, unit="B", unit_scale=True,
+                                             desc=dest.name, disable=not progress) as bar:
+                try:
+                    for block in iter(lambda: resp.read(CHUNK), b""):
+                        f.write(block)
+                        bar.update(len(block))
+                except (OSError, urllib.error.URLError) as e:
+                    raise DownloadError(f"{url}: connection lost after {f.tell()} bytes ({e}); rerun to resume "
+                                        f"from {part}") from e
+    if sha256 is not None:
+        got = sha256sum(part)
+        if got != sha256:
+            part.unlink()
+            raise DownloadError(f"{url}: sha256 mismatch for {dest.name}: got {got}, expected {sha256}. "
+                                f"The partial file was deleted; rerun to download again.")
+    os.replace(part, dest)
+    return dest
+
+
+def download_gdrive(file_id: str, dest: str | os.PathLike, *, sha256: str | None = None) -> Path:
+    """Fetch a Google-Drive-hosted file (mirrors and checkpoints) with gdown, with the same checksum contract."""
+    import gdown
+
+    dest = Path(dest)
+    if dest.exists() and (sha256 is None or sha256sum(dest) == sha256):
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    try:
+        out = gdown.download(id=file_id, output=str(part), quiet=False, resume=True)
+    except Exception as e:  # gdown raises several unrelated types when offline
+        raise DownloadError(_offline_message(f"https://drive.google.com/uc?id={file_id}", dest, e)) from e
+    if out is None or not part.exists():
+        raise DownloadError(_offline_message(f"https://drive.google.com/uc?id={file_id}", dest,
+                                             RuntimeError("gdown returned nothing")))
+    if sha256 is not None and sha256sum(part) != sha256:
+        part.unlink()
+        raise DownloadError(f"Google Drive file {file_id}: sha256 mismatch for {dest.name}")
+    os.replace(part, dest)
+    return dest

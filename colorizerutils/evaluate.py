@@ -1,0 +1,65 @@
+"""Score any colorizer on clips, one row per clip; every results table is built from these rows.
+
+A colorizer here is a callable ``colorize(L, lab) -> ab``: ``L`` (T,1,H,W) in [0,100], ``lab`` the clip (only
+baselines that are *allowed* an exemplar look at frame 0 of it), returning ab (T,2,H,W) in CIE units.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import pandas as pd
+import torch
+
+from . import metrics
+from .color import lab_to_rgb, merge_lab, split_lab, to_uint8
+
+Colorizer = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def gray_baseline(L: torch.Tensor, lab: torch.Tensor) -> torch.Tensor:
+    """Keep L, set a=b=0."""
+    return torch.zeros(L.shape[0], 2, *L.shape[-2:], dtype=L.dtype)
+
+
+def reference_copy(L: torch.Tensor, lab: torch.Tensor) -> torch.Tensor:
+    """Every frame takes the exemplar's ab (the exemplar is frame 0, given by the user)."""
+    return lab[:1, 1:].expand(L.shape[0], -1, -1, -1).clone()
+
+
+def lab_to_uint8(lab: torch.Tensor) -> torch.Tensor:
+    return to_uint8(lab_to_rgb(lab.float()))
+
+
+def score_clip(pred_lab: torch.Tensor, gt_lab: torch.Tensor, *, with_lpips: bool = True) -> dict[str, float]:
+    """Metrics of one predicted LAB clip against the ground-truth LAB clip, on 8-bit RGB frames."""
+    return metrics.evaluate_clip(lab_to_uint8(pred_lab), lab_to_uint8(gt_lab), with_lpips=with_lpips)
+
+
+def evaluate(colorize: Colorizer, clips: dict[str, torch.Tensor], *, method: str, skip_first: bool = False,
+             with_lpips: bool = True) -> pd.DataFrame:
+    """One row per clip: method, clip, frames, metrics, frames/s of ``colorize`` alone.
+
+    ``skip_first``: frame 0 is the exemplar for exemplar methods and is never scored as a prediction.
+    """
+    rows = []
+    for name, lab in clips.items():
+        lab = lab.float()
+        L = split_lab(lab)[0]
+        t = time.perf_counter()
+        with torch.no_grad():
+            ab = colorize(L, lab)
+        dt = time.perf_counter() - t
+        pred = merge_lab(L, ab.float())
+        s = slice(1, None) if skip_first else slice(None)
+        rows.append(dict(method=method, clip=name, frames=len(lab[s]), **score_clip(pred[s], lab[s], with_lpips=with_lpips),
+                         fps=len(lab) / max(dt, 1e-9)))
+    return pd.DataFrame(rows)
+
+
+def summarize(per_clip: pd.DataFrame) -> pd.DataFrame:
+    """Mean over clips (each clip weighted equally) per method, in the order methods first appear."""
+    cols = [c for c in per_clip.columns if c not in ("method", "clip", "frames")]
+    out = per_clip.groupby("method", sort=False)[cols].mean().reset_index()
+    out.insert(1, "clips", per_clip.groupby("method", sort=False).size().values)
+    return out

@@ -1,0 +1,199 @@
+"""Metrics with the literature's definitions (REFERENCE.md §1).
+
+Frames are (T,3,H,W) RGB, either uint8 in [0,255] or float in [0,1]; everything is computed in float64 on the
+0-255 scale (never on wrapped-around uint8). Per-frame values are averaged per clip; tables average clips equally.
+
+- PSNR, SSIM (Gaussian 11x11, sigma 1.5) on RGB, data range 255: torchmetrics.
+- LPIPS: the ``lpips`` package, AlexNet, v0.1, inputs in [-1,1], ImageNet weights from :mod:`.weights`. Lower is better.
+- Colorfulness: Hasler & Suesstrunk 2003 on 0-255 RGB. No-reference; higher is more colourful.
+- CDC: TCVC / NTIRE 2023 colour distribution consistency, dilations {1,2,4}. Lower is steadier.
+- Warp error: previous output warped by Farneback flow of the ground truth, occlusions masked by forward-backward
+  consistency, mean squared error on [0,1] RGB. Lower is steadier.
+- FID: Inception-v3 pool3 via torchmetrics + torch-fidelity, only where those weights load; otherwise reported as
+  unavailable, never replaced by another network.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import torch
+from scipy.stats import entropy
+from torchmetrics.functional import peak_signal_noise_ratio, structural_similarity_index_measure
+
+HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "lpips": False, "colorfulness": True, "cdc": False,
+                    "warp_error": False, "fid": False}
+
+
+def _to255(x: torch.Tensor) -> torch.Tensor:
+    """(T,3,H,W) uint8 or float [0,1] -> float64 in [0,255]."""
+    if x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4 or x.shape[1] != 3:
+        raise ValueError(f"expected RGB frames (T,3,H,W), got shape {tuple(x.shape)}")
+    if x.dtype == torch.uint8:
+        return x.to(torch.float64)
+    if not x.is_floating_point():
+        raise TypeError(f"expected uint8 or float frames, got {x.dtype}")
+    return x.to(torch.float64).clamp(0, 1) * 255.0
+
+
+def _pair(pred, gt):
+    p, g = _to255(pred), _to255(gt)
+    if p.shape != g.shape:
+        raise ValueError(f"prediction {tuple(p.shape)} and ground truth {tuple(g.shape)} differ in shape")
+    return p, g
+
+
+def psnr(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """Per-frame PSNR in dB, RGB, data range 255: (T,)."""
+    p, g = _pair(pred, gt)
+    return peak_signal_noise_ratio(p, g, data_range=255.0, reduction="none", dim=(1, 2, 3))
+
+
+def ssim(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """Per-frame SSIM (Wang et al., Gaussian window 11x11, sigma 1.5) on RGB, data range 255: (T,)."""
+    p, g = _pair(pred, gt)
+    return structural_similarity_index_measure(p, g, data_range=255.0, gaussian_kernel=True, sigma=1.5,
+                                               kernel_size=11, reduction="none")
+
+
+@functools.lru_cache(maxsize=2)
+def _lpips(device: str):
+    from .weights import lpips_model
+
+    return lpips_model("alex").to(device)
+
+
+def lpips(pred: torch.Tensor, gt: torch.Tensor, *, batch: int = 16) -> torch.Tensor:
+    """Per-frame LPIPS (alex, v0.1): (T,). Lower is better."""
+    p, g = _pair(pred, gt)
+    dev = "cuda" if torch.cuda.is_available() else "cpu"
+    model = _lpips(dev)
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(p), batch):
+            a = (p[i:i + batch] / 127.5 - 1).float().to(dev)
+            b = (g[i:i + batch] / 127.5 - 1).float().to(dev)
+            out.append(model(a, b).flatten().double().cpu())
+    return torch.cat(out)
+
+
+def colorfulness(frames: torch.Tensor) -> torch.Tensor:
+    """Hasler & Suesstrunk 2003 per frame: sqrt(sd_rg^2 + sd_yb^2) + 0.3 sqrt(mu_rg^2 + mu_yb^2), 0-255 RGB."""
+    x = _to255(frames)
+    r, g, b = x[:, 0], x[:, 1], x[:, 2]
+    rg, yb = (r - g).flatten(1), (0.5 * (r + g) - b).flatten(1)
+    std = torch.sqrt(rg.var(dim=1, unbiased=False) + yb.var(dim=1, unbiased=False))
+    mean = torch.sqrt(rg.mean(dim=1) ** 2 + yb.mean(dim=1) ** 2)
+    return std + 0.3 * mean
+
+
+def _histograms(frames: torch.Tensor) -> np.ndarray:
+    """(T,3,256) normalised per-channel histograms of 8-bit frames, channels in B,G,R order as in TCVC."""
+    x = _to255(frames)
+    x8 = (x + 0.5).floor().clamp(0, 255).to(torch.int64) if frames.dtype != torch.uint8 else x.to(torch.int64)
+    t = x8.shape[0]
+    hist = np.zeros((t, 3, 256))
+    for c_out, c_in in enumerate((2, 1, 0)):
+        for i in range(t):
+            hist[i, c_out] = np.bincount(x8[i, c_in].flatten().numpy(), minlength=256)
+    return hist / hist.sum(axis=-1, keepdims=True)
+
+
+def _js(p: np.ndarray, q: np.ndarray) -> float:
+    m = 0.5 * (p + q)
+    return 0.5 * entropy(p, m) + 0.5 * entropy(q, m)
+
+
+def cdc(frames: torch.Tensor, dilations=(1, 2, 4)) -> float:
+    """Colour distribution consistency of one clip (TCVC; NTIRE 2023 track 2). Lower is steadier.
+
+    For each channel, for each dilation d, the mean over t of JS(h(I_t), h(I_{t+d})) weighted 1/len(dilations);
+    summed over d, averaged over the channels.
+    """
+    h = _histograms(frames)
+    t = len(h)
+    if t <= max(dilations):
+        raise ValueError(f"CDC needs more than {max(dilations)} frames, got {t}")
+    per_channel = []
+    for c in range(3):
+        total = 0.0
+        for d in dilations:
+            total += np.mean([_js(h[i, c], h[i + d, c]) for i in range(t - d)]) / len(dilations)
+        per_channel.append(total)
+    return float(np.mean(per_channel))
+
+
+def _flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    import cv2
+
+    ga, gb = (cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in (a, b))
+    return cv2.calcOpticalFlowFarneback(ga, gb, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+
+
+def _warp(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    import cv2
+
+    h, w = flow.shape[:2]
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(img, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def warp_error(pred: torch.Tensor, gt: torch.Tensor) -> float:
+    """Temporal warping error of one clip: MSE on [0,1] RGB between frame t and frame t-1 warped to t, with the
+    flow computed on the ground truth (Farneback) and occlusions masked by forward-backward consistency
+    (Sundaram et al. 2010, as in Lai et al. 2018). Lower is steadier."""
+    p, g = _pair(pred, gt)
+    p = (p / 255.0).permute(0, 2, 3, 1).numpy().astype(np.float32)
+    g8 = g.permute(0, 2, 3, 1).numpy().astype(np.uint8)
+    if len(p) < 2:
+        raise ValueError("warp error needs at least 2 frames")
+    errs = []
+    for t in range(1, len(p)):
+        bw = _flow(g8[t], g8[t - 1])   # t -> t-1: where each pixel of frame t came from
+        fw = _flow(g8[t - 1], g8[t])
+        fw_at = _warp(fw, bw)
+        diff = ((bw + fw_at) ** 2).sum(-1)
+        mask = diff < 0.01 * ((bw ** 2).sum(-1) + (fw_at ** 2).sum(-1)) + 0.5
+        warped = _warp(p[t - 1], bw)
+        if mask.any():
+            errs.append(float((((p[t] - warped) ** 2).sum(-1) / 3.0)[mask].mean()))
+    return float(np.mean(errs)) if errs else float("nan")
+
+
+def fid_status() -> tuple[bool, str]:
+    """Whether FID can be computed here (Inception-v3 'pt_inception-2015-12-05' weights load) and why not."""
+    try:
+        from torchmetrics.image.fid import FrechetInceptionDistance
+
+        FrechetInceptionDistance(feature=2048)
+        return True, "Inception-v3 pool3 (pt_inception-2015-12-05) via torchmetrics/torch-fidelity"
+    except Exception as e:
+        return False, f"unavailable: Inception-v3 weights did not load ({type(e).__name__}: {str(e)[:120]})"
+
+
+def fid(pred: torch.Tensor, gt: torch.Tensor) -> float | None:
+    """FID between two sets of frames, or None when the Inception weights are unavailable (see :func:`fid_status`)."""
+    ok, _ = fid_status()
+    if not ok:
+        return None
+    from torchmetrics.image.fid import FrechetInceptionDistance
+
+    m = FrechetInceptionDistance(feature=2048)
+    m.update(_to255(gt).to(torch.uint8), real=True)
+    m.update(_to255(pred).to(torch.uint8), real=False)
+    return float(m.compute())
+
+
+def evaluate_clip(pred: torch.Tensor, gt: torch.Tensor, *, with_lpips: bool = True,
+                  temporal: bool = True) -> dict[str, float]:
+    """All per-clip metrics for one predicted clip against its ground truth (frames paired in order)."""
+    out = {"psnr": float(psnr(pred, gt).mean()), "ssim": float(ssim(pred, gt).mean())}
+    if with_lpips:
+        out["lpips"] = float(lpips(pred, gt).mean())
+    out["colorfulness"] = float(colorfulness(pred).mean())
+    if temporal and len(pred) > 4:
+        out["cdc"] = cdc(pred)
+        out["warp_error"] = warp_error(pred, gt)
+    return out

@@ -1,0 +1,30 @@
+"""Every directory the kit uses, derived from one root.
+
+The root is the repository checkout (the folder holding ``pyproject.toml``); set ``COLORIZER_ROOT`` to point the kit
+somewhere else (for example a Google Drive folder on Colab).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def _find_root() -> Path:
+    env = os.environ.get("COLORIZER_ROOT")
+    if env:
+        return Path(env).expanduser().resolve()
+    here = Path(__file__).resolve().parent.parent
+    if (here / "pyproject.toml").exists():
+        return here
+    return Path.cwd().resolve()
+
+
+ROOT = _find_root()
+DATA = ROOT / "data"                  # prepared datasets + manifest (git-ignored, except code and READMEs)
+CACHE = DATA / "cache"                # resized LAB tensors per clip, keyed by source hash and size
+WEIGHTS = ROOT / "weights"            # ImageNet backbone weights (git-ignored)
+CHECKPOINTS = ROOT / "checkpoints"    # trained models written by the notebooks (git-ignored)
+RESULTS = ROOT / "results"            # tables (CSV + Markdown) and provenance, written only by colorizerutils.results
+FIGURES = RESULTS / "figures"
+NOTEBOOKS = ROOT / "notebooks"
+EXECUTED = ROOT / "build" / "executed"  # papermill's executed copies (git-ignored)

@@ -1,0 +1,41 @@
+"""What PROFILE means: one dataclass of sizes and budgets per profile, shared by every notebook.
+
+- ``smoke``: every notebook in a few minutes on 2 CPU cores (the tests run this).
+- ``quick``: the laptop-CPU default for ``make reproduce`` (whole chain within ~45 min on 2 cores).
+- ``full``: paper-scale settings for a GPU (and DAVIS when prepared).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    name: str
+    eval_size: int          # test frames are scored at eval_size x eval_size (centre crop)
+    eval_frames: int        # frames per test clip (from the start of the clip)
+    train_size: int         # training crops
+    train_frames: int       # frames taken per training clip (every train_step-th)
+    train_step: int
+    steps: int              # optimiser steps for the image models
+    batch: int
+    diffusion_steps: int    # optimiser steps for the video diffusion model
+    sample_steps: int       # DDIM steps when sampling the diffusion model
+    ablation_steps: int     # optimiser steps per loss combination in notebook 05
+    bf16: bool              # bf16 autocast on CPU (AMX); quality is checked in make bench
+
+
+PROFILES = {
+    "smoke": Profile("smoke", eval_size=64, eval_frames=10, train_size=64, train_frames=6, train_step=20, steps=30,
+                     batch=8, diffusion_steps=30, sample_steps=4, ablation_steps=6, bf16=False),
+    "quick": Profile("quick", eval_size=128, eval_frames=48, train_size=96, train_frames=64, train_step=3, steps=1500,
+                     batch=16, diffusion_steps=1500, sample_steps=25, ablation_steps=150, bf16=True),
+    "full": Profile("full", eval_size=256, eval_frames=10_000, train_size=256, train_frames=10_000, train_step=1,
+                    steps=40_000, batch=32, diffusion_steps=100_000, sample_steps=25, ablation_steps=5_000, bf16=False),
+}
+
+
+def profile(name: str) -> Profile:
+    if name not in PROFILES:
+        raise ValueError(f"unknown PROFILE {name!r}; expected one of {', '.join(PROFILES)}")
+    return PROFILES[name]

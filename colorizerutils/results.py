@@ -1,0 +1,131 @@
+"""The only writer of ``results/``: tables as CSV + Markdown, figures as PNG, each with its provenance.
+
+Provenance: git commit, notebook, parameters, seed, device, wall time, library versions. Every file is written
+atomically (temporary sibling + rename), so a failing run never leaves a half-written table.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import json
+import platform
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+from . import paths
+from .atomic import atomic_path, write_text
+
+
+def git_commit(root: Path | None = None) -> str:
+    root = root or paths.ROOT
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True).stdout.strip()
+        return sha + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def device_name(device: str | torch.device | None = None) -> str:
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if device.type == "cuda":
+        return f"cuda:{torch.cuda.get_device_name(device)}"
+    return f"cpu:{platform.processor() or platform.machine()} x{torch.get_num_threads()} threads"
+
+
+def _jsonable(x: Any) -> Any:
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return _jsonable(dataclasses.asdict(x))
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, Path):
+        return str(x)
+    if isinstance(x, (str, int, float, bool)) or x is None:
+        return x
+    return repr(x)
+
+
+def provenance(*, notebook: str | None = None, params: Any = None, seed: int | None = None,
+               wall_time_s: float | None = None, device: str | torch.device | None = None) -> dict:
+    import numpy
+
+    return {
+        "git_commit": git_commit(),
+        "notebook": notebook,
+        "parameters": _jsonable(params),
+        "seed": seed,
+        "device": device_name(device),
+        "wall_time_s": None if wall_time_s is None else round(float(wall_time_s), 2),
+        "written_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "versions": {"python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__},
+    }
+
+
+class Timer:
+    """``with Timer() as t: ...`` then ``t.seconds``; the wall time every table records."""
+
+    def __enter__(self):
+        self.start = time.perf_counter()
+        self.seconds = None
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start if self.seconds is None else self.seconds
+
+
+def write_table(df: pd.DataFrame, name: str, *, title: str | None = None, notes: str | None = None,
+                results_dir: Path | None = None, floatfmt: str = ".4g", **prov) -> dict[str, Path]:
+    """Write ``results/<name>.csv``, ``<name>.md`` (table, notes, provenance) and ``<name>.provenance.json``.
+
+    ``prov`` goes to :func:`provenance` (notebook, params, seed, wall_time_s, device).
+    """
+    if not name or "/" in name or name.startswith("."):
+        raise ValueError(f"table name {name!r}: expected a plain file stem such as 'gray_baseline'")
+    if df.empty:
+        raise ValueError(f"table {name!r} is empty; refusing to write an empty result")
+    out = Path(results_dir or paths.RESULTS)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = provenance(**prov)
+    md = [f"# {title or name}", "", df.to_markdown(index=False, floatfmt=floatfmt), ""]
+    if notes:
+        md += [notes.strip(), ""]
+    md += ["<details><summary>Provenance</summary>", "", "```json", json.dumps(meta, indent=1), "```", "</details>", ""]
+    written = {}
+    with atomic_path(out / f"{name}.csv") as tmp:
+        df.to_csv(tmp, index=False)
+    written["csv"] = out / f"{name}.csv"
+    written["md"] = write_text(out / f"{name}.md", "\n".join(md))
+    written["provenance"] = write_text(out / f"{name}.provenance.json", json.dumps(meta, indent=1) + "\n")
+    return written
+
+
+def save_figure(fig, name: str, *, results_dir: Path | None = None, dpi: int = 110, **prov) -> Path:
+    """Save a matplotlib figure as ``results/figures/<name>.png``, provenance in the PNG's text chunks."""
+    out = Path(results_dir or paths.RESULTS) / "figures"
+    out.mkdir(parents=True, exist_ok=True)
+    meta = provenance(**prov)
+    dest = out / f"{name}.png"
+    with atomic_path(dest) as tmp:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", metadata={"Software": "colorizerutils",
+                                                                 "Description": json.dumps(meta)})
+    return dest
+
+
+def read_table(name: str, *, results_dir: Path | None = None) -> pd.DataFrame:
+    path = Path(results_dir or paths.RESULTS) / f"{name}.csv"
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such table; the notebook that writes it has not run (make reproduce)")
+    return pd.read_csv(path)
