@@ -23,8 +23,10 @@ ROOT = _find_root()
 DATA = ROOT / "data"                  # prepared datasets + manifest (git-ignored, except code and READMEs)
 CACHE = DATA / "cache"                # resized LAB tensors per clip, keyed by source hash and size
 WEIGHTS = ROOT / "weights"            # ImageNet backbone weights (git-ignored)
-CHECKPOINTS = ROOT / "checkpoints"    # trained models written by the notebooks (git-ignored)
-RESULTS = ROOT / "results"            # tables (CSV + Markdown) and provenance, written only by colorizerutils.results
+# trained models written by the notebooks (git-ignored); tests point this and RESULTS at temporary folders
+CHECKPOINTS = Path(os.environ.get("COLORIZER_CHECKPOINTS", ROOT / "checkpoints"))
+# tables (CSV + Markdown) and provenance, written only by colorizerutils.results
+RESULTS = Path(os.environ.get("COLORIZER_RESULTS", ROOT / "results"))
 FIGURES = RESULTS / "figures"
 NOTEBOOKS = ROOT / "notebooks"
 EXECUTED = ROOT / "build" / "executed"  # papermill's executed copies (git-ignored)

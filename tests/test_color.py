@@ -1,0 +1,84 @@
+import numpy as np
+import pytest
+import skimage.color
+import skimage.data
+import torch
+
+import colorizerutils as cu
+from colorizerutils import color
+
+
+def _img(name):
+    return torch.from_numpy(getattr(skimage.data, name)()[..., :3].copy()).permute(2, 0, 1)[None].double() / 255
+
+
+@pytest.mark.parametrize("name", ["astronaut", "coffee", "chelsea"])
+def test_rgb_to_lab_matches_skimage_on_real_images(name):
+    rgb = _img(name)
+    ours = cu.rgb_to_lab(rgb)[0].permute(1, 2, 0).numpy()
+    ref = skimage.color.rgb2lab(rgb[0].permute(1, 2, 0).numpy())
+    assert np.abs(ours - ref).max() < 1e-3
+
+
+@pytest.mark.parametrize("name", ["astronaut", "coffee"])
+def test_lab_to_rgb_matches_skimage_and_round_trips(name):
+    rgb = _img(name)
+    lab = cu.rgb_to_lab(rgb)
+    back = cu.lab_to_rgb(lab)
+    assert (back - rgb).abs().max() < 1e-3
+    ref = skimage.color.lab2rgb(lab[0].permute(1, 2, 0).numpy())
+    assert np.abs(back[0].permute(1, 2, 0).numpy() - ref).max() < 1e-3
+
+
+def test_float32_batched_on_odd_sizes_matches_kornia():
+    import kornia.color
+
+    rgb = torch.rand(3, 3, 37, 53)
+    ours = cu.rgb_to_lab(rgb)
+    assert ours.shape == (3, 3, 37, 53)
+    assert (ours - kornia.color.rgb_to_lab(rgb)).abs().max() < 1e-2
+    assert (cu.lab_to_rgb(ours) - rgb).abs().max() < 1e-3
+
+
+def test_out_of_gamut_lab_is_clipped():
+    lab = torch.tensor([100.0, 127.0, -128.0]).view(1, 3, 1, 1).expand(1, 3, 4, 4).clone()
+    rgb = cu.lab_to_rgb(lab)
+    assert rgb.min() >= 0 and rgb.max() <= 1 and torch.isfinite(rgb).all()
+
+
+def test_differentiable_without_nans_at_black_and_white():
+    rgb = torch.cat([torch.zeros(1, 3, 2, 2), torch.ones(1, 3, 2, 2), torch.rand(1, 3, 2, 2)]).requires_grad_()
+    loss = cu.lab_to_rgb(cu.rgb_to_lab(rgb)).sum() + cu.rgb_to_lab(rgb).sum()
+    loss.backward()
+    assert torch.isfinite(rgb.grad).all() and rgb.grad.abs().sum() > 0
+
+
+def test_normalisation_is_invertible_and_in_range():
+    lab = cu.rgb_to_lab(_img("astronaut").float())
+    L, ab = cu.split_lab(lab)
+    assert cu.normalize_l(L).abs().max() <= 1.0 + 1e-6
+    assert cu.normalize_ab(ab).abs().max() <= 1.0
+    assert torch.allclose(cu.denormalize_ab(cu.normalize_ab(ab)), ab, atol=1e-5)
+    assert torch.allclose(cu.denormalize_l(cu.normalize_l(L)), L, atol=1e-5)
+
+
+def test_low_resolution_ab_is_upsampled_onto_full_resolution_l():
+    lab = cu.rgb_to_lab(_img("chelsea").float())
+    L, ab = cu.split_lab(lab)
+    small = torch.nn.functional.interpolate(ab, scale_factor=0.25, mode="bilinear", antialias=True)
+    merged = cu.merge_lab(L, small)
+    assert merged.shape == lab.shape
+    assert torch.equal(merged[:, :1], L)  # L is untouched, only chroma is coarse
+    assert (cu.lab_to_rgb(merged) - cu.lab_to_rgb(lab)).abs().mean() < 0.02
+
+
+def test_bad_shapes_and_dtypes_are_refused():
+    with pytest.raises(ValueError, match="B,3,H,W"):
+        cu.rgb_to_lab(torch.rand(3, 8, 8))
+    with pytest.raises(TypeError, match="uint8"):
+        cu.rgb_to_lab(torch.zeros(1, 3, 8, 8, dtype=torch.uint8))
+
+
+def test_uint8_conversion_rounds_and_clips():
+    x = torch.tensor([-0.1, 0.0, 0.5, 1.0, 1.2]).view(1, 1, 1, 5)
+    assert color.to_uint8(x).flatten().tolist() == [0, 0, 128, 255, 255]
