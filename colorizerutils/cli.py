@@ -56,8 +56,125 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _cmd_colorize(args) -> int:
+    import torch
+
+    from .seed import seed_everything
+    from .video import colorize_path, load_colorizer
+
+    seed_everything(args.seed)
+    if args.checkpoint and args.model:
+        raise ValueError("give either --model NAME or --checkpoint PATH, not both")
+    options = {"steps": args.steps, "seed": args.seed} if args.steps is not None else {"seed": args.seed}
+    colorizer = load_colorizer(args.checkpoint or args.model or "mse_unet", device=args.device, bf16=args.bf16,
+                               **(options if _is_diffusion(args) else {}))
+    if args.reference and not hasattr(colorizer, "sequential"):
+        print(f"note: {colorizer.name} is a per-frame model and does not use --reference", file=sys.stderr)
+    torch.set_grad_enabled(False)
+    n = colorize_path(colorizer, args.input, args.output, size=args.size, reference=args.reference,
+                      progress=not args.quiet)
+    print(f"wrote {args.output} ({n} frame{'s' if n != 1 else ''})")
+    return 0
+
+
+def _is_diffusion(args) -> bool:
+    import torch
+
+    from .video import checkpoint_path
+
+    ckpt = torch.load(checkpoint_path(args.checkpoint or args.model or "mse_unet"), map_location="cpu",
+                      weights_only=False)
+    return isinstance(ckpt, dict) and ckpt.get("objective") == "diffusion"
+
+
+def _cmd_evaluate(args) -> int:
+    import json
+
+    import numpy as np
+    import torch
+
+    from . import metrics
+    from .data import iter_frames
+
+    pred = [f for f in iter_frames(args.pred, allow_gray=True)]
+    gt = [f for f in iter_frames(args.gt, allow_gray=True)]
+    if len(pred) != len(gt):
+        raise ValueError(f"{args.pred} has {len(pred)} frames but {args.gt} has {len(gt)}; frames are paired in order")
+    if pred[0].shape != gt[0].shape:
+        raise ValueError(f"frame sizes differ: {args.pred} is {pred[0].shape[1]}x{pred[0].shape[0]}, "
+                         f"{args.gt} is {gt[0].shape[1]}x{gt[0].shape[0]}")
+    to = lambda fs: torch.from_numpy(np.stack(fs)).permute(0, 3, 1, 2)
+    out = metrics.evaluate_clip(to(pred), to(gt), with_lpips=not args.no_lpips)
+    out["frames"] = len(pred)
+    ok, why = metrics.fid_status()
+    out["fid"] = metrics.fid(to(pred), to(gt)) if ok and len(pred) > 1 else None
+    out["fid_note"] = why
+    if args.json:
+        print(json.dumps(out, indent=1))
+    else:
+        for k, v in out.items():
+            print(f"{k:14s} {v:.6g}" if isinstance(v, float) else f"{k:14s} {v}")
+    return 0
+
+
+def _cmd_train(args) -> int:
+    import json
+    from pathlib import Path
+
+    import torch
+
+    from . import data
+    from .training import TrainConfig, train
+
+    cfg = TrainConfig(**json.loads(Path(args.config).read_text()))
+    clips = data.load_split("train", size=cfg.size, max_frames=args.max_frames, step=args.frame_step,
+                            progress=not args.quiet)
+    frames = clips if cfg.objective == "diffusion" else torch.cat(list(clips.values()))
+    result = train(cfg, frames, progress=not args.quiet, stop_after=args.stop_after)
+    print(f"{result.run_dir}: {'finished' if result.finished else 'stopped'} after {result.steps_done} steps")
+    return 0
+
+
+def _cmd_bench(args) -> int:
+    from .bench import run_all
+
+    run_all(quick=args.quick)
+    return 0
+
+
 def _register_more(sub) -> None:
-    """Subcommands whose modules are heavier; imported lazily."""
+    c = sub.add_parser("colorize", help="colorize an image, a video or a frame folder")
+    c.add_argument("input", help="image, video file (mp4/avi/mov/...) or folder of frames; colour input is used as gray")
+    c.add_argument("output", help="image, .mp4 (source fps, audio copied) or a folder (no extension), by extension")
+    c.add_argument("--model", help="mse_unet | gan_unet | cic | diffusion (checkpoints from make reproduce)")
+    c.add_argument("--checkpoint", help="path to a final.pt (or its run folder)")
+    c.add_argument("--size", type=int, default=256, help="model resolution (shorter side); ab is upsampled onto full L")
+    c.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--reference", help="exemplar image for the diffusion model (e.g. the first frame, hand-coloured)")
+    c.add_argument("--steps", type=int, help="diffusion sampling steps (default: the model's)")
+    c.add_argument("--bf16", action="store_true", help="bf16 autocast (fast only on CPUs with AMX, or GPUs)")
+    c.add_argument("--quiet", action="store_true")
+    c.set_defaults(func=_cmd_colorize)
+
+    e = sub.add_parser("evaluate", help="metrics of predicted frames against ground truth")
+    e.add_argument("pred", help="image, video or frame folder")
+    e.add_argument("gt", help="image, video or frame folder (same frame count and size)")
+    e.add_argument("--json", action="store_true")
+    e.add_argument("--no-lpips", action="store_true")
+    e.set_defaults(func=_cmd_evaluate)
+
+    t = sub.add_parser("train", help="train from a TrainConfig JSON on the default train split (resumes)")
+    t.add_argument("config", help="JSON with TrainConfig fields")
+    t.add_argument("--max-frames", type=int, default=16)
+    t.add_argument("--frame-step", type=int, default=10)
+    t.add_argument("--stop-after", type=int, help="stop after this many steps in this process")
+    t.add_argument("--quiet", action="store_true")
+    t.set_defaults(func=_cmd_train)
+
+    b = sub.add_parser("bench", help="speed benchmarks into results/")
+    b.add_argument("--quick", action="store_true", help="fewer repetitions")
+    b.set_defaults(func=_cmd_bench)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,6 +183,6 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
-    except (ValueError, FileNotFoundError, RuntimeError) as e:
+    except (ValueError, FileNotFoundError, FileExistsError, RuntimeError) as e:
         print(f"colorizer {args.command}: error: {e}", file=sys.stderr)
         return 2

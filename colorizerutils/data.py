@@ -426,7 +426,7 @@ def probe(path: str | Path) -> dict:
 # --------------------------------------------------------------------------------------------------------------
 def resize_frame(frame: np.ndarray, size: int) -> torch.Tensor:
     """(H,W,3) uint8 -> (3,size,size) float in [0,1]: shorter side to ``size`` (antialiased), centre crop."""
-    x = torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1).float().div(255.0)[None]
+    x = torch.from_numpy(np.array(frame, copy=not frame.flags.writeable)).permute(2, 0, 1).float().div(255.0)[None]
     h, w = x.shape[-2:]
     s = size / min(h, w)
     nh, nw = max(size, round(h * s)), max(size, round(w * s))

@@ -19,7 +19,7 @@ import functools
 import numpy as np
 import torch
 from scipy.stats import entropy
-from torchmetrics.functional import peak_signal_noise_ratio, structural_similarity_index_measure
+from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
 HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "lpips": False, "colorfulness": True, "cdc": False,
                     "warp_error": False, "fid": False}

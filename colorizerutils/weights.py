@@ -126,9 +126,13 @@ def backbone(net: str, *, allow_download: bool = False) -> torch.nn.Sequential:
 
 def lpips_model(net: str = "alex") -> torch.nn.Module:
     """``lpips.LPIPS`` (v0.1, its own linear layers) on the ImageNet backbone above; inputs RGB in [-1,1]."""
+    import warnings
+
     import lpips
 
-    model = lpips.LPIPS(net=net, version="0.1", pnet_rand=True, verbose=False)
+    with warnings.catch_warnings():  # lpips passes torchvision's deprecated `pretrained=` flag
+        warnings.simplefilter("ignore", UserWarning)
+        model = lpips.LPIPS(net=net, version="0.1", pnet_rand=True, verbose=False)
     feats = backbone({"alex": "alexnet", "vgg": "vgg16"}[net])
     modules = dict(feats.named_children())
     for slice_ in (model.net.slice1, model.net.slice2, model.net.slice3, model.net.slice4, model.net.slice5):

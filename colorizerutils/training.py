@@ -1,0 +1,353 @@
+"""One training loop for every model; objectives differ only in their step function.
+
+- Objectives by name: ``regression`` (any :mod:`.losses` combination, e.g. MSE), ``gan`` (pix2pix: adversarial +
+  lambda L1), ``cic`` (Zhang et al. re-weighted cross-entropy), ``diffusion`` (noise prediction, :mod:`.diffusion`).
+- Each step draws its batch and its randomness from a generator seeded by (seed, step, rank), so a run killed and
+  resumed from its last checkpoint ends with exactly the weights of an uninterrupted run (CPU).
+- Checkpoints (models, optimisers, step) are written atomically every ``checkpoint_every`` steps with the resolved
+  configuration beside them; losses go to ``log.csv``; ``final.pt`` is what inference loads.
+- Data parallel: launch with ``torchrun`` (gloo on CPU, nccl on GPU); the same loop wraps the networks in DDP.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from . import paths
+from .atomic import torch_save, write_text
+from .color import normalize_ab, normalize_l
+from .models import build_model
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    run: str                                  # checkpoints/<run>/ holds checkpoint.pt, final.pt, config.json, log.csv
+    model: str = "unet"                       # a name in colorizerutils.models.MODELS
+    model_kwargs: dict = dataclasses.field(default_factory=dict)
+    objective: str = "regression"             # regression | gan | cic | diffusion
+    loss: str = "mse"                         # regression: a losses combination such as "mse+ssim"
+    loss_weights: dict = dataclasses.field(default_factory=dict)
+    gan_l1_weight: float = 100.0              # pix2pix lambda for the L1 term
+    disc_kwargs: dict = dataclasses.field(default_factory=dict)
+    steps: int = 1000
+    batch: int = 16
+    size: int = 64                            # training crop (frames are cached at this size)
+    lr: float = 2e-4                          # pix2pix's Adam settings
+    betas: tuple = (0.5, 0.999)
+    bf16: bool = False                        # autocast to bfloat16 (fast only where the CPU has AMX, or on GPU)
+    seed: int = 0
+    checkpoint_every: int = 200
+    log_every: int = 10
+    flip: bool = True                         # random horizontal flips
+    device: str = "auto"                      # auto: cuda when present, else cpu
+
+    def __post_init__(self):
+        assert self.objective in OBJECTIVES, f"objective must be one of {sorted(OBJECTIVES)}, got {self.objective!r}"
+        assert self.steps > 0 and self.batch > 0 and self.checkpoint_every > 0, "steps, batch, checkpoint_every > 0"
+        self.betas = tuple(self.betas)
+
+    @property
+    def run_dir(self) -> Path:
+        return paths.CHECKPOINTS / self.run
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    return torch.device(("cuda" if torch.cuda.is_available() else "cpu") if name == "auto" else name)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Objectives: build their networks, draw a batch, take one optimisation step
+# --------------------------------------------------------------------------------------------------------------
+class Objective:
+    """Base: one generator network ``G`` on frames; subclasses override :meth:`losses`."""
+
+    def __init__(self, cfg: TrainConfig, frames: torch.Tensor):
+        self.cfg = cfg
+        self.frames = frames                  # (N,3,S,S) LAB, CIE units
+        self.nets = {"G": build_model(cfg.model, **cfg.model_kwargs)}
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {k: torch.optim.Adam(n.parameters(), lr=self.cfg.lr, betas=self.cfg.betas) for k, n in self.nets.items()
+                if any(p.requires_grad for p in n.parameters())}
+
+    def batch(self, gen: torch.Generator, device) -> dict[str, torch.Tensor]:
+        idx = torch.randint(len(self.frames), (self.cfg.batch,), generator=gen)
+        lab = self.frames[idx].float()
+        if self.cfg.flip:
+            flip = torch.rand(self.cfg.batch, generator=gen) < 0.5
+            lab = torch.where(flip.view(-1, 1, 1, 1), lab.flip(-1), lab)
+        lab = lab.to(device)
+        return {"l": normalize_l(lab[:, :1]), "ab": normalize_ab(lab[:, 1:]), "ab_cie": lab[:, 1:]}
+
+    def step(self, b: dict, opts: dict, autocast) -> dict[str, float]:
+        with autocast():
+            total, terms = self.losses(b)
+        opts["G"].zero_grad(set_to_none=True)
+        total.backward()
+        opts["G"].step()
+        return {"loss": float(total.detach()), **{k: float(v) for k, v in terms.items()}}
+
+
+class Regression(Objective):
+    def __init__(self, cfg, frames):
+        super().__init__(cfg, frames)
+        from .losses import build_loss
+
+        self.loss_fn = build_loss(cfg.loss, **cfg.loss_weights)
+
+    def losses(self, b):
+        pred = self.nets["G"](b["l"])
+        total, terms = self.loss_fn(pred.float(), b["ab"], b["l"])
+        return total, terms
+
+
+class GAN(Objective):
+    """pix2pix: D learns real (L,ab) vs (L,G(L)); G minimises adversarial + lambda * L1 (Isola et al. 2017, eq. 4)."""
+
+    def __init__(self, cfg, frames):
+        super().__init__(cfg, frames)
+        self.nets["D"] = build_model("patchgan", **cfg.disc_kwargs)
+
+    def step(self, b, opts, autocast):
+        G, D = self.nets["G"], self.nets["D"]
+        with autocast():
+            fake = G(b["l"])
+            # 1. discriminator: real -> 1, fake -> 0
+            d_real = D(b["l"], b["ab"])
+            d_fake = D(b["l"], fake.detach())
+            loss_d = 0.5 * (F.binary_cross_entropy_with_logits(d_real.float(), torch.ones_like(d_real.float()))
+                            + F.binary_cross_entropy_with_logits(d_fake.float(), torch.zeros_like(d_fake.float())))
+        opts["D"].zero_grad(set_to_none=True)
+        loss_d.backward()
+        opts["D"].step()
+        with autocast():
+            # 2. generator: fool D, stay near the target in L1
+            d_fake = D(b["l"], fake)
+            adv = F.binary_cross_entropy_with_logits(d_fake.float(), torch.ones_like(d_fake.float()))
+            l1 = F.l1_loss(fake.float(), b["ab"])
+            loss_g = adv + self.cfg.gan_l1_weight * l1
+        opts["G"].zero_grad(set_to_none=True)
+        loss_g.backward()
+        opts["G"].step()
+        return {"loss": float(loss_g), "g_adv": float(adv), "g_l1": float(l1), "d": float(loss_d)}
+
+
+class CICObjective(Objective):
+    def __init__(self, cfg, frames):
+        super().__init__(cfg, frames)
+        G = self.nets["G"]
+        ab = frames[:, 1:].float().permute(0, 2, 3, 1).reshape(-1, 2)
+        sample = ab[torch.randperm(len(ab), generator=torch.Generator().manual_seed(cfg.seed))[:200_000]]
+        G.fit_rebalancing(sample)
+
+    def losses(self, b):
+        G = self.nets["G"]
+        G = G.module if hasattr(G, "module") else G
+        loss = G.loss(self.nets["G"](b["l"]), b["ab_cie"])
+        return loss, {"ce": loss.detach()}
+
+
+def _diffusion_objective(cfg, frames):
+    from .diffusion import DiffusionObjective
+
+    return DiffusionObjective(cfg, frames)
+
+
+OBJECTIVES = {"regression": Regression, "gan": GAN, "cic": CICObjective, "diffusion": _diffusion_objective}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The loop
+# --------------------------------------------------------------------------------------------------------------
+def _rank() -> tuple[int, int]:
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _step_seed(seed: int, step: int, rank: int) -> int:
+    return (seed * 1_000_003 + step * 9_973 + rank * 7_919) % (2 ** 62)
+
+
+def _unwrap(net):
+    return net.module if hasattr(net, "module") else net
+
+
+@dataclasses.dataclass
+class TrainResult:
+    run_dir: Path
+    nets: dict            # the trained networks (unwrapped from DDP)
+    steps_done: int       # steps taken by this process (after resuming)
+    finished: bool
+
+
+def train(cfg: TrainConfig, frames: torch.Tensor, *, progress: bool = True, resume: bool = True,
+          stop_after: int | None = None) -> TrainResult:
+    """Train ``cfg`` on ``frames`` (N,3,S,S) LAB (or clips, for the diffusion objective).
+
+    With ``resume`` an existing ``checkpoint.pt`` is continued from. ``stop_after`` ends early after that many
+    steps in this process (a deliberate interruption, used to show that resuming is exact).
+    """
+    rank, world = _rank()
+    device = resolve_device(cfg.device)
+    run_dir = cfg.run_dir
+    torch.manual_seed(cfg.seed)                           # initial weights depend on the seed only
+    obj = OBJECTIVES[cfg.objective](cfg, frames)
+    for n in obj.nets.values():
+        n.to(device)
+    opts = obj.optimizers()
+    start = 0
+    ckpt_path = run_dir / "checkpoint.pt"
+    if resume and ckpt_path.exists():
+        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        if ckpt["config"] != _config_dict(cfg, ignore=("steps",)):
+            raise ValueError(f"{ckpt_path} was written by a different configuration; use another run name or "
+                             f"delete the folder to start over")
+        for k, n in obj.nets.items():
+            n.load_state_dict(ckpt["nets"][k])
+        for k, o in opts.items():
+            o.load_state_dict(ckpt["opts"][k])
+        start = ckpt["step"]
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        for k, n in list(obj.nets.items()):
+            if any(p.requires_grad for p in n.parameters()):
+                obj.nets[k] = DDP(n, device_ids=[device.index] if device.type == "cuda" else None)
+    if rank == 0:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_text(run_dir / "config.json", json.dumps(_config_dict(cfg), indent=1) + "\n")
+    log_path = run_dir / "log.csv"
+    log_rows = _read_log(log_path, upto=start) if rank == 0 else []
+
+    def autocast():
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16)
+
+    for n in obj.nets.values():
+        n.train()
+    t0 = time.perf_counter()
+    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc=cfg.run, disable=not progress or rank)
+    done = 0
+    for step in bar:
+        gen = torch.Generator().manual_seed(_step_seed(cfg.seed, step, rank))
+        torch.manual_seed(_step_seed(cfg.seed, step, rank) + 1)   # dropout and other in-model noise
+        b = obj.batch(gen, device)
+        values = obj.step(b, opts, autocast)
+        if not all(math.isfinite(v) for v in values.values()):
+            raise FloatingPointError(f"{cfg.run}: non-finite loss at step {step + 1}: {values}")
+        done += 1
+        s = step + 1
+        if rank == 0 and (s % cfg.log_every == 0 or s == cfg.steps):
+            log_rows.append({"step": s, **values, "seconds": round(time.perf_counter() - t0, 3)})
+            bar.set_postfix(loss=f"{values['loss']:.4f}")
+        if rank == 0 and (s % cfg.checkpoint_every == 0 or s == cfg.steps):
+            _save_checkpoint(cfg, obj, opts, s, ckpt_path)
+            _write_log(log_rows, log_path)
+        if stop_after is not None and done >= stop_after:
+            break
+    if rank == 0:
+        _write_log(log_rows, log_path)
+        if start + done >= cfg.steps:
+            save_model(obj, cfg, run_dir / "final.pt")
+    if world > 1:
+        dist.barrier()
+    return TrainResult(run_dir, {k: _unwrap(n) for k, n in obj.nets.items()}, done, start + done >= cfg.steps)
+
+
+def _config_dict(cfg: TrainConfig, ignore=()) -> dict:
+    d = dataclasses.asdict(cfg)
+    d["betas"] = list(d["betas"])
+    for k in ignore:
+        d.pop(k)
+    return d
+
+
+def _save_checkpoint(cfg, obj, opts, step, path):
+    torch_save({"step": step, "config": _config_dict(cfg, ignore=("steps",)),
+                "nets": {k: _unwrap(n).state_dict() for k, n in obj.nets.items()},
+                "opts": {k: o.state_dict() for k, o in opts.items()}}, path)
+
+
+def _read_log(path: Path, upto: int) -> list[dict]:
+    if not path.exists() or upto == 0:
+        return []
+    df = pd.read_csv(path)
+    return df[df["step"] <= upto].to_dict("records")
+
+
+def _write_log(rows: list[dict], path: Path) -> None:
+    if rows:
+        from .atomic import atomic_path
+
+        with atomic_path(path) as tmp:
+            pd.DataFrame(rows).to_csv(tmp, index=False)
+
+
+def save_model(obj: Objective, cfg: TrainConfig, path: Path) -> Path:
+    G = _unwrap(obj.nets["G"])
+    return torch_save({"model": cfg.model, "model_kwargs": cfg.model_kwargs, "objective": cfg.objective,
+                       "state": G.state_dict(), "config": _config_dict(cfg), "kit": "colorizerutils"}, path)
+
+
+def read_log(run: str | Path) -> pd.DataFrame:
+    path = Path(run) if Path(run).is_absolute() else paths.CHECKPOINTS / str(run)
+    if (path / "log.csv").exists():
+        return pd.read_csv(path / "log.csv")
+    raise FileNotFoundError(f"{path / 'log.csv'}: no training log")
+
+
+def plot_losses(run: str | Path, ax=None, *, smooth: int = 5):
+    """Loss curves of a run (rolling mean over ``smooth`` log rows), one line per logged term."""
+    import matplotlib.pyplot as plt
+
+    df = read_log(run)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    for col in df.columns:
+        if col not in ("step", "seconds"):
+            ax.plot(df["step"], df[col].rolling(smooth, min_periods=1).mean(), label=col)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.set_yscale("log")
+    ax.set_title(Path(str(run)).name)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def ddp_main(argv: list[str] | None = None) -> None:
+    """``torchrun --nproc_per_node=N -m colorizerutils.training CONFIG.json FRAMES.pt [REPLICA_DIR]``.
+
+    The same loop in N processes (gloo on CPU, nccl on GPU); with REPLICA_DIR each rank also saves its final
+    generator weights there, so that one can check the replicas agree.
+    """
+    import sys
+
+    argv = sys.argv[1:] if argv is None else argv
+    cfg = TrainConfig(**json.loads(Path(argv[0]).read_text()))
+    frames = torch.load(argv[1])
+    backend = "nccl" if torch.cuda.is_available() else "gloo"
+    dist.init_process_group(backend)
+    if backend == "nccl":
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+    try:
+        result = train(cfg, frames, progress=False)
+        if len(argv) > 2:
+            Path(argv[2]).mkdir(parents=True, exist_ok=True)
+            torch_save(result.nets["G"].state_dict(), Path(argv[2]) / f"rank{dist.get_rank()}.pt")
+    finally:
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    ddp_main()

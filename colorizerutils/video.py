@@ -1,0 +1,275 @@
+"""Colorize images, videos and frame folders with a trained model, streaming frame by frame.
+
+The model runs at ``size`` (shorter side; the aspect ratio is kept, the network pads to its multiple) and its ab is
+upsampled onto the full-resolution L of the input, so detail comes from the original luminance. A colour input is
+used through its L only, so anyone can compare the result with the original.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from . import paths
+from .atomic import atomic_path
+from .color import denormalize_ab, lab_to_rgb, normalize_l, rgb_to_lab, to_uint8
+from .data import IMAGE_EXTS, VIDEO_EXTS, DataError, iter_frames, read_image, video_fps
+from .models import MODELS, build_model
+
+# name -> (run folder under checkpoints/, what creates it)
+NAMED = {"mse_unet": "notebook 02_mse_unet (make reproduce)", "gan_unet": "notebook 03_gan_unet (make reproduce)",
+         "cic": "notebook 03_gan_unet (make reproduce)", "diffusion": "notebook 04_video_diffusion (make reproduce)"}
+
+
+class Colorizer:
+    """A trained per-frame model: ``colorizer(L)`` with L (B,1,h,w) in [0,100] returns ab (B,2,h,w) in CIE units.
+
+    ``reset(reference)`` starts a new clip (per-frame models ignore the reference; the diffusion colorizer uses it).
+    """
+
+    def __init__(self, net: torch.nn.Module, *, objective: str, device: torch.device, bf16: bool = False,
+                 name: str = "model"):
+        self.net, self.objective, self.device, self.bf16, self.name = net.eval(), objective, device, bf16, name
+
+    def reset(self, reference: torch.Tensor | None = None) -> None:
+        """Per-frame models have no state; a reference (exemplar) is accepted and not used."""
+
+    @torch.no_grad()
+    def __call__(self, L: torch.Tensor) -> torch.Tensor:
+        l = normalize_l(L.to(self.device, torch.float32))
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            if self.objective == "cic":
+                ab = self.net.colorize(l)
+            else:
+                ab = self.net(l)
+        return denormalize_ab(ab.float()).cpu()
+
+
+def checkpoint_path(name_or_path: str | Path) -> Path:
+    """A named model (``mse_unet``, ``gan_unet``, ``cic``, ``diffusion``) or a checkpoint path -> final.pt."""
+    p = Path(name_or_path)
+    if str(name_or_path) in NAMED:
+        p = paths.CHECKPOINTS / str(name_or_path) / "final.pt"
+        if not p.exists():
+            raise FileNotFoundError(f"{p} does not exist: the model {name_or_path!r} is created by "
+                                    f"{NAMED[str(name_or_path)]}")
+        return p
+    if p.is_dir():
+        p = p / "final.pt"
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: no such checkpoint; expected a model name ({', '.join(NAMED)}) or a final.pt")
+    return p
+
+
+def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool = False, **options):
+    """Load a model written by :func:`colorizerutils.training.train` (``final.pt``), checking its architecture."""
+    from .training import resolve_device
+
+    path = checkpoint_path(name_or_path)
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:
+        raise ValueError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from e
+    if not isinstance(ckpt, dict) or ckpt.get("kit") != "colorizerutils" or ckpt.get("model") not in MODELS:
+        raise ValueError(f"{path}: not a colorizerutils model checkpoint (expected keys model, model_kwargs, state)")
+    dev = resolve_device(device)
+    net = build_model(ckpt["model"], **ckpt["model_kwargs"])
+    try:
+        net.load_state_dict(ckpt["state"])
+    except RuntimeError as e:
+        raise ValueError(f"{path}: its weights do not fit a {ckpt['model']} with {ckpt['model_kwargs']} "
+                         f"(checkpoint of another architecture?): {str(e)[:300]}") from e
+    net.to(dev)
+    if ckpt["objective"] == "diffusion":
+        from .diffusion import DiffusionColorizer
+
+        return DiffusionColorizer(net, device=dev, config=ckpt["config"], **options)
+    return Colorizer(net, objective=ckpt["objective"], device=dev, bf16=bf16, name=str(name_or_path))
+
+
+def _model_size(h: int, w: int, size: int) -> tuple[int, int]:
+    s = size / min(h, w)
+    return max(8, round(h * s)), max(8, round(w * s))
+
+
+def colorize_frames(colorizer, frames: Iterator[np.ndarray], *, size: int = 256, batch: int = 8,
+                    reference: np.ndarray | None = None) -> Iterator[np.ndarray]:
+    """Stream (H,W,3) uint8 frames -> colorized (H,W,3) uint8 frames: model at ``size``, ab upsampled onto full L."""
+    ref = None
+    if reference is not None:
+        ref = torch.from_numpy(np.array(reference)).permute(2, 0, 1)[None].float() / 255
+    started = False
+    buf: list[np.ndarray] = []
+
+    def flush(items):
+        nonlocal started
+        x = torch.from_numpy(np.stack(items)).permute(0, 3, 1, 2).float().div_(255)
+        h, w = x.shape[-2:]
+        mh, mw = _model_size(h, w, size)
+        if not started:
+            colorizer.reset(None if ref is None else rgb_to_lab(
+                F.interpolate(ref, size=(mh, mw), mode="bilinear", antialias=True, align_corners=False)))
+            started = True
+        L_full = rgb_to_lab(x)[:, :1]
+        L_small = F.interpolate(L_full, size=(mh, mw), mode="bilinear", antialias=True, align_corners=False)
+        ab = colorizer(L_small)
+        ab = F.interpolate(ab, size=(h, w), mode="bilinear", align_corners=False)
+        out = to_uint8(lab_to_rgb(torch.cat([L_full, ab], 1))).permute(0, 2, 3, 1).numpy()
+        yield from out
+
+    step = 1 if getattr(colorizer, "sequential", False) else batch
+    for f in frames:
+        buf.append(f)
+        if len(buf) == step:
+            yield from flush(buf)
+            buf = []
+    if buf:
+        yield from flush(buf)
+
+
+def _prefetch(it: Iterator, depth: int = 8) -> Iterator:
+    """Run ``it`` in a background thread (PyAV releases the GIL while decoding) so decode overlaps compute."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+
+    def worker():
+        try:
+            for x in it:
+                q.put(x)
+        except BaseException as e:  # re-raised in the consumer
+            q.put(e)
+        q.put(done)
+
+    threading.Thread(target=worker, daemon=True).start()
+    while True:
+        x = q.get()
+        if x is done:
+            return
+        if isinstance(x, BaseException):
+            raise x
+        yield x
+
+
+def write_video(frames: Iterator[np.ndarray], dest: Path, *, fps: float, audio_from: Path | None = None,
+                crf: int = 20, progress: bool = True, total: int | None = None) -> int:
+    """Encode frames to ``dest`` (H.264 in mp4/mkv/mov), copying the audio stream of ``audio_from`` when present.
+
+    Written to a temporary sibling and renamed at the end; returns the number of frames written.
+    """
+    import av
+
+    n = 0
+    with atomic_path(dest) as tmp:
+        out = av.open(str(tmp), mode="w")
+        src = None
+        try:
+            rate = Fraction(fps).limit_denominator(1001)
+            vs = None
+            a_in = a_out = None
+            if audio_from is not None:
+                src = av.open(str(audio_from))
+                if src.streams.audio:
+                    a_in = src.streams.audio[0]
+                    a_out = out.add_stream_from_template(a_in)
+            bar = tqdm(total=total, unit="frame", desc=dest.name, disable=not progress)
+            for f in frames:
+                if vs is None:
+                    vs = out.add_stream("libx264", rate=rate)
+                    vs.width, vs.height = f.shape[1] - f.shape[1] % 2, f.shape[0] - f.shape[0] % 2
+                    vs.pix_fmt = "yuv420p"
+                    vs.options = {"crf": str(crf), "preset": "veryfast"}
+                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(f[:vs.height, :vs.width]), format="rgb24")
+                for packet in vs.encode(frame):
+                    out.mux(packet)
+                n += 1
+                bar.update(1)
+            bar.close()
+            if vs is None:
+                raise DataError(f"{dest}: no frames to write")
+            for packet in vs.encode():
+                out.mux(packet)
+            if a_in is not None:
+                for packet in src.demux(a_in):
+                    if packet.dts is None:
+                        continue
+                    packet.stream = a_out
+                    out.mux(packet)
+        finally:
+            out.close()
+            if src is not None:
+                src.close()
+    return n
+
+
+def write_frames(frames: Iterator[np.ndarray], dest: Path, *, progress: bool = True, total: int | None = None) -> int:
+    """Write frames as ``dest/00000.png`` ...; the folder appears only when complete."""
+    from PIL import Image
+
+    n = 0
+    if dest.exists():
+        raise FileExistsError(f"{dest}: already exists; choose a new output folder")
+    with atomic_path(dest, suffix="") as tmp:
+        tmp.mkdir()
+        for f in tqdm(frames, total=total, unit="frame", desc=dest.name, disable=not progress):
+            Image.fromarray(f).save(tmp / f"{n:05d}.png")
+            n += 1
+        if n == 0:
+            raise DataError(f"{dest}: no frames to write")
+    return n
+
+
+def colorize_path(colorizer, src: str | Path, dest: str | Path, *, size: int = 256, reference: str | Path | None = None,
+                  progress: bool = True, batch: int = 8) -> int:
+    """Colorize an image, a video or a frame folder into an image, an mp4 (or mkv/mov) or a frame folder.
+
+    The output kind is chosen by ``dest``'s extension (none: a frame folder) and must suit the input.
+    """
+    src, dest = Path(src), Path(dest)
+    if not src.exists():
+        raise DataError(f"{src}: no such input file or folder")
+    if not dest.parent.exists():
+        raise FileNotFoundError(f"{dest}: the output folder {dest.parent} does not exist")
+    in_kind = "folder" if src.is_dir() else "video" if src.suffix.lower() in VIDEO_EXTS else \
+        "image" if src.suffix.lower() in IMAGE_EXTS else None
+    if in_kind is None:
+        raise DataError(f"{src}: unknown input extension {src.suffix!r}; expected an image, a video or a folder")
+    ext = dest.suffix.lower()
+    out_kind = "video" if ext in VIDEO_EXTS else "image" if ext in IMAGE_EXTS else "folder" if ext == "" else None
+    if out_kind is None:
+        raise DataError(f"{dest}: unknown output extension {ext!r}; expected an image, .mp4/.mkv/.mov, or no "
+                        f"extension for a frame folder")
+    if in_kind == "image" and out_kind != "image":
+        raise DataError(f"{dest}: the input {src.name} is an image, so the output must be an image too "
+                        f"({', '.join(sorted(IMAGE_EXTS))})")
+    if in_kind != "image" and out_kind == "image":
+        raise DataError(f"{dest}: the input {src.name} is a {in_kind} of frames; write a video (.mp4) or a "
+                        f"frame folder (no extension), not an image")
+    ref = read_image(reference) if reference is not None else None
+    frames = _prefetch(iter_frames(src, allow_gray=True))
+    out = colorize_frames(colorizer, frames, size=size, reference=ref, batch=batch)
+    if out_kind == "image":
+        from PIL import Image
+
+        img = next(out)
+        with atomic_path(dest) as tmp:
+            Image.fromarray(img).save(tmp, format=Image.registered_extensions()[ext])
+        return 1
+    total = None
+    if in_kind == "video":
+        from .data import _open_av
+
+        c = _open_av(src)
+        total = c.streams.video[0].frames or None
+        c.close()
+    if out_kind == "folder":
+        return write_frames(out, dest, progress=progress, total=total)
+    fps = video_fps(src) if in_kind == "video" else 25.0
+    return write_video(out, dest, fps=fps, audio_from=src if in_kind == "video" else None, progress=progress,
+                       total=total)
