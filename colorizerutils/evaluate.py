@@ -63,3 +63,27 @@ def summarize(per_clip: pd.DataFrame) -> pd.DataFrame:
     out = per_clip.groupby("method", sort=False)[cols].mean().reset_index()
     out.insert(1, "clips", per_clip.groupby("method", sort=False).size().values)
     return out
+
+
+def discuss(table: pd.DataFrame, *, baseline: str, metrics=("psnr", "lpips", "colorfulness", "cdc")) -> str:
+    """Markdown sentences generated from a summary table: best method per metric and each method against the
+    baseline, so a notebook's discussion can never contradict its numbers."""
+    from .metrics import HIGHER_IS_BETTER
+
+    t = table.set_index("method")
+    if baseline not in t.index:
+        raise ValueError(f"baseline {baseline!r} not in the table's methods {list(t.index)}")
+    lines = []
+    for m in metrics:
+        if m not in t.columns or t[m].isna().all():
+            continue
+        hib = HIGHER_IS_BETTER.get(m, True)
+        best = t[m].idxmax() if hib else t[m].idxmin()
+        lines.append(f"- **{m}** ({'higher' if hib else 'lower'} is better): best is *{best}* ({t.loc[best, m]:.4g}).")
+        for method in t.index:
+            if method == baseline:
+                continue
+            d = t.loc[method, m] - t.loc[baseline, m]
+            better = (d > 0) == hib and d != 0
+            lines.append(f"  - *{method}* vs *{baseline}*: {d:+.4g} ({'better' if better else 'not better'}).")
+    return "\n".join(lines)

@@ -52,10 +52,18 @@ def psnr(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
 
 
 def ssim(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
-    """Per-frame SSIM (Wang et al., Gaussian window 11x11, sigma 1.5) on RGB, data range 255: (T,)."""
+    """Per-frame SSIM (Wang et al., Gaussian window 11x11, sigma 1.5) on RGB, data range 255: (T,).
+
+    Averaged over the 'valid' region as in Wang et al.'s reference code and skimage (the 5-pixel border, where the
+    window would leave the image, is excluded); torchmetrics alone would also average the reflect-padded border.
+    """
     p, g = _pair(pred, gt)
-    return structural_similarity_index_measure(p, g, data_range=255.0, gaussian_kernel=True, sigma=1.5,
-                                               kernel_size=11, reduction="none")
+    _, full = structural_similarity_index_measure(p, g, data_range=255.0, gaussian_kernel=True, sigma=1.5,
+                                                  kernel_size=11, reduction="none", return_full_image=True)
+    r = 5  # (kernel_size - 1) // 2
+    if full.shape[-1] <= 2 * r or full.shape[-2] <= 2 * r:
+        raise ValueError(f"SSIM needs frames larger than 11x11, got {tuple(p.shape[-2:])}")
+    return full[..., r:-r, r:-r].mean(dim=(1, 2, 3))
 
 
 @functools.lru_cache(maxsize=2)

@@ -193,11 +193,13 @@ class TrainResult:
 
 
 def train(cfg: TrainConfig, frames: torch.Tensor, *, progress: bool = True, resume: bool = True,
-          stop_after: int | None = None) -> TrainResult:
+          stop_after: int | None = None, restart_if_changed: bool = False) -> TrainResult:
     """Train ``cfg`` on ``frames`` (N,3,S,S) LAB (or clips, for the diffusion objective).
 
-    With ``resume`` an existing ``checkpoint.pt`` is continued from. ``stop_after`` ends early after that many
-    steps in this process (a deliberate interruption, used to show that resuming is exact).
+    With ``resume`` an existing ``checkpoint.pt`` is continued from (a finished run returns at once).
+    ``stop_after`` ends early after that many steps in this process (a deliberate interruption, used to show that
+    resuming is exact). ``restart_if_changed``: when the run folder holds another configuration, start it over
+    (notebooks rerun with another PROFILE) instead of refusing.
     """
     rank, world = _rank()
     device = resolve_device(cfg.device)
@@ -211,9 +213,15 @@ def train(cfg: TrainConfig, frames: torch.Tensor, *, progress: bool = True, resu
     ckpt_path = run_dir / "checkpoint.pt"
     if resume and ckpt_path.exists():
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
-        if ckpt["config"] != _config_dict(cfg, ignore=("steps",)):
+        if ckpt["config"] != _config_dict(cfg, ignore=("steps",)) and restart_if_changed:
+            import shutil
+
+            shutil.rmtree(run_dir)
+            ckpt = None
+        elif ckpt["config"] != _config_dict(cfg, ignore=("steps",)):
             raise ValueError(f"{ckpt_path} was written by a different configuration; use another run name or "
                              f"delete the folder to start over")
+    if resume and ckpt_path.exists():
         for k, n in obj.nets.items():
             n.load_state_dict(ckpt["nets"][k])
         for k, o in opts.items():

@@ -1,0 +1,93 @@
+"""Metrics against independent computations (skimage, scipy, hand-made inputs, REFERENCE.md golden values)."""
+import numpy as np
+import pytest
+import skimage.color
+import skimage.data
+import skimage.metrics
+import torch
+from scipy.spatial.distance import jensenshannon
+
+from colorizerutils import metrics
+
+
+def _t(a):
+    return torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None]
+
+
+def _gray(a):
+    lab = skimage.color.rgb2lab(a)
+    lab[..., 1:] = 0
+    return (np.clip(skimage.color.lab2rgb(lab), 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+@pytest.mark.parametrize("name,golden_psnr", [("astronaut", 17.803), ("coffee", 14.124), ("chelsea", 19.403)])
+def test_psnr_and_ssim_match_skimage_and_golden_values(name, golden_psnr):
+    a = getattr(skimage.data, name)()[..., :3]
+    g = _gray(a)
+    p = metrics.psnr(_t(g), _t(a)).item()
+    assert p == pytest.approx(golden_psnr, abs=1e-3)
+    assert p == pytest.approx(skimage.metrics.peak_signal_noise_ratio(a, g, data_range=255), abs=1e-6)
+    s = metrics.ssim(_t(g), _t(a)).item()
+    ref = skimage.metrics.structural_similarity(a.astype(np.float64), g.astype(np.float64), data_range=255,
+                                                channel_axis=2, gaussian_weights=True, sigma=1.5,
+                                                use_sample_covariance=False)
+    assert s == pytest.approx(ref, abs=2e-3)
+
+
+def test_uint8_and_float_inputs_agree_and_do_not_wrap():
+    a = torch.full((1, 3, 16, 16), 10, dtype=torch.uint8)
+    b = torch.full((1, 3, 16, 16), 20, dtype=torch.uint8)  # uint8 10-20 would wrap to 246
+    expected = 10 * np.log10(255 ** 2 / 100)
+    assert metrics.psnr(a, b).item() == pytest.approx(expected)
+    assert metrics.psnr(a.float() / 255, b.float() / 255).item() == pytest.approx(expected, abs=1e-4)  # float32 input
+
+
+def test_lpips_metric_golden_value():
+    a = skimage.data.astronaut()
+    assert metrics.lpips(_t(_gray(a)), _t(a)).item() == pytest.approx(0.1882, abs=5e-4)
+
+
+def test_colorfulness_on_hand_made_images():
+    flat = torch.zeros(1, 3, 8, 8, dtype=torch.uint8)
+    flat[:, 0] = 200  # pure red: rg = 200, yb = 100, no spread
+    assert metrics.colorfulness(flat).item() == pytest.approx(0.3 * np.hypot(200, 100))
+    half = torch.zeros(1, 3, 8, 8, dtype=torch.uint8)
+    half[:, 0, :, :4] = 255  # half red, half black: sd(rg) = 127.5, sd(yb) = 63.75
+    expected = np.hypot(127.5, 63.75) + 0.3 * np.hypot(127.5, 63.75)
+    assert metrics.colorfulness(half).item() == pytest.approx(expected)
+    gray = torch.full((1, 3, 8, 8), 90, dtype=torch.uint8)
+    assert metrics.colorfulness(gray).item() == 0
+
+
+def test_cdc_against_hand_made_histograms():
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, size=(7, 3, 12, 12), dtype=np.uint8)
+    got = metrics.cdc(torch.from_numpy(frames))
+    # independent: scipy's jensenshannon is sqrt(JS) with natural log
+    total = []
+    for c in (2, 1, 0):
+        h = [np.bincount(f[c].ravel(), minlength=256) / f[c].size for f in frames]
+        total.append(sum(np.mean([jensenshannon(h[i], h[i + d]) ** 2 for i in range(len(h) - d)]) / 3
+                         for d in (1, 2, 4)))
+    assert got == pytest.approx(np.mean(total), rel=1e-9)
+    still = torch.from_numpy(np.repeat(frames[:1], 6, axis=0))
+    assert metrics.cdc(still) == 0.0
+    with pytest.raises(ValueError, match="more than 4 frames"):
+        metrics.cdc(still[:4])
+
+
+def test_warp_error_is_zero_for_a_static_clip_and_grows_with_flicker():
+    base = skimage.transform_rescale = skimage.data.astronaut()[::4, ::4]
+    gt = torch.from_numpy(np.stack([base] * 5)).permute(0, 3, 1, 2)
+    assert metrics.warp_error(gt, gt) < 1e-5  # Farneback flow on a static clip is ~0, not exactly 0
+    flicker = gt.clone()
+    flicker[1::2, 0] = (flicker[1::2, 0].int() + 60).clamp(max=255).to(torch.uint8)
+    assert metrics.warp_error(flicker, gt) > 0.01
+
+
+def test_fid_is_reported_unavailable_rather_than_substituted():
+    ok, why = metrics.fid_status()
+    if not ok:
+        assert why.startswith("unavailable") and metrics.fid(torch.zeros(2, 3, 32, 32), torch.zeros(2, 3, 32, 32)) is None
+    else:
+        assert "Inception" in why

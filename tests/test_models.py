@@ -1,0 +1,68 @@
+import pytest
+import torch
+
+from colorizerutils.models import build_model, cic
+
+
+@pytest.mark.parametrize("hw", [(37, 53), (64, 64), (17, 200)])
+def test_unet_any_size_in_l_out_ab(hw):
+    m = build_model("unet", ngf=8, depth=5).eval()
+    y = m(torch.randn(2, 1, *hw))
+    assert y.shape == (2, 2, *hw) and y.abs().max() <= 1
+
+
+def test_patchgan_scores_patches():
+    d = build_model("patchgan", ndf=8)
+    out = d(torch.randn(2, 1, 64, 64), torch.randn(2, 2, 64, 64))
+    assert out.shape[:2] == (2, 1) and out.shape[-1] > 1
+
+
+def test_unknown_model_is_refused():
+    with pytest.raises(ValueError, match="unknown model 'resnet'"):
+        build_model("resnet")
+
+
+def test_cic_bins_cover_the_srgb_gamut():
+    bins = cic.ab_bins()
+    assert 250 <= len(bins) <= 313 and (bins % 10 == 0).all()
+    from colorizerutils import rgb_to_lab
+
+    ab = rgb_to_lab(torch.rand(1, 3, 64, 64))[0, 1:].reshape(2, -1).T
+    assert torch.cdist(ab, bins).min(1).values.max() <= 5 * 2 ** 0.5 + 1e-4  # every colour lies in some bin's cell
+
+
+def test_soft_encoding_and_annealed_mean():
+    ab = torch.tensor([[[[30.0]], [[-20.0]]]])
+    q = cic.soft_encode(ab)
+    assert q.sum(1).item() == pytest.approx(1) and (q > 0).sum() == 5
+    nearest = q.argmax(1).item()
+    assert torch.allclose(cic.ab_bins()[nearest], torch.tensor([30.0, -20.0]))
+    logits = torch.full((1, len(cic.ab_bins()), 1, 1), -30.0)
+    logits[0, nearest] = 30.0
+    assert torch.allclose(cic.annealed_mean(logits)[0, :, 0, 0], torch.tensor([30.0, -20.0]), atol=1e-3)
+
+
+def test_rebalancing_upweights_rare_colours_with_unit_expectation():
+    common = torch.zeros(9000, 2)
+    rare = torch.tensor([[60.0, 60.0]]).repeat(100, 1)
+    w = cic.rebalance_weights(torch.cat([common, rare]))
+    bins = cic.ab_bins()
+    i_common = torch.cdist(torch.zeros(1, 2), bins).argmin()
+    i_rare = torch.cdist(torch.tensor([[60.0, 60.0]]), bins).argmin()
+    assert w[i_rare] > 5 * w[i_common]
+
+
+def test_unet_overfits_one_batch():
+    torch.manual_seed(0)
+    from colorizerutils import data, normalize_ab, normalize_l
+
+    m = build_model("unet", ngf=8, depth=4)
+    opt = torch.optim.Adam(m.parameters(), lr=3e-3)
+    lab = data.clip_lab(data.paths.DATA / "default/videos/carphone_pristine.mp4", size=32, max_frames=4)
+    l, ab = normalize_l(lab[:, :1]), normalize_ab(lab[:, 1:])
+    first = None
+    for _ in range(150):
+        loss = torch.nn.functional.mse_loss(m(l), ab)
+        first = first if first is not None else loss.item()
+        opt.zero_grad(); loss.backward(); opt.step()
+    assert loss.item() < 0.1 * first
