@@ -37,7 +37,7 @@ def test_combo_is_the_weighted_sum_and_each_term_contributes(batch):
     grads = {}
     for n in combo.names:
         p = pred.clone().requires_grad_()
-        t, _ = losses.build_loss(n)(p, ab, l)
+        t, _ = losses.build_loss(n, **{n: 1.0})(p, ab, l)  # the raw term
         t.backward()
         grads[n] = p.grad
     p = pred.clone().requires_grad_()
