@@ -78,13 +78,10 @@ def _cmd_colorize(args) -> int:
 
 
 def _is_diffusion(args) -> bool:
-    import torch
+    from .video import read_checkpoint
 
-    from .video import checkpoint_path
-
-    ckpt = torch.load(checkpoint_path(args.checkpoint or args.model or "mse_unet"), map_location="cpu",
-                      weights_only=False)
-    return isinstance(ckpt, dict) and ckpt.get("objective") == "diffusion"
+    name = args.checkpoint or args.model or "mse_unet"
+    return name != "gray" and read_checkpoint(name).get("objective") == "diffusion"
 
 
 def _cmd_evaluate(args) -> int:
@@ -146,7 +143,7 @@ def _register_more(sub) -> None:
     c = sub.add_parser("colorize", help="colorize an image, a video or a frame folder")
     c.add_argument("input", help="image, video file (mp4/avi/mov/...) or folder of frames; colour input is used as gray")
     c.add_argument("output", help="image, .mp4 (source fps, audio copied) or a folder (no extension), by extension")
-    c.add_argument("--model", help="mse_unet | gan_unet | cic | diffusion (checkpoints from make reproduce)")
+    c.add_argument("--model", help="gray | mse_unet | gan_unet | cic | diffusion (checkpoints from make reproduce)")
     c.add_argument("--checkpoint", help="path to a final.pt (or its run folder)")
     c.add_argument("--size", type=int, default=256, help="model resolution (shorter side); ab is upsampled onto full L")
     c.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")

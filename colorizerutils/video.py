@@ -52,6 +52,18 @@ class Colorizer:
         return denormalize_ab(ab.float()).cpu()
 
 
+class GrayBaseline:
+    """The gray baseline as a colorizer (keep L, a=b=0): ``colorizer colorize IN OUT --model gray``."""
+
+    name, objective = "gray", "baseline"
+
+    def reset(self, reference=None) -> None:
+        pass
+
+    def __call__(self, L: torch.Tensor) -> torch.Tensor:
+        return torch.zeros(L.shape[0], 2, *L.shape[-2:])
+
+
 def checkpoint_path(name_or_path: str | Path) -> Path:
     """A named model (``mse_unet``, ``gan_unet``, ``cic``, ``diffusion``) or a checkpoint path -> final.pt."""
     p = Path(name_or_path)
@@ -64,14 +76,13 @@ def checkpoint_path(name_or_path: str | Path) -> Path:
     if p.is_dir():
         p = p / "final.pt"
     if not p.exists():
-        raise FileNotFoundError(f"{p}: no such checkpoint; expected a model name ({', '.join(NAMED)}) or a final.pt")
+        raise FileNotFoundError(f"{p}: no such checkpoint; expected a model name (gray, {', '.join(NAMED)}) or a "
+                                f"final.pt")
     return p
 
 
-def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool = False, **options):
-    """Load a model written by :func:`colorizerutils.training.train` (``final.pt``), checking its architecture."""
-    from .training import resolve_device
-
+def read_checkpoint(name_or_path: str | Path) -> dict:
+    """The dict saved by :func:`colorizerutils.training.save_model`, or a ValueError naming the file."""
     path = checkpoint_path(name_or_path)
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=False)
@@ -79,6 +90,17 @@ def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool
         raise ValueError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from e
     if not isinstance(ckpt, dict) or ckpt.get("kit") != "colorizerutils" or ckpt.get("model") not in MODELS:
         raise ValueError(f"{path}: not a colorizerutils model checkpoint (expected keys model, model_kwargs, state)")
+    return ckpt
+
+
+def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool = False, **options):
+    """Load a model written by :func:`colorizerutils.training.train` (``final.pt``), checking its architecture."""
+    from .training import resolve_device
+
+    if str(name_or_path) == "gray":
+        return GrayBaseline()
+    path = checkpoint_path(name_or_path)
+    ckpt = read_checkpoint(path)
     dev = resolve_device(device)
     net = build_model(ckpt["model"], **ckpt["model_kwargs"])
     try:

@@ -1,0 +1,107 @@
+"""The training loop: exact resume after SIGKILL, data parallel replicas agree, overfitting, config checks."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from colorizerutils import data
+from colorizerutils.training import TrainConfig, train
+
+TINY = dict(model="unet", model_kwargs={"ngf": 8, "depth": 4}, batch=4, size=32, seed=7)
+
+
+def _env(ckpt_dir):
+    return dict(os.environ, COLORIZER_CHECKPOINTS=str(ckpt_dir), OMP_NUM_THREADS="1")
+
+
+def _state(path):
+    return torch.load(path, weights_only=False)["state"]
+
+
+def test_sigkill_then_resume_ends_with_the_uninterrupted_weights(tmp_path, manifest):
+    steps = 600
+    cfgs = {}
+    for run in ("straight", "killed"):
+        cfgs[run] = tmp_path / f"{run}.json"
+        cfgs[run].write_text(json.dumps(dict(TINY, run=run, steps=steps, checkpoint_every=25, log_every=25)))
+    cmd = lambda run: [sys.executable, "-m", "colorizerutils", "train", str(cfgs[run]), "--quiet",
+                       "--max-frames", "4", "--frame-step", "20"]
+    ck = tmp_path / "ck"
+    subprocess.run(cmd("straight"), env=_env(ck), check=True, timeout=600)
+
+    proc = subprocess.Popen(cmd("killed"), env=_env(ck))
+    ckpt = ck / "killed" / "checkpoint.pt"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if ckpt.exists() and torch.load(ckpt, weights_only=False)["step"] >= 50:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run finished before it could be killed; make it longer"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed_at = torch.load(ckpt, weights_only=False)["step"]
+    assert killed_at < steps and not (ck / "killed" / "final.pt").exists()
+
+    subprocess.run(cmd("killed"), env=_env(ck), check=True, timeout=600)  # the same command resumes
+    a, b = _state(ck / "straight" / "final.pt"), _state(ck / "killed" / "final.pt")
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    import pandas as pd
+
+    log = pd.read_csv(ck / "killed" / "log.csv")
+    assert log["step"].is_monotonic_increasing and log["step"].iloc[-1] == steps
+
+
+def test_data_parallel_replicas_end_identical(tmp_path, manifest):
+    frames = torch.cat(list(data.load_split("train", size=32, max_frames=2, step=20, progress=False).values()))
+    torch.save(frames, tmp_path / "frames.pt")
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text(json.dumps(dict(TINY, run="ddp", steps=6, checkpoint_every=3)))
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=0",
+           "-m", "colorizerutils.training", str(cfg), str(tmp_path / "frames.pt"), str(tmp_path / "replicas")]
+    subprocess.run(cmd, env=_env(tmp_path / "ck"), check=True, timeout=600)
+    r0 = torch.load(tmp_path / "replicas" / "rank0.pt")
+    r1 = torch.load(tmp_path / "replicas" / "rank1.pt")
+    init = TrainConfig(run="x", **TINY)
+    torch.manual_seed(init.seed)
+    from colorizerutils.models import build_model
+
+    fresh = build_model("unet", **TINY["model_kwargs"]).state_dict()
+    assert all(torch.equal(r0[k], r1[k]) for k in r0)
+    assert any(not torch.equal(r0[k], fresh[k]) for k in r0 if r0[k].is_floating_point())  # it trained
+
+
+def test_mse_training_reduces_the_loss_on_real_frames(tmp_path, monkeypatch, manifest):
+    monkeypatch.setattr("colorizerutils.paths.CHECKPOINTS", tmp_path)
+    frames = data.clip_lab(data.paths.DATA / "default/videos/carphone_pristine.mp4", size=32, max_frames=8)
+    cfg = TrainConfig(run="overfit", **dict(TINY, batch=8), steps=120, lr=2e-3, checkpoint_every=120, log_every=10,
+                      flip=False)
+    r = train(cfg, frames, progress=False)
+    import pandas as pd
+
+    log = pd.read_csv(r.run_dir / "log.csv")
+    assert log["loss"].iloc[-1] < 0.3 * log["loss"].iloc[0]
+    assert json.loads((r.run_dir / "config.json").read_text())["steps"] == 120
+    assert (r.run_dir / "final.pt").exists()
+
+
+def test_resume_refuses_another_configuration(tmp_path, monkeypatch):
+    monkeypatch.setattr("colorizerutils.paths.CHECKPOINTS", tmp_path)
+    frames = torch.rand(8, 3, 32, 32) * torch.tensor([100, 40, 40]).view(1, 3, 1, 1)
+    train(TrainConfig(run="r", **TINY, steps=2, checkpoint_every=1), frames, progress=False)
+    with pytest.raises(ValueError, match="different configuration"):
+        train(TrainConfig(run="r", **dict(TINY, seed=8), steps=2, checkpoint_every=1), frames, progress=False)
+    r = train(TrainConfig(run="r", **dict(TINY, seed=8), steps=2, checkpoint_every=1), frames, progress=False,
+              restart_if_changed=True)
+    assert r.finished
+
+
+def test_bad_objective_is_refused():
+    with pytest.raises(AssertionError, match="objective must be one of"):
+        TrainConfig(run="x", objective="magic")
