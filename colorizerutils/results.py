@@ -129,3 +129,30 @@ def read_table(name: str, *, results_dir: Path | None = None) -> pd.DataFrame:
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such table; the notebook that writes it has not run (make reproduce)")
     return pd.read_csv(path)
+
+
+def save_clip(rows: dict[str, list], name: str, *, fps: int = 8, results_dir: Path | None = None, **prov) -> Path:
+    """An animated GIF under ``results/figures/<name>.gif``: the methods side by side, labelled, frame by frame.
+
+    ``rows``: {label: list of (H,W,3) float RGB in [0,1]}, all with the same frame count and size. The provenance
+    goes into the GIF's comment.
+    """
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    out = Path(results_dir or paths.RESULTS) / "figures"
+    out.mkdir(parents=True, exist_ok=True)
+    n = min(len(v) for v in rows.values())
+    frames = []
+    for i in range(n):
+        tiles = []
+        for label, v in rows.items():
+            tile = Image.fromarray((np.clip(v[i], 0, 1) * 255 + 0.5).astype("uint8"))
+            ImageDraw.Draw(tile).text((3, 2), label, fill=(255, 255, 255))
+            tiles.append(np.asarray(tile))
+        frames.append(Image.fromarray(np.concatenate(tiles, axis=1)))
+    dest = out / f"{name}.gif"
+    with atomic_path(dest) as tmp:
+        frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0,
+                       comment=json.dumps(provenance(**prov)).encode())
+    return dest

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from .cic import CIC
+from .diffusion_unet import DiffusionUNet
 from .patchgan import PatchGAN
 from .unet import UNet
 
-MODELS = {"unet": UNet, "patchgan": PatchGAN, "cic": CIC}
+MODELS = {"unet": UNet, "patchgan": PatchGAN, "cic": CIC, "diffusion_unet": DiffusionUNet}
 
 
 def register(name: str, cls) -> None:
@@ -18,4 +19,4 @@ def build_model(name: str, **kwargs):
     return MODELS[name](**kwargs)
 
 
-__all__ = ["MODELS", "build_model", "register", "UNet", "PatchGAN", "CIC"]
+__all__ = ["MODELS", "build_model", "register", "UNet", "PatchGAN", "CIC", "DiffusionUNet"]

@@ -1,0 +1,218 @@
+"""Exemplar-guided, temporally linked diffusion colorization of video: training objective and sampler.
+
+- Noise schedules and samplers come from diffusers: ``DDPMScheduler`` for training, ``DDIMScheduler`` and
+  ``DPMSolverMultistepScheduler`` (built from the same config) for sampling.
+- Conditioning (concatenated channels, see :mod:`.models.diffusion_unet`): the gray frame L; an optional exemplar
+  (a colour frame the user provides, e.g. the first frame coloured by hand) given as ab and L; the previous output
+  frame's ab, so consecutive frames are linked.
+- Training never shows the model the answer: the exemplar is another frame of the same clip (dropped with
+  probability ``p_drop_exemplar`` so one model works with or without it), and the previous frame's ground-truth ab
+  is corrupted (noise, a small shift) or dropped, so the model cannot learn to copy it. At inference the previous
+  frame is the model's own output.
+- Flicker: fresh noise per frame flickers (REFERENCE.md §2). The sampler shares one noise tensor across the frames
+  of a clip (``noise="shared"``), or warm-starts each frame from the previous output noised to ``warm_strength``
+  (``noise="warm"``, SDEdit, Meng et al. 2022).
+- Classifier-free guidance on the exemplar (Ho & Salimans 2022) with ``guidance`` > 1 (two network calls per step).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+import torch.nn.functional as F
+
+from .color import denormalize_ab, normalize_ab, normalize_l
+from .models import build_model
+
+SAMPLERS = ("ddim", "dpm")
+
+
+@dataclasses.dataclass
+class DiffusionSettings:
+    train_timesteps: int = 1000
+    beta_schedule: str = "squaredcos_cap_v2"   # cosine schedule (Nichol & Dhariwal 2021)
+    p_drop_exemplar: float = 0.5               # one model for automatic and exemplar-guided colorization
+    p_drop_prev: float = 0.3                   # and for the first frame, which has no previous output
+    prev_noise: float = 0.15                   # std of the corruption added to the previous ground-truth ab
+
+
+def ddpm_scheduler(settings: DiffusionSettings | None = None):
+    from diffusers import DDPMScheduler
+
+    s = settings or DiffusionSettings()
+    return DDPMScheduler(num_train_timesteps=s.train_timesteps, beta_schedule=s.beta_schedule,
+                         prediction_type="epsilon", clip_sample=False)
+
+
+def sampler(name: str, settings: DiffusionSettings | None = None):
+    """A diffusers sampler built from the training scheduler's config: ``ddim`` or ``dpm`` (DPM-Solver++)."""
+    from diffusers import DDIMScheduler, DPMSolverMultistepScheduler
+
+    assert name in SAMPLERS, f"sampler must be one of {SAMPLERS}, got {name!r}"
+    cls = DDIMScheduler if name == "ddim" else DPMSolverMultistepScheduler
+    return cls.from_config(ddpm_scheduler(settings).config)
+
+
+def make_cond(l: torch.Tensor, ex_lab: torch.Tensor | None, prev_ab: torch.Tensor | None) -> torch.Tensor:
+    """Conditioning channels from normalised inputs: l (B,1,H,W); exemplar LAB (B,3,H,W) with L and ab
+    normalised, or None; previous ab (B,2,H,W) or None. Missing inputs are zeros with mask 0."""
+    b, _, h, w = l.shape
+    z = lambda c: l.new_zeros(b, c, h, w)
+    ex = torch.cat([ex_lab[:, 1:], ex_lab[:, :1], torch.ones_like(l)], 1) if ex_lab is not None else z(4)
+    pv = torch.cat([prev_ab, torch.ones_like(l)], 1) if prev_ab is not None else z(3)
+    return torch.cat([l, ex, pv], 1)
+
+
+class DiffusionObjective:
+    """Training objective for :func:`colorizerutils.training.train`: epsilon-prediction MSE (Ho et al. 2020, eq. 14)."""
+
+    def __init__(self, cfg, clips: dict[str, torch.Tensor]):
+        if not isinstance(clips, dict):
+            raise TypeError("the diffusion objective trains on clips: pass {name: (T,3,S,S) LAB}")
+        self.cfg = cfg
+        self.settings = DiffusionSettings(**cfg.loss_weights) if cfg.loss_weights else DiffusionSettings()
+        self.clips = [c for c in clips.values()]
+        self.weights = torch.tensor([float(len(c)) for c in self.clips])
+        self.nets = {"G": build_model(cfg.model, **cfg.model_kwargs)}
+        self.scheduler = ddpm_scheduler(self.settings)
+
+    def optimizers(self):
+        return {"G": torch.optim.AdamW(self.nets["G"].parameters(), lr=self.cfg.lr, betas=self.cfg.betas)}
+
+    def batch(self, gen: torch.Generator, device) -> dict:
+        s, B = self.settings, self.cfg.batch
+        cur, prev, ex, has_prev, has_ex = [], [], [], [], []
+        for _ in range(B):
+            c = self.clips[int(torch.multinomial(self.weights, 1, generator=gen))]
+            T = len(c)
+            t = int(torch.randint(T, (1,), generator=gen))
+            frame = c[t].float()
+            if self.cfg.flip and torch.rand(1, generator=gen) < 0.5:
+                c = c.flip(-1)
+                frame = frame.flip(-1)
+            cur.append(frame)
+            p_ok = t > 0 and torch.rand(1, generator=gen) >= s.p_drop_prev
+            prev.append(c[t - 1].float() if p_ok else torch.zeros_like(frame))
+            has_prev.append(bool(p_ok))
+            # exemplar: another frame of the same clip (never the target frame itself)
+            e_ok = T > 1 and torch.rand(1, generator=gen) >= s.p_drop_exemplar
+            if e_ok:
+                j = int(torch.randint(T - 1, (1,), generator=gen))
+                j = j + 1 if j >= t else j
+                ex.append(c[j].float())
+            else:
+                ex.append(torch.zeros_like(frame))
+            has_ex.append(bool(e_ok))
+        cur, prev, ex = torch.stack(cur), torch.stack(prev), torch.stack(ex)
+        l = normalize_l(cur[:, :1])
+        ab = normalize_ab(cur[:, 1:])
+        prev_ab = normalize_ab(prev[:, 1:])
+        # corrupt the previous ground truth: noise and a small random shift, so copying it is not enough
+        prev_ab = prev_ab + s.prev_noise * torch.randn(prev_ab.shape, generator=gen)
+        dx, dy = (int(v) for v in torch.randint(-2, 3, (2,), generator=gen))
+        prev_ab = torch.roll(prev_ab, shifts=(dy, dx), dims=(-2, -1))
+        mp = torch.tensor(has_prev, dtype=torch.float32).view(-1, 1, 1, 1)
+        me = torch.tensor(has_ex, dtype=torch.float32).view(-1, 1, 1, 1)
+        ex_lab = torch.cat([normalize_l(ex[:, :1]), normalize_ab(ex[:, 1:])], 1) * me
+        cond = make_cond(l, ex_lab, prev_ab * mp)
+        cond[:, 4:5] = me                       # exemplar mask
+        cond[:, 7:8] = mp                       # previous-frame mask
+        noise = torch.randn(ab.shape, generator=gen)
+        t = torch.randint(self.scheduler.config.num_train_timesteps, (B,), generator=gen)
+        x_t = self.scheduler.add_noise(ab, noise, t)
+        return {k: v.to(device) for k, v in dict(x_t=x_t, t=t, cond=cond, noise=noise).items()}
+
+    def step(self, b, opts, autocast):
+        with autocast():
+            pred = self.nets["G"](b["x_t"], b["t"], b["cond"])
+            loss = F.mse_loss(pred.float(), b["noise"])
+        opts["G"].zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.nets["G"].parameters(), 1.0)
+        opts["G"].step()
+        return {"loss": float(loss.detach())}
+
+
+class DiffusionColorizer:
+    """Colour a clip frame by frame: ``reset(exemplar_lab)`` then ``colorizer(L)`` for each frame in order.
+
+    ``steps`` sampler steps per frame; ``noise``: ``shared`` (one noise tensor for the whole clip), ``fresh`` (new
+    noise per frame: flickers, for comparison) or ``warm`` (start from the previous output noised to
+    ``warm_strength``); ``use_prev``: condition on the previous output; ``guidance``: classifier-free guidance scale
+    on the exemplar. Deterministic for a seed.
+    """
+
+    sequential = True
+
+    def __init__(self, net, *, device, config: dict | None = None, steps: int = 25, sampler_name: str = "ddim",
+                 noise: str = "shared", use_prev: bool = True, guidance: float = 1.0, warm_strength: float = 0.6,
+                 seed: int = 0):
+        assert noise in ("shared", "fresh", "warm"), f"noise must be shared, fresh or warm, got {noise!r}"
+        self.net, self.device = net.eval(), device
+        settings = DiffusionSettings(**config["loss_weights"]) if config and config.get("loss_weights") else None
+        self.scheduler = sampler(sampler_name, settings)
+        self.steps, self.noise, self.use_prev = steps, noise, use_prev
+        self.guidance, self.warm_strength, self.seed = guidance, warm_strength, seed
+        self.name = f"diffusion ({sampler_name}, {steps} steps)"
+        self.calls = 0
+        self.reset()
+
+    def reset(self, reference: torch.Tensor | None = None) -> None:
+        """Start a clip; ``reference``: the exemplar as LAB (1,3,h,w) in CIE units at the model size, or None."""
+        self.exemplar = None
+        if reference is not None:
+            self.exemplar = torch.cat([normalize_l(reference[:, :1]), normalize_ab(reference[:, 1:])], 1).to(self.device)
+        self.prev = None
+        self.gen = torch.Generator().manual_seed(self.seed)
+        self.shared = None
+
+    def _eps(self, x, t, l, ex, prev):
+        self.calls += 1
+        eps = self.net(x, t.to(self.device), make_cond(l, ex, prev))
+        if self.guidance != 1.0 and ex is not None:
+            self.calls += 1
+            eps_u = self.net(x, t.to(self.device), make_cond(l, None, prev))
+            eps = eps_u + self.guidance * (eps - eps_u)
+        return eps
+
+    @torch.no_grad()
+    def __call__(self, L: torch.Tensor) -> torch.Tensor:
+        """L (B,1,h,w) in [0,100] -> ab (B,2,h,w) in CIE units; frames of a batch are taken in order."""
+        return torch.cat([self._frame(L[i:i + 1]) for i in range(len(L))])
+
+    def _frame(self, L):
+        l = normalize_l(L.to(self.device, torch.float32))
+        shape = (1, 2, *l.shape[-2:])
+        ex = self.exemplar
+        if ex is not None and ex.shape[-2:] != l.shape[-2:]:
+            ex = F.interpolate(ex, size=l.shape[-2:], mode="bilinear", align_corners=False)
+        prev = self.prev if self.use_prev else None
+        if self.noise == "fresh" or self.shared is None or self.shared.shape != shape:
+            fresh = torch.randn(shape, generator=self.gen)
+            if self.shared is None or self.shared.shape != shape:
+                self.shared = fresh
+        noise = (fresh if self.noise == "fresh" else self.shared).to(self.device)
+        self.scheduler.set_timesteps(self.steps)
+        timesteps = self.scheduler.timesteps
+        x = noise * self.scheduler.init_noise_sigma
+        if self.noise == "warm" and self.prev is not None:
+            # 1. SDEdit: noise the previous output to an intermediate step and denoise from there
+            start = int(len(timesteps) * (1 - self.warm_strength))
+            timesteps = timesteps[start:]
+            x = self.scheduler.add_noise(self.prev, noise, timesteps[:1])
+            if hasattr(self.scheduler, "_step_index"):
+                self.scheduler._step_index = None
+                self.scheduler._begin_index = start
+        for t in timesteps:
+            x_in = self.scheduler.scale_model_input(x, t)
+            eps = self._eps(x_in, t.reshape(1), l, ex, prev)
+            x = self.scheduler.step(eps, t, x).prev_sample
+        ab = x.clamp(-1, 1)
+        self.prev = ab
+        return denormalize_ab(ab).cpu()
+
+
+def load_diffusion(name_or_path="diffusion", *, device="auto", **options) -> DiffusionColorizer:
+    from .video import load_colorizer
+
+    return load_colorizer(name_or_path, device=device, **options)
