@@ -9,7 +9,7 @@ export COLORIZER_HEADLESS := 1
 export MPLBACKEND := Agg
 
 .DEFAULT_GOAL := help
-.PHONY: help install data weights reproduce test bench strip clean
+.PHONY: help install data weights reproduce test bench strip clean ablation
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,3 +43,11 @@ strip: install ## strip outputs from the committed notebooks
 
 clean: ## remove executed notebooks, caches and checkpoints (keeps .venv, data and weights)
 	rm -rf build checkpoints data/cache
+
+ABLATION_COMBOS := $(shell $(BIN)/python -c "from colorizerutils.ablation import COMBOS; print(' '.join(COMBOS))" 2>/dev/null)
+
+ablation: data weights ## train notebook 05's loss combinations as independent runs (parallel: make -j2 ablation)
+	@$(MAKE) --no-print-directory $(addprefix ablate-,$(ABLATION_COMBOS))
+
+ablate-%: ## train one loss combination (cached by configuration hash)
+	$(BIN)/colorizer ablate "$*" --profile $(PROFILE)

@@ -139,7 +139,23 @@ def _cmd_bench(args) -> int:
     return 0
 
 
+def _cmd_ablate(args) -> int:
+    from . import ablation
+    from .profiles import profile
+
+    run_dir = ablation.train_combo(args.combo, profile(args.profile), seed=args.seed, progress=not args.quiet)
+    print(f"{args.combo}: {run_dir}")
+    return 0
+
+
 def _register_more(sub) -> None:
+    a = sub.add_parser("ablate", help="train one loss combination of notebook 05 (skipped when already trained)")
+    a.add_argument("combo", help="e.g. mse+ssim+perceptual")
+    a.add_argument("--profile", default="quick", choices=["smoke", "quick", "full"])
+    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--quiet", action="store_true")
+    a.set_defaults(func=_cmd_ablate)
+
     c = sub.add_parser("colorize", help="colorize an image, a video or a frame folder")
     c.add_argument("input", help="image, video file (mp4/avi/mov/...) or folder of frames; colour input is used as gray")
     c.add_argument("output", help="image, .mp4 (source fps, audio copied) or a folder (no extension), by extension")

@@ -40,8 +40,10 @@ def ddpm_scheduler(settings: DiffusionSettings | None = None):
     from diffusers import DDPMScheduler
 
     s = settings or DiffusionSettings()
+    # v-prediction (Salimans & Ho 2022) stays well conditioned at every t, where epsilon-prediction's x0 estimate
+    # divides by sqrt(alpha_bar) ~ 0 near t=T; predicted x0 is clipped to the data range [-1,1] at each step.
     return DDPMScheduler(num_train_timesteps=s.train_timesteps, beta_schedule=s.beta_schedule,
-                         prediction_type="epsilon", clip_sample=False)
+                         prediction_type="v_prediction", clip_sample=True, clip_sample_range=1.0)
 
 
 def sampler(name: str, settings: DiffusionSettings | None = None):
@@ -49,8 +51,12 @@ def sampler(name: str, settings: DiffusionSettings | None = None):
     from diffusers import DDIMScheduler, DPMSolverMultistepScheduler
 
     assert name in SAMPLERS, f"sampler must be one of {SAMPLERS}, got {name!r}"
-    cls = DDIMScheduler if name == "ddim" else DPMSolverMultistepScheduler
-    return cls.from_config(ddpm_scheduler(settings).config)
+    config = ddpm_scheduler(settings).config
+    if name == "ddim":
+        return DDIMScheduler.from_config(config)
+    # DPM-Solver has no clip_sample; its thresholding with ratio 1.0 clips x0 to sample_max_value
+    return DPMSolverMultistepScheduler.from_config(config, thresholding=True, dynamic_thresholding_ratio=1.0,
+                                                   sample_max_value=1.0)
 
 
 def make_cond(l: torch.Tensor, ex_lab: torch.Tensor | None, prev_ab: torch.Tensor | None) -> torch.Tensor:
@@ -64,7 +70,8 @@ def make_cond(l: torch.Tensor, ex_lab: torch.Tensor | None, prev_ab: torch.Tenso
 
 
 class DiffusionObjective:
-    """Training objective for :func:`colorizerutils.training.train`: epsilon-prediction MSE (Ho et al. 2020, eq. 14)."""
+    """Training objective for :func:`colorizerutils.training.train`: MSE on the v target (Salimans & Ho 2022), the
+    v-parameterised form of Ho et al. 2020's simple loss."""
 
     def __init__(self, cfg, clips: dict[str, torch.Tensor]):
         if not isinstance(clips, dict):
@@ -120,12 +127,13 @@ class DiffusionObjective:
         noise = torch.randn(ab.shape, generator=gen)
         t = torch.randint(self.scheduler.config.num_train_timesteps, (B,), generator=gen)
         x_t = self.scheduler.add_noise(ab, noise, t)
-        return {k: v.to(device) for k, v in dict(x_t=x_t, t=t, cond=cond, noise=noise).items()}
+        target = self.scheduler.get_velocity(ab, noise, t)
+        return {k: v.to(device) for k, v in dict(x_t=x_t, t=t, cond=cond, target=target).items()}
 
     def step(self, b, opts, autocast):
         with autocast():
             pred = self.nets["G"](b["x_t"], b["t"], b["cond"])
-            loss = F.mse_loss(pred.float(), b["noise"])
+            loss = F.mse_loss(pred.float(), b["target"])
         opts["G"].zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.nets["G"].parameters(), 1.0)
@@ -205,8 +213,8 @@ class DiffusionColorizer:
                 self.scheduler._begin_index = start
         for t in timesteps:
             x_in = self.scheduler.scale_model_input(x, t)
-            eps = self._eps(x_in, t.reshape(1), l, ex, prev)
-            x = self.scheduler.step(eps, t, x).prev_sample
+            out = self._eps(x_in, t.reshape(1), l, ex, prev)      # the network predicts v
+            x = self.scheduler.step(out, t, x).prev_sample
         ab = x.clamp(-1, 1)
         self.prev = ab
         return denormalize_ab(ab).cpu()

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from . import paths
 from .atomic import atomic_path
-from .color import denormalize_ab, lab_to_rgb, normalize_l, rgb_to_lab, to_uint8
+from .color import denormalize_ab, l_from_uint8, lab_to_uint8, normalize_l, rgb_to_lab
 from .data import IMAGE_EXTS, VIDEO_EXTS, DataError, iter_frames, read_image, video_fps
 from .models import MODELS, build_model
 
@@ -132,19 +132,18 @@ def colorize_frames(colorizer, frames: Iterator[np.ndarray], *, size: int = 256,
 
     def flush(items):
         nonlocal started
-        x = torch.from_numpy(np.stack(items)).permute(0, 3, 1, 2).float().div_(255)
-        h, w = x.shape[-2:]
+        x = torch.from_numpy(np.stack(items))                           # (B,H,W,3) uint8
+        h, w = x.shape[1:3]
         mh, mw = _model_size(h, w, size)
         if not started:
             colorizer.reset(None if ref is None else rgb_to_lab(
                 F.interpolate(ref, size=(mh, mw), mode="bilinear", antialias=True, align_corners=False)))
             started = True
-        L_full = rgb_to_lab(x)[:, :1]
+        L_full = l_from_uint8(x)
         L_small = F.interpolate(L_full, size=(mh, mw), mode="bilinear", antialias=True, align_corners=False)
         ab = colorizer(L_small)
         ab = F.interpolate(ab, size=(h, w), mode="bilinear", align_corners=False)
-        out = to_uint8(lab_to_rgb(torch.cat([L_full, ab], 1))).permute(0, 2, 3, 1).numpy()
-        yield from out
+        yield from lab_to_uint8(L_full, ab).numpy()
 
     step = 1 if getattr(colorizer, "sequential", False) else batch
     for f in frames:

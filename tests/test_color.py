@@ -82,3 +82,13 @@ def test_bad_shapes_and_dtypes_are_refused():
 def test_uint8_conversion_rounds_and_clips():
     x = torch.tensor([-0.1, 0.0, 0.5, 1.0, 1.2]).view(1, 1, 1, 5)
     assert color.to_uint8(x).flatten().tolist() == [0, 0, 128, 255, 255]
+
+
+def test_fast_uint8_paths_agree_with_the_exact_conversion():
+    rgb8 = torch.from_numpy(skimage.data.astronaut().copy())[None]              # (1,H,W,3) uint8
+    exact = cu.rgb_to_lab(rgb8.permute(0, 3, 1, 2).double() / 255)
+    assert (color.l_from_uint8(rgb8).double() - exact[:, :1]).abs().max() < 0.02
+    ab = exact[:, 1:].float() * 1.3                                            # push some colours out of gamut
+    fast = color.lab_to_uint8(exact[:, :1].float(), ab)
+    slow = color.to_uint8(cu.lab_to_rgb(torch.cat([exact[:, :1].float(), ab], 1))).permute(0, 2, 3, 1)
+    assert (fast.int() - slow.int()).abs().max() <= 1

@@ -1,0 +1,128 @@
+"""The loss-ablation study of "Enhancing Video Colorization with Deep Learning: A Comprehensive Analysis of
+Training Loss Functions" (the seed paper), redone with the kit's model, data and metrics; and an audit of how the
+paper's numbers were likely produced.
+
+Every combination trains the same U-Net on the same frames for the same steps and seed. A run is named by a hash
+of its configuration, so a finished run is never retrained, and runs are independent processes that ``make -j``
+can run in parallel (``make ablation``).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .profiles import Profile
+from .training import TrainConfig
+
+# The paper's table (its README, "Quantitative results"): combination, SSIM, PSNR, LPIPS as published. The paper's
+# header prints LPIPS with an up-arrow; lower is better for LPIPS.
+PAPER_TABLE = [
+    ("mse", 0.970, 45.460, 0.021), ("mae", 0.970, 44.225, 0.023),
+    ("mae+ssim", 0.967, 41.944, 0.024), ("mse+ssim", 0.973, 48.099, 0.021),
+    ("mae+content", 0.972, 46.999, 0.022), ("mse+content", 0.953, 33.981, 0.041),
+    ("mse+lpips", 0.962, 40.570, 0.028), ("mae+lpips", 0.965, 42.585, 0.026),
+    ("mae+perceptual", 0.967, 43.570, 0.023), ("mse+perceptual", 0.970, 46.496, 0.020),
+    ("mae+ssim+perceptual", 0.975, 49.532, 0.026), ("mse+ssim+perceptual", 0.975, 49.532, 0.026),
+    ("mse+lpips+ssim", 0.974, 49.132, 0.024), ("mae+lpips+ssim", 0.968, 44.883, 0.023),
+    ("mae+lpips+content", 0.961, 39.772, 0.030), ("mse+lpips+content", 0.970, 47.040, 0.019),
+    ("mae+ssim+lpips", 0.966, 40.183, 0.026), ("mse+ssim+lpips", 0.974, 48.691, 0.024),
+    ("mae+ssim+style", 0.971, 43.463, 0.025), ("mse+ssim+style", 0.974, 47.653, 0.023),
+]
+COMBOS = [row[0] for row in PAPER_TABLE]
+
+
+def paper_table() -> pd.DataFrame:
+    return pd.DataFrame(PAPER_TABLE, columns=["loss", "paper_ssim", "paper_psnr", "paper_lpips"])
+
+
+def config(combo: str, profile: Profile, *, seed: int = 0, ngf: int = 24, depth: int = 6) -> TrainConfig:
+    """The training configuration of one combination; its run name carries a hash of everything else."""
+    from .losses import parse
+
+    parse(combo)
+    base = dict(model="unet", model_kwargs={"ngf": ngf, "depth": depth}, objective="regression", loss=combo,
+                steps=profile.ablation_steps, batch=profile.batch, size=profile.train_size, bf16=profile.bf16,
+                seed=seed, checkpoint_every=max(profile.ablation_steps // 2, 1), log_every=10)
+    digest = hashlib.sha256(json.dumps(dict(base, data=[profile.train_frames, profile.train_step]),
+                                       sort_keys=True).encode()).hexdigest()[:10]
+    return TrainConfig(run=f"ablation/{combo.replace('+', '_')}-{digest}", **base)
+
+
+def train_frames(profile: Profile, *, progress: bool = True) -> torch.Tensor:
+    from . import data
+
+    clips = data.load_split("train", size=profile.train_size, max_frames=profile.train_frames,
+                            step=profile.train_step, progress=progress)
+    return torch.cat(list(clips.values()))
+
+
+def train_combo(combo: str, profile: Profile, *, seed: int = 0, frames: torch.Tensor | None = None,
+                progress: bool = True):
+    """Train one combination unless its run already finished; returns the run folder."""
+    from .training import train
+
+    cfg = config(combo, profile, seed=seed)
+    if (cfg.run_dir / "final.pt").exists():
+        return cfg.run_dir
+    frames = train_frames(profile, progress=progress) if frames is None else frames
+    return train(cfg, frames, progress=progress).run_dir
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Metric audit: the seed code's pitfalls (REFERENCE.md §2), computed on the same predictions as the correct values
+# --------------------------------------------------------------------------------------------------------------
+def psnr_floor_div(pred_u8: torch.Tensor, gt_u8: torch.Tensor) -> torch.Tensor:
+    """The seed's step: ``uint8 // 255`` (every pixel below 255 becomes 0), then PSNR with data range 1."""
+    from torchmetrics.functional.image import peak_signal_noise_ratio
+
+    p, g = (pred_u8 // 255).double(), (gt_u8 // 255).double()
+    return peak_signal_noise_ratio(p, g, data_range=1.0, reduction="none", dim=(1, 2, 3))
+
+
+def ssim_floor_div(pred_u8: torch.Tensor, gt_u8: torch.Tensor) -> torch.Tensor:
+    """SSIM after the same ``uint8 // 255`` step, data range 1."""
+    from torchmetrics.functional.image import structural_similarity_index_measure
+
+    p, g = (pred_u8 // 255).double(), (gt_u8 // 255).double()
+    return structural_similarity_index_measure(p, g, data_range=1.0, gaussian_kernel=True, sigma=1.5, kernel_size=11,
+                                               reduction="none")
+
+
+def psnr_uint8_wrap(pred_u8: torch.Tensor, gt_u8: torch.Tensor) -> torch.Tensor:
+    """PSNR with the difference taken in uint8, which wraps around (3 - 5 = 254)."""
+    diff = (pred_u8 - gt_u8).double()            # uint8 arithmetic: wraps modulo 256
+    mse = diff.pow(2).flatten(1).mean(1)
+    return 10 * torch.log10(255.0 ** 2 / mse)
+
+
+def audit(pred_u8: torch.Tensor, gt_u8: torch.Tensor) -> dict[str, float]:
+    """Correct and pitfall metrics of the same frames (T,3,H,W) uint8."""
+    from . import metrics
+
+    zero = float(((pred_u8 // 255) == 0).double().mean())
+    return {"psnr (correct)": float(metrics.psnr(pred_u8, gt_u8).mean()),
+            "ssim (correct)": float(metrics.ssim(pred_u8, gt_u8).mean()),
+            "psnr after uint8 // 255": float(psnr_floor_div(pred_u8, gt_u8).clamp(max=100).mean()),
+            "ssim after uint8 // 255": float(ssim_floor_div(pred_u8, gt_u8).mean()),
+            "psnr with uint8 subtraction": float(psnr_uint8_wrap(pred_u8, gt_u8).mean()),
+            "pixels zeroed by // 255": zero}
+
+
+PITFALLS = pd.DataFrame([
+    ("uint8 // 255 before PSNR/SSIM", "integer division maps every value below 255 to 0, so prediction and target "
+     "become almost all-black images that agree", "cast to float and divide: x.float() / 255"),
+    ("PSNR on uint8 tensors", "pred - gt wraps around modulo 256, so small negative errors become large",
+     "cast to float (float64) before subtracting"),
+    ("argparse type=list on '123'", "parses into ['1','2','3']; combined with logging-only extra losses, only the "
+     "first loss is backpropagated", "parse names explicitly; sum every term into the loss that is backpropagated"),
+    ("ground truth as the reference", "the previous ground-truth colour frame (train) or frame 10 of the test clip "
+     "(test) is given to the model and then scored", "the exemplar is a user-provided frame and is never scored"),
+    ("fresh noise per frame", "each frame is sampled from new noise with no temporal link: flicker",
+     "share noise across frames or warm-start from the previous output; condition on the previous output"),
+    ("Lab to uint8 without clipping; L scaled like ab", "out-of-gamut values wrap; L loses its range",
+     "clip in RGB before uint8; normalise L and ab separately"),
+], columns=["pitfall", "effect", "fix in this kit"])

@@ -1,0 +1,213 @@
+"""``make bench``: speed on this machine, each comparison taken in one run (ratios), written to results/.
+
+- matmul peak (fp32, bf16) measured here;
+- per model: training img/s and inference frames/s at 256x256, fp32 vs bf16 autocast, and the PSNR change bf16
+  causes on real test frames; the U-Net's achieved GFLOP/s against the measured peaks;
+- ``colorizer colorize`` end to end on a 720p clip against model-only throughput at the same model size;
+- diffusion: DDIM 25 vs 250 steps (PSNR and time), seconds per frame at 128 and 256 px, cost against steps and
+  frames, and peak memory against frames.
+"""
+from __future__ import annotations
+
+import resource
+import time
+import tracemalloc
+
+import pandas as pd
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from . import data, paths, results
+from .color import lab_to_rgb, merge_lab, normalize_l, to_uint8
+from .metrics import psnr
+from .models import build_model
+
+DEFAULT_UNET = dict(ngf=24, depth=6)
+
+
+def _time(fn, *, reps: int, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    t = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    return (time.perf_counter() - t) / reps
+
+
+def matmul_peak(dtype: torch.dtype, n: int = 2048, reps: int = 5) -> float:
+    """GFLOP/s of an n x n matmul in ``dtype``."""
+    a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
+    reps = reps if dtype == torch.float32 or _fast_bf16() else 1
+    return 2 * n ** 3 / _time(lambda: a @ b, reps=reps) / 1e9
+
+
+def _fast_bf16() -> bool:
+    a = torch.randn(256, 256).bfloat16()
+    return _time(lambda: a @ a, reps=2) < 0.01
+
+
+def _flops(model, x) -> float:
+    with FlopCounterMode(display=False) as fc, torch.no_grad():
+        model(x)
+    return fc.get_total_flops()
+
+
+def _test_frames(size: int, n: int = 8) -> torch.Tensor:
+    clips = data.load_split("test", size=size, max_frames=n, progress=False)
+    return torch.cat(list(clips.values()))[: n * 2]
+
+
+def _trained_or_fresh(name: str, model: str, kwargs: dict):
+    path = paths.CHECKPOINTS / name / "final.pt"
+    net = build_model(model, **kwargs)
+    source = "fresh weights (run make reproduce for trained ones)"
+    if path.exists():
+        ckpt = torch.load(path, weights_only=False)
+        if ckpt["model_kwargs"] == kwargs:
+            net.load_state_dict(ckpt["state"])
+            source = f"checkpoints/{name}"
+    return net.eval(), source
+
+
+def bench_image_models(*, quick: bool) -> pd.DataFrame:
+    rows = []
+    lab = _test_frames(256)
+    l = normalize_l(lab[:, :1])
+    bs = 8
+    x = l[:bs].contiguous()
+    bf16_fast = _fast_bf16()
+    for name, model, kwargs in (("mse_unet", "unet", DEFAULT_UNET), ("cic", "cic", DEFAULT_UNET),
+                                ("patchgan", "patchgan", {})):
+        net, source = _trained_or_fresh(name, model, kwargs)
+        inp = (x, torch.zeros(bs, 2, 256, 256)) if model == "patchgan" else (x,)
+        fwd = (lambda n=net, i=inp: n(*i))
+        gflop = _flops(net, tuple(t[:1] for t in inp)[0] if model != "patchgan" else None) / 1e9 \
+            if model != "patchgan" else None
+        out = {}
+        for bf16 in (False, True):
+            reps = (2 if quick else 5) if (not bf16 or bf16_fast) else 1
+            # without AMX, bf16 convolutions run ~40x slower: time them on a 2-frame batch, once
+            b = bs if (not bf16 or bf16_fast) else 2
+            inp = (x[:b], torch.zeros(b, 2, 256, 256)) if model == "patchgan" else (x[:b],)
+            fwd = (lambda n=net, i=inp: n(*i))
+            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                dt = _time(fwd, reps=reps, warmup=1 if (not bf16 or bf16_fast) else 0)
+                y = fwd()
+            out[bf16] = (b / dt, y.float())
+            # training: one optimiser step on a batch (generator alone; the GAN adds the PatchGAN row's cost)
+            tnet = build_model(model, **kwargs).train()
+            opt = torch.optim.Adam(tnet.parameters())
+
+            def step(tn=tnet, o=opt, i=inp, b=bf16):
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=b):
+                    loss = tn(*i).float().square().mean()
+                o.zero_grad()
+                loss.backward()
+                o.step()
+            t_train = _time(step, reps=reps, warmup=1 if (not bf16 or bf16_fast) else 0)
+            rows.append(dict(model=name, weights=source, precision="bf16 autocast" if bf16 else "fp32", batch=b,
+                             train_img_per_s=b / t_train, infer_frames_per_s=b / dt,
+                             gflop_per_frame=gflop, achieved_gflop_s=gflop * b / dt if gflop else None))
+        if model != "patchgan":
+            to_rgb = lambda ab: to_uint8(lab_to_rgb(merge_lab(lab[:len(ab), :1], _decode(net, model, ab))))
+            gt = to_uint8(lab_to_rgb(lab[:len(out[True][1])]))
+            out[False] = (out[False][0], out[False][1][:len(out[True][1])])
+            d = float(psnr(to_rgb(out[True][1]), gt).mean() - psnr(to_rgb(out[False][1]), gt).mean())
+            rows[-1]["psnr_bf16_minus_fp32_db"] = d
+    return pd.DataFrame(rows)
+
+
+def _decode(net, model, y):
+    from .color import denormalize_ab
+    from .models.cic import annealed_mean
+
+    return annealed_mean(y, T=net.T) if model == "cic" else denormalize_ab(y)
+
+
+def bench_end_to_end(*, quick: bool) -> pd.DataFrame:
+    """``colorize_path`` on the 720p clip vs model-only throughput at the same model size (256 px shorter side)."""
+    from .video import Colorizer, colorize_path
+
+    src = paths.DATA / "default/videos/bigbuckbunny.mp4"
+    net, source = _trained_or_fresh("mse_unet", "unet", DEFAULT_UNET)
+    colorizer = Colorizer(net, objective="regression", device=torch.device("cpu"))
+    n_frames = 132
+    out = paths.ROOT / "build" / "bench_720p.mp4"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    colorize_path(colorizer, src, out, size=256, progress=False)
+    e2e = n_frames / (time.perf_counter() - t)
+    x = torch.zeros(8, 1, 256, 455)
+    model_only = 8 / _time(lambda: colorizer(x), reps=2 if quick else 5)
+    decode = n_frames / _time(lambda: sum(1 for _ in data.iter_video(src)), reps=1, warmup=0)
+    return pd.DataFrame([dict(clip="bigbuckbunny.mp4 (1280x720, 132 frames)", model_size="256x455", weights=source,
+                              end_to_end_fps=e2e, model_only_fps=model_only, decode_only_fps=decode,
+                              ratio=e2e / model_only)])
+
+
+def bench_diffusion(*, quick: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from .diffusion import DiffusionColorizer
+
+    net, source = _trained_or_fresh("diffusion", "diffusion_unet", dict(ch=32, vgg_features=False))
+    lab = _test_frames(64, n=6)[:6]
+    gt = to_uint8(lab_to_rgb(lab[1:]))
+    rows = []
+    ref = None
+    for steps in (25, 250):
+        c = DiffusionColorizer(net, device=torch.device("cpu"), steps=steps, seed=0)
+        c.reset(lab[:1])
+        t = time.perf_counter()
+        ab = c(lab[1:, :1])
+        dt = (time.perf_counter() - t) / (len(lab) - 1)
+        p = float(psnr(to_uint8(lab_to_rgb(merge_lab(lab[1:, :1], ab))), gt).mean())
+        rows.append(dict(sampler=f"DDIM {steps}", weights=source, psnr=p, seconds_per_frame=dt, network_calls=c.calls))
+        ref = ref or dt
+    steps_df = pd.DataFrame(rows)
+    steps_df["speedup_vs_250"] = steps_df.seconds_per_frame.iloc[-1] / steps_df.seconds_per_frame
+    steps_df["psnr_minus_250"] = steps_df.psnr - steps_df.psnr.iloc[-1]
+    cost = []
+    for size, configs in ((128, ((25, 4), (50, 4), (25, 8))), (256, ((25, 2),))):
+        for steps, frames in configs:
+            c = DiffusionColorizer(net, device=torch.device("cpu"), steps=steps, seed=0)
+            L = torch.rand(frames, 1, size, size) * 100
+            tracemalloc.start()
+            t = time.perf_counter()
+            c(L)
+            dt = time.perf_counter() - t
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            cost.append(dict(size=size, steps=steps, frames=frames, seconds=dt, seconds_per_frame=dt / frames,
+                             python_peak_mb=peak / 2 ** 20,
+                             max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    return steps_df, pd.DataFrame(cost)
+
+
+def run_all(*, quick: bool = False) -> None:
+    torch.manual_seed(0)
+    timer = results.Timer().__enter__()
+    peaks = pd.DataFrame([dict(dtype="fp32", gflop_s=matmul_peak(torch.float32)),
+                          dict(dtype="bf16", gflop_s=matmul_peak(torch.bfloat16))])
+    print(peaks.to_string(index=False), flush=True)
+    img = bench_image_models(quick=quick)
+    unet = img[(img.model == "mse_unet")].copy()
+    img["fraction_of_fp32_peak"] = img.achieved_gflop_s / peaks.gflop_s[0]
+    img["fraction_of_bf16_peak"] = img.achieved_gflop_s / peaks.gflop_s[1]
+    print(img.to_string(index=False), flush=True)
+    e2e = bench_end_to_end(quick=quick)
+    print(e2e.to_string(index=False), flush=True)
+    steps_df, cost = bench_diffusion(quick=quick)
+    print(steps_df.to_string(index=False), cost.to_string(index=False), sep="\n", flush=True)
+    timer.__exit__()
+    prov = dict(notebook="make bench", params={"quick": quick, "unet": DEFAULT_UNET,
+                                               "threads": torch.get_num_threads()}, seed=0, wall_time_s=timer.seconds)
+    note = "Measured in one run of `make bench` on this machine; compare ratios, not absolute numbers across machines."
+    results.write_table(peaks, "bench_matmul_peak", title="Matmul peak (2048x2048)", notes=note, **prov)
+    results.write_table(img, "bench_models", title="Training and inference at 256x256, fp32 vs bf16 autocast",
+                        notes=note, **prov)
+    results.write_table(e2e, "bench_end_to_end", title="colorizer colorize on a 720p clip vs the model alone",
+                        notes=note, **prov)
+    results.write_table(steps_df, "bench_diffusion_steps", title="Diffusion: DDIM 25 vs 250 steps (64 px)",
+                        notes=note, **prov)
+    results.write_table(cost, "bench_diffusion_cost", title="Diffusion sampling cost vs size, steps and frames",
+                        notes=note, **prov)
+    del unet

@@ -1,0 +1,93 @@
+"""The diffusion video model: shapes, determinism, network calls per step, overfitting one clip, CLI."""
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from colorizerutils import data, paths
+from colorizerutils.diffusion import DiffusionColorizer, sampler
+from colorizerutils.models import build_model
+from colorizerutils.training import TrainConfig, train
+
+
+def _net():
+    torch.manual_seed(0)
+    return build_model("diffusion_unet", ch=16, attn_levels=(2, 3))
+
+
+def test_shapes_on_odd_sizes():
+    net = _net()
+    out = net(torch.randn(2, 2, 37, 45), torch.tensor([3, 900]), torch.randn(2, 8, 37, 45))
+    assert out.shape == (2, 2, 37, 45)
+
+
+def test_deterministic_for_a_seed_and_n_network_calls_per_step():
+    net = _net()
+    L = torch.rand(3, 1, 32, 32) * 100
+    ref = torch.cat([torch.full((1, 1, 32, 32), 60.0), torch.randn(1, 2, 32, 32) * 20], 1)
+    outs = []
+    for seed in (1, 1, 2):
+        c = DiffusionColorizer(net, device=torch.device("cpu"), steps=7, seed=seed)
+        c.reset(ref)
+        outs.append(c(L))
+        assert c.calls == 7 * 3  # N steps -> N network calls per frame
+    assert torch.equal(outs[0], outs[1]) and not torch.equal(outs[0], outs[2])
+    c = DiffusionColorizer(net, device=torch.device("cpu"), steps=5, guidance=2.0, sampler_name="dpm")
+    c.reset(ref)
+    c(L[:1])
+    assert c.calls == 10  # classifier-free guidance: two calls per step
+
+
+def test_samplers_come_from_diffusers():
+    from diffusers import DDIMScheduler, DPMSolverMultistepScheduler
+
+    assert isinstance(sampler("ddim"), DDIMScheduler) and isinstance(sampler("dpm"), DPMSolverMultistepScheduler)
+    with pytest.raises(AssertionError):
+        sampler("euler-magic")
+
+
+@pytest.fixture(scope="module")
+def overfit_run(tmp_path_factory, manifest):
+    import colorizerutils.paths as P
+
+    old, P.CHECKPOINTS = P.CHECKPOINTS, tmp_path_factory.mktemp("dck")
+    try:
+        clip = data.clip_lab(paths.DATA / "default/videos/carphone_pristine.mp4", size=32, max_frames=6, step=4)
+        cfg = TrainConfig(run="diffusion", model="diffusion_unet", model_kwargs={"ch": 16}, objective="diffusion",
+                          steps=400, batch=8, size=32, lr=2e-3, betas=(0.9, 0.999), checkpoint_every=400, flip=False)
+        r = train(cfg, {"carphone": clip}, progress=False)
+        return r, clip
+    finally:
+        P.CHECKPOINTS = old
+
+
+def test_a_tiny_model_overfits_one_clip(overfit_run):
+    import pandas as pd
+
+    r, clip = overfit_run
+    log = pd.read_csv(r.run_dir / "log.csv")
+    assert log["loss"].tail(5).mean() < 0.5 * log["loss"].head(3).mean()
+    c = DiffusionColorizer(r.nets["G"], device=torch.device("cpu"), steps=20, seed=0)
+    c.reset(clip[:1])
+    ab = c(clip[1:, :1])
+    err_model = (ab - clip[1:, 1:]).abs().mean()
+    err_gray = clip[1:, 1:].abs().mean()
+    assert err_model < 0.8 * err_gray  # closer to the clip's colours than gray is
+
+
+def test_cli_colours_a_real_clip_with_and_without_reference(overfit_run, tmp_path):
+    r, _ = overfit_run
+    clip = tmp_path / "short"
+    clip.mkdir()
+    from PIL import Image
+
+    for i, f in enumerate(data.iter_video(paths.DATA / "default/videos/carphone_pristine.mp4", max_frames=4)):
+        Image.fromarray(f).save(clip / f"{i:05d}.png")
+    for extra in ([], ["--reference", str(clip / "00000.png")]):
+        out = tmp_path / f"out{len(extra)}.mp4"
+        p = subprocess.run([sys.executable, "-m", "colorizerutils", "colorize", str(clip), str(out), "--checkpoint",
+                            str(r.run_dir), "--steps", "3", "--size", "32", "--quiet", *extra],
+                           capture_output=True, text=True, timeout=600)
+        assert p.returncode == 0, p.stderr
+        assert sum(1 for _ in data.iter_video(out)) == 4
