@@ -130,7 +130,7 @@ def bench_end_to_end(*, quick: bool) -> pd.DataFrame:
 
     src = paths.DATA / "default/videos/bigbuckbunny.mp4"
     net, source = _trained_or_fresh("mse_unet", "unet", DEFAULT_UNET)
-    colorizer = Colorizer(net, objective="regression", device=torch.device("cpu"))
+    colorizer = Colorizer(net, objective="regression", device=torch.device("cpu"), size=256)
     n_frames = 132
     out = paths.ROOT / "build" / "bench_720p.mp4"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -71,6 +71,8 @@ def _cmd_colorize(args) -> int:
     if args.reference and not hasattr(colorizer, "sequential"):
         print(f"note: {colorizer.name} is a per-frame model and does not use --reference", file=sys.stderr)
     torch.set_grad_enabled(False)
+    if args.size is not None and hasattr(colorizer, "size"):
+        colorizer.size = args.size
     n = colorize_path(colorizer, args.input, args.output, size=args.size, reference=args.reference,
                       progress=not args.quiet)
     print(f"wrote {args.output} ({n} frame{'s' if n != 1 else ''})")
@@ -161,7 +163,8 @@ def _register_more(sub) -> None:
     c.add_argument("output", help="image, .mp4 (source fps, audio copied) or a folder (no extension), by extension")
     c.add_argument("--model", help="gray | mse_unet | gan_unet | cic | diffusion (checkpoints from make reproduce)")
     c.add_argument("--checkpoint", help="path to a final.pt (or its run folder)")
-    c.add_argument("--size", type=int, default=256, help="model resolution (shorter side); ab is upsampled onto full L")
+    c.add_argument("--size", type=int, help="model resolution, shorter side (default: the size the model was "
+                                            "trained at); ab is upsampled onto the full-resolution L")
     c.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--reference", help="exemplar image for the diffusion model (e.g. the first frame, hand-coloured)")

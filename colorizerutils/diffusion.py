@@ -162,6 +162,7 @@ class DiffusionColorizer:
         self.steps, self.noise, self.use_prev = steps, noise, use_prev
         self.guidance, self.warm_strength, self.seed = guidance, warm_strength, seed
         self.name = f"diffusion ({sampler_name}, {steps} steps)"
+        self.size = (config or {}).get("size")   # the CLI runs the model at its training size unless --size
         self.calls = 0
         self.reset()
 

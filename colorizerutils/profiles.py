@@ -32,7 +32,7 @@ PROFILES = {
                      batch=8, diffusion_steps=30, sample_steps=4, video_frames=6, sweep_steps=(2, 4, 8), ablation_steps=6,
                      bf16=False),
     # quick: 0.1 s per U-Net step at 64x64, batch 16, on 2 cores (fp32: these CPUs have no AMX, so bf16 is slower)
-    "quick": Profile("quick", eval_size=128, eval_frames=48, train_size=64, train_frames=64, train_step=3, steps=1200,
+    "quick": Profile("quick", eval_size=128, eval_frames=48, train_size=64, train_frames=160, train_step=3, steps=1200,
                      batch=16, diffusion_steps=800, sample_steps=25, video_frames=16, sweep_steps=(10, 25, 50, 250),
                      ablation_steps=150, bf16=False),
     "full": Profile("full", eval_size=256, eval_frames=10_000, train_size=256, train_frames=10_000, train_step=1,

@@ -35,14 +35,21 @@ class Colorizer:
     """
 
     def __init__(self, net: torch.nn.Module, *, objective: str, device: torch.device, bf16: bool = False,
-                 name: str = "model"):
+                 name: str = "model", size: int | None = None):
         self.net, self.objective, self.device, self.bf16, self.name = net.eval(), objective, device, bf16, name
+        self.size = size   # shorter side the model runs at (default: its training size); None: the input's own
 
     def reset(self, reference: torch.Tensor | None = None) -> None:
         """Per-frame models have no state; a reference (exemplar) is accepted and not used."""
 
     @torch.no_grad()
     def __call__(self, L: torch.Tensor) -> torch.Tensor:
+        """Runs at ``self.size`` (shorter side) and returns ab upsampled to L's size."""
+        h, w = L.shape[-2:]
+        if self.size is not None and min(h, w) != self.size:
+            small = F.interpolate(L.float(), size=_model_size(h, w, self.size), mode="bilinear", antialias=True,
+                                  align_corners=False)
+            return F.interpolate(self(small), size=(h, w), mode="bilinear", align_corners=False)
         l = normalize_l(L.to(self.device, torch.float32))
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
             if self.objective == "cic":
@@ -113,7 +120,8 @@ def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool
         from .diffusion import DiffusionColorizer
 
         return DiffusionColorizer(net, device=dev, config=ckpt["config"], **options)
-    return Colorizer(net, objective=ckpt["objective"], device=dev, bf16=bf16, name=str(name_or_path))
+    return Colorizer(net, objective=ckpt["objective"], device=dev, bf16=bf16, name=str(name_or_path),
+                     size=ckpt["config"].get("size"))
 
 
 def _model_size(h: int, w: int, size: int) -> tuple[int, int]:
@@ -121,9 +129,11 @@ def _model_size(h: int, w: int, size: int) -> tuple[int, int]:
     return max(8, round(h * s)), max(8, round(w * s))
 
 
-def colorize_frames(colorizer, frames: Iterator[np.ndarray], *, size: int = 256, batch: int = 8,
+def colorize_frames(colorizer, frames: Iterator[np.ndarray], *, size: int | None = None, batch: int = 8,
                     reference: np.ndarray | None = None) -> Iterator[np.ndarray]:
-    """Stream (H,W,3) uint8 frames -> colorized (H,W,3) uint8 frames: model at ``size``, ab upsampled onto full L."""
+    """Stream (H,W,3) uint8 frames -> colorized (H,W,3) uint8 frames: model at ``size`` (shorter side; None: the
+    size the model was trained at), ab upsampled onto the full-resolution L."""
+    size = size or getattr(colorizer, "size", None) or 256
     ref = None
     if reference is not None:
         ref = torch.from_numpy(np.array(reference)).permute(2, 0, 1)[None].float() / 255
@@ -246,7 +256,7 @@ def write_frames(frames: Iterator[np.ndarray], dest: Path, *, progress: bool = T
     return n
 
 
-def colorize_path(colorizer, src: str | Path, dest: str | Path, *, size: int = 256, reference: str | Path | None = None,
+def colorize_path(colorizer, src: str | Path, dest: str | Path, *, size: int | None = None, reference: str | Path | None = None,
                   progress: bool = True, batch: int = 8) -> int:
     """Colorize an image, a video or a frame folder into an image, an mp4 (or mkv/mov) or a frame folder.
 
