@@ -264,6 +264,12 @@ def train(cfg: TrainConfig, frames: torch.Tensor, *, progress: bool = True, resu
             _write_log(log_rows, log_path)
         if stop_after is not None and done >= stop_after:
             break
+    if world > 1:
+        # DDP syncs buffers (BatchNorm statistics) at the start of each forward; after the last step each rank still
+        # holds its own batch's statistics, so take rank 0's everywhere before saving
+        for n in obj.nets.values():
+            for buf in _unwrap(n).buffers():
+                dist.broadcast(buf, 0)
     if rank == 0:
         _write_log(log_rows, log_path)
         if start + done >= cfg.steps:

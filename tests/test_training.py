@@ -63,9 +63,9 @@ def test_data_parallel_replicas_end_identical(tmp_path, manifest):
     torch.save(frames, tmp_path / "frames.pt")
     cfg = tmp_path / "cfg.json"
     cfg.write_text(json.dumps(dict(TINY, run="ddp", steps=6, checkpoint_every=3)))
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=0",
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
            "-m", "colorizerutils.training", str(cfg), str(tmp_path / "frames.pt"), str(tmp_path / "replicas")]
-    subprocess.run(cmd, env=_env(tmp_path / "ck"), check=True, timeout=600)
+    subprocess.run(cmd, env=_env(tmp_path / "ck"), check=True, timeout=300)
     r0 = torch.load(tmp_path / "replicas" / "rank0.pt")
     r1 = torch.load(tmp_path / "replicas" / "rank1.pt")
     init = TrainConfig(run="x", **TINY)
