@@ -22,7 +22,7 @@ from .color import lab_to_rgb, merge_lab, normalize_l, to_uint8
 from .metrics import psnr
 from .models import build_model
 
-DEFAULT_UNET = dict(ngf=24, depth=6)
+DEFAULT_UNET = dict(ngf=24, depth=6, dropout=0.5)  # what notebooks 02-03 train
 
 
 def _time(fn, *, reps: int, warmup: int = 1) -> float:
