@@ -27,13 +27,14 @@ def reference_copy(L: torch.Tensor, lab: torch.Tensor) -> torch.Tensor:
     return lab[:1, 1:].expand(L.shape[0], -1, -1, -1).clone()
 
 
-def lab_to_uint8(lab: torch.Tensor) -> torch.Tensor:
+def lab_frames_to_uint8(lab: torch.Tensor) -> torch.Tensor:
+    """LAB frames (T,3,H,W) -> uint8 RGB frames (T,3,H,W), clipped and rounded."""
     return to_uint8(lab_to_rgb(lab.float()))
 
 
 def score_clip(pred_lab: torch.Tensor, gt_lab: torch.Tensor, *, with_lpips: bool = True) -> dict[str, float]:
     """Metrics of one predicted LAB clip against the ground-truth LAB clip, on 8-bit RGB frames."""
-    return metrics.evaluate_clip(lab_to_uint8(pred_lab), lab_to_uint8(gt_lab), with_lpips=with_lpips)
+    return metrics.evaluate_clip(lab_frames_to_uint8(pred_lab), lab_frames_to_uint8(gt_lab), with_lpips=with_lpips)
 
 
 def evaluate(colorize: Colorizer, clips: dict[str, torch.Tensor], *, method: str, skip_first: bool = False,
