@@ -152,7 +152,6 @@ def bench_diffusion(*, quick: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
     lab = _test_frames(64, n=6)[:6]
     gt = to_uint8(lab_to_rgb(lab[1:]))
     rows = []
-    ref = None
     for steps in (25, 250):
         c = DiffusionColorizer(net, device=torch.device("cpu"), steps=steps, seed=0)
         c.reset(lab[:1])
@@ -161,7 +160,6 @@ def bench_diffusion(*, quick: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
         dt = (time.perf_counter() - t) / (len(lab) - 1)
         p = float(psnr(to_uint8(lab_to_rgb(merge_lab(lab[1:, :1], ab))), gt).mean())
         rows.append(dict(sampler=f"DDIM {steps}", weights=source, psnr=p, seconds_per_frame=dt, network_calls=c.calls))
-        ref = ref or dt
     steps_df = pd.DataFrame(rows)
     steps_df["speedup_vs_250"] = steps_df.seconds_per_frame.iloc[-1] / steps_df.seconds_per_frame
     steps_df["psnr_minus_250"] = steps_df.psnr - steps_df.psnr.iloc[-1]
@@ -189,7 +187,6 @@ def run_all(*, quick: bool = False) -> None:
                           dict(dtype="bf16", gflop_s=matmul_peak(torch.bfloat16))])
     print(peaks.to_string(index=False), flush=True)
     img = bench_image_models(quick=quick)
-    unet = img[(img.model == "mse_unet")].copy()
     img["fraction_of_fp32_peak"] = img.achieved_gflop_s / peaks.gflop_s[0]
     img["fraction_of_bf16_peak"] = img.achieved_gflop_s / peaks.gflop_s[1]
     print(img.to_string(index=False), flush=True)
@@ -210,4 +207,3 @@ def run_all(*, quick: bool = False) -> None:
                         notes=note, **prov)
     results.write_table(cost, "bench_diffusion_cost", title="Diffusion sampling cost vs size, steps and frames",
                         notes=note, **prov)
-    del unet

@@ -220,8 +220,3 @@ class DiffusionColorizer:
         self.prev = ab
         return denormalize_ab(ab).cpu()
 
-
-def load_diffusion(name_or_path="diffusion", *, device="auto", **options) -> DiffusionColorizer:
-    from .video import load_colorizer
-
-    return load_colorizer(name_or_path, device=device, **options)
