@@ -439,7 +439,8 @@ def clip_lab(source: str | Path, *, size: int, max_frames: int | None = None, st
              cache_dir: Path | None = None, sha256: str | None = None) -> torch.Tensor:
     """LAB frames of a clip, resized to size×size: (T,3,size,size) float32 (L in [0,100], ab in CIE units).
 
-    Cached as float16 under ``data/cache`` keyed by the source's sha256, size, frame limit and step.
+    Cached as float16 under ``data/cache`` keyed by the source's sha256, size, frame limit and step. A cold cache
+    returns the same float16-rounded values as a warm one, so results never depend on whether the cache existed.
     """
     source = Path(source)
     cache_dir = Path(cache_dir or paths.CACHE)
@@ -452,9 +453,10 @@ def clip_lab(source: str | Path, *, size: int, max_frames: int | None = None, st
         return torch.load(path).float()
     frames = [resize_frame(f, size) for f in iter_frames(source, max_frames=max_frames, step=step)]
     lab = torch.cat([rgb_to_lab(torch.stack(frames[i:i + 64])) for i in range(0, len(frames), 64)])
+    lab = lab.half()
     cache_dir.mkdir(parents=True, exist_ok=True)
-    torch_save(lab.half(), path)
-    return lab
+    torch_save(lab, path)
+    return lab.float()
 
 
 def load_split(split: str, *, size: int, kind: str | None = None, max_frames: int | None = None, step: int = 1,

@@ -129,7 +129,8 @@ def test_lab_cache_is_keyed_and_reused(tmp_path, clip_path):
     assert a.shape == (4, 3, 32, 32) and len(files) == 1
     mtime = files[0].stat().st_mtime_ns
     b = data.clip_lab(clip_path, size=32, max_frames=4, cache_dir=tmp_path)
-    assert files[0].stat().st_mtime_ns == mtime and torch.allclose(a, b, atol=0.1)  # float16 storage
+    # a cold and a warm cache give bit-identical tensors (training results must not depend on the cache state)
+    assert files[0].stat().st_mtime_ns == mtime and torch.equal(a, b) and a.dtype == torch.float32
     data.clip_lab(clip_path, size=48, max_frames=4, cache_dir=tmp_path)
     assert len(list(tmp_path.glob("*.pt"))) == 2
     assert 0 <= a[:, 0].min() and a[:, 0].max() <= 100
