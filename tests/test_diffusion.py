@@ -53,7 +53,9 @@ def overfit_run(tmp_path_factory, manifest):
 
     old, P.CHECKPOINTS = P.CHECKPOINTS, tmp_path_factory.mktemp("dck")
     try:
-        clip = data.clip_lab(paths.DATA / "default/videos/carphone_pristine.mp4", size=32, max_frames=6, step=4)
+        # a colourful clip (mean |ab| 19): on a nearly gray one (carphone, mean |ab| 5.5) "closer than gray" sits at
+        # the sampler's noise floor and passed or failed with the seed
+        clip = data.clip_lab(paths.DATA / "default/videos/bigbuckbunny.mp4", size=32, max_frames=6, step=4)
         cfg = TrainConfig(run="diffusion", model="diffusion_unet", model_kwargs={"ch": 16}, objective="diffusion",
                           steps=400, batch=8, size=32, lr=2e-3, betas=(0.9, 0.999), checkpoint_every=400, flip=False)
         r = train(cfg, {"carphone": clip}, progress=False)
@@ -73,7 +75,7 @@ def test_a_tiny_model_overfits_one_clip(overfit_run):
     ab = c(clip[1:, :1])
     err_model = (ab - clip[1:, 1:]).abs().mean()
     err_gray = clip[1:, 1:].abs().mean()
-    assert err_model < 0.8 * err_gray  # closer to the clip's colours than gray is
+    assert err_model < 0.5 * err_gray  # much closer to the clip's colours than gray (0.25-0.34 over seeds 0-3)
 
 
 def test_cli_colours_a_real_clip_with_and_without_reference(overfit_run, tmp_path):
