@@ -121,7 +121,7 @@ def _decode(net, model, y):
     from .color import denormalize_ab
     from .models.cic import annealed_mean
 
-    return annealed_mean(y, T=net.T) if model == "cic" else denormalize_ab(y)
+    return annealed_mean(y, T=net.T) if model == "cic" else denormalize_ab(y)   # merge_lab upsamples cic's ab
 
 
 def bench_end_to_end(*, quick: bool) -> pd.DataFrame:

@@ -42,6 +42,31 @@ def test_soft_encoding_and_annealed_mean():
     assert torch.allclose(cic.annealed_mean(logits)[0, :, 0, 0], torch.tensor([30.0, -20.0]), atol=1e-3)
 
 
+def test_sparse_soft_encoding_matches_brute_force_nearest_bins():
+    # real colours, plus points spread past the gamut and past the candidate table (brute-force fallback)
+    from colorizerutils import rgb_to_lab
+
+    g = torch.Generator().manual_seed(0)
+    ab = torch.cat([rgb_to_lab(torch.rand(1, 3, 100, 100, generator=g))[0, 1:].reshape(2, -1).T,
+                    (torch.rand(20000, 2, generator=g) - 0.5) * 320])
+    idx, w = cic.soft_encode_sparse(ab.T.reshape(1, 2, -1, 1))
+    idx, w = idx[0, :, :, 0].T, w[0, :, :, 0].T
+    d2 = torch.cdist(ab, cic.ab_bins()) ** 2
+    near = d2.topk(5, dim=1, largest=False).values
+    assert torch.allclose(d2.gather(1, idx), near)             # the same 5 distances, nearest first (ties aside)
+    assert torch.allclose(w, torch.softmax(-near / 50, dim=1), atol=1e-4) and torch.allclose(w.sum(1), torch.ones(len(ab)))
+
+
+def test_cic_predicts_at_a_quarter_resolution_and_decodes_to_full():
+    net = build_model("cic", ngf=8, depth=4)
+    l = torch.randn(2, 1, 37, 45)
+    logits = net(l)
+    assert logits.shape == (2, len(cic.ab_bins()), 10, 12) and net.colorize(l).shape == (2, 2, 37, 45)
+    loss = net.loss(logits, torch.randn(2, 2, 37, 45) * 20)
+    loss.backward()
+    assert torch.isfinite(loss) and all(p.grad is not None for p in net.parameters())
+
+
 def test_rebalancing_upweights_rare_colours_with_unit_expectation():
     common = torch.zeros(9000, 2)
     rare = torch.tensor([[60.0, 60.0]]).repeat(100, 1)

@@ -36,16 +36,63 @@ def ab_bins(levels: int = 86) -> torch.Tensor:
     return (idx.float() * GRID).contiguous()
 
 
-def soft_encode(ab: torch.Tensor, *, k: int = 5, sigma: float = 5.0) -> torch.Tensor:
-    """ab (B,2,H,W) in CIE units -> soft targets (B,Q,H,W) over the k nearest bins."""
+# the candidate table covers ab in [-LUT_RANGE, LUT_RANGE) (sRGB reaches about [-87, 99]); points outside it are
+# handled by brute force
+LUT_RANGE = 130.0
+
+
+@functools.lru_cache(maxsize=4)
+def _candidates(k: int) -> torch.Tensor:
+    """(C,C,M) bin indices: for each 10-unit cell of the ab plane, every bin that can be among the k nearest bins of
+    a point in that cell (padded with -1).
+
+    A bin b can be a k-nearest neighbour of a point x in cell c only if mindist(b, c) <= d_k(x) <= r_k(c), where r_k
+    is the k-th smallest maxdist(bin, c) over all bins; the table holds exactly the bins that pass that bound.
+    """
+    bins = ab_bins().double()
+    edges = torch.arange(-LUT_RANGE, LUT_RANGE, GRID, dtype=torch.float64)     # cell lower corners, per axis
+    lo = torch.stack(torch.meshgrid(edges, edges, indexing="ij"), -1).reshape(-1, 1, 2)   # (C*C,1,2)
+    hi = lo + GRID
+    gap = torch.clamp(torch.maximum(lo - bins, bins - hi), min=0)            # per-axis distance bin -> cell
+    far = torch.maximum((bins - lo).abs(), (bins - hi).abs())                # per-axis farthest corner
+    mind, maxd = gap.pow(2).sum(-1), far.pow(2).sum(-1)                      # squared, (C*C,Q)
+    r_k = maxd.kthvalue(k, dim=1).values
+    ok = mind <= r_k[:, None] + 1e-9
+    M = int(ok.sum(1).max())
+    order = torch.argsort((~ok).to(torch.int8), dim=1, stable=True)[:, :M]   # the passing bins first
+    cand = torch.where(ok.gather(1, order), order, torch.full_like(order, -1))
+    return cand.reshape(len(edges), len(edges), M)
+
+
+def soft_encode_sparse(ab: torch.Tensor, *, k: int = 5, sigma: float = 5.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """ab (B,2,H,W) in CIE units -> (idx, w), each (B,k,H,W): the k nearest bins, nearest first, and their Gaussian
+    weights (summing to 1). Exact; uses the candidate table, so it costs O(k) per pixel instead of O(Q)."""
     bins = ab_bins().to(ab)
-    flat = ab.permute(0, 2, 3, 1).reshape(-1, 2)
-    d2 = torch.cdist(flat, bins) ** 2
-    near, idx = d2.topk(k, dim=1, largest=False)
-    w = torch.softmax(-near / (2 * sigma ** 2), dim=1)
-    out = torch.zeros(flat.shape[0], len(bins), dtype=ab.dtype, device=ab.device).scatter_(1, idx, w)
     B, _, H, W = ab.shape
-    return out.view(B, H, W, -1).permute(0, 3, 1, 2)
+    flat = ab.permute(0, 2, 3, 1).reshape(-1, 2)
+    table = _candidates(k).to(ab.device)
+    n = table.shape[0]
+    cell = torch.floor((flat + LUT_RANGE) / GRID).long()
+    inside = ((cell >= 0) & (cell < n)).all(1)
+    cell = cell.clamp(0, n - 1)
+    cand = table[cell[:, 0], cell[:, 1]]                                       # (N,M)
+    d2 = (flat[:, None, :] - bins[cand.clamp(min=0)]).pow(2).sum(-1)
+    d2 = d2.masked_fill(cand < 0, float("inf"))
+    near, j = d2.topk(k, dim=1, largest=False)
+    idx = cand.gather(1, j)
+    if not bool(inside.all()):                                                 # outside the table: brute force
+        out = ~inside
+        near[out], idx[out] = (torch.cdist(flat[out], bins) ** 2).topk(k, dim=1, largest=False)
+    w = torch.softmax(-near / (2 * sigma ** 2), dim=1)
+    back = lambda t: t.view(B, H, W, k).permute(0, 3, 1, 2)
+    return back(idx), back(w)
+
+
+def soft_encode(ab: torch.Tensor, *, k: int = 5, sigma: float = 5.0) -> torch.Tensor:
+    """ab (B,2,H,W) in CIE units -> dense soft targets (B,Q,H,W) over the k nearest bins."""
+    idx, w = soft_encode_sparse(ab, k=k, sigma=sigma)
+    out = torch.zeros(ab.shape[0], len(ab_bins()), *ab.shape[-2:], dtype=ab.dtype, device=ab.device)
+    return out.scatter_(1, idx, w)
 
 
 def rebalance_weights(ab_samples: torch.Tensor, *, lam: float = 0.5, sigma: float = 5.0) -> torch.Tensor:
@@ -70,11 +117,13 @@ def annealed_mean(logits: torch.Tensor, *, T: float = 0.38) -> torch.Tensor:
 
 
 class CIC(nn.Module):
-    """Classification colorizer: L in [-1,1] (B,1,H,W) -> logits over the Q in-gamut ab bins (B,Q,H,W)."""
+    """Classification colorizer: L in [-1,1] (B,1,H,W) -> logits over the Q in-gamut ab bins at 1/``out_stride`` of
+    the resolution (B,Q,H/s,W/s). As in Zhang et al. (s=4) the loss is taken at that resolution against the
+    downsampled ab, and the decoded ab is upsampled bilinearly onto the full-resolution L."""
 
-    def __init__(self, *, ngf: int = 32, depth: int = 6, T: float = 0.38, lam: float = 0.5):
+    def __init__(self, *, ngf: int = 32, depth: int = 6, T: float = 0.38, lam: float = 0.5, out_stride: int = 4):
         super().__init__()
-        self.net = UNet(out_channels=len(ab_bins()), ngf=ngf, depth=depth, tanh=False)
+        self.net = UNet(out_channels=len(ab_bins()), ngf=ngf, depth=depth, tanh=False, out_stride=out_stride)
         self.T, self.lam = T, lam
         self.register_buffer("class_weights", torch.ones(len(ab_bins())))
 
@@ -86,12 +135,19 @@ class CIC(nn.Module):
         return self.net(l)
 
     def loss(self, logits: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
-        """Re-weighted multinomial cross-entropy against soft-encoded targets; ``ab`` in CIE units."""
-        target = soft_encode(ab.float())
-        w = self.class_weights.to(logits.device)[target.argmax(1)]                     # weight of the nearest bin
-        ce = -(target * F.log_softmax(logits.float(), dim=1)).sum(1)
+        """Re-weighted multinomial cross-entropy against soft-encoded targets; ``ab`` (B,2,H,W) in CIE units, averaged
+        down to the logits' resolution."""
+        ab = ab.float()
+        if ab.shape[-2:] != logits.shape[-2:]:
+            ab = F.adaptive_avg_pool2d(ab, logits.shape[-2:])
+        idx, target = soft_encode_sparse(ab)                   # the target is zero outside its k bins
+        w = self.class_weights.to(logits.device)[idx[:, 0]]            # weight of the nearest bin
+        ce = -(target * F.log_softmax(logits.float(), dim=1).gather(1, idx)).sum(1)
         return (w * ce).mean()
 
     def colorize(self, l: torch.Tensor) -> torch.Tensor:
-        """ab normalised to the network space (like the regression models' output)."""
-        return annealed_mean(self(l), T=self.T) / AB_SCALE
+        """ab normalised to the network space (like the regression models' output), at l's resolution."""
+        ab = annealed_mean(self(l), T=self.T) / AB_SCALE
+        if ab.shape[-2:] != l.shape[-2:]:
+            ab = F.interpolate(ab, size=l.shape[-2:], mode="bilinear", align_corners=False)
+        return ab
