@@ -45,7 +45,7 @@ def config(combo: str, profile: Profile, *, seed: int = 0, ngf: int = 24, depth:
 
     parse(combo)
     base = dict(model="unet", model_kwargs={"ngf": ngf, "depth": depth}, objective="regression", loss=combo,
-                steps=profile.ablation_steps, batch=profile.batch, size=profile.train_size, bf16=profile.bf16,
+                steps=profile.ablation_steps, batch=profile.ablation_batch, size=profile.train_size, bf16=profile.bf16,
                 seed=seed, checkpoint_every=max(profile.ablation_steps // 2, 1), log_every=10)
     digest = hashlib.sha256(json.dumps(dict(base, data=[profile.train_frames, profile.train_step]),
                                        sort_keys=True).encode()).hexdigest()[:10]
@@ -70,6 +70,28 @@ def train_combo(combo: str, profile: Profile, *, seed: int = 0, frames: torch.Te
         return cfg.run_dir
     frames = train_frames(profile, progress=progress) if frames is None else frames
     return train(cfg, frames, progress=progress).run_dir
+
+
+def rerun_matches(combo: str, profile: Profile, *, seed: int = 0, frames: torch.Tensor | None = None) -> dict:
+    """Train ``combo`` again from scratch under another run name and compare with the cached run: the number of
+    weight tensors and how many differ (bitwise). The rerun folder is removed afterwards."""
+    import dataclasses
+    import shutil
+
+    from .training import train
+
+    cached = train_combo(combo, profile, seed=seed, frames=frames, progress=False)
+    cfg = config(combo, profile, seed=seed)
+    cfg = dataclasses.replace(cfg, run=cfg.run + "-rerun")
+    shutil.rmtree(cfg.run_dir, ignore_errors=True)
+    frames = train_frames(profile, progress=False) if frames is None else frames
+    try:
+        train(cfg, frames, progress=False)
+        a = torch.load(cached / "final.pt", weights_only=False)["state"]
+        b = torch.load(cfg.run_dir / "final.pt", weights_only=False)["state"]
+    finally:
+        shutil.rmtree(cfg.run_dir, ignore_errors=True)
+    return {"combination": combo, "tensors": len(a), "bitwise_different": sum(not torch.equal(a[k], b[k]) for k in a)}
 
 
 # --------------------------------------------------------------------------------------------------------------
