@@ -22,7 +22,12 @@ from .color import lab_to_rgb, merge_lab, normalize_l, to_uint8
 from .metrics import psnr
 from .models import build_model
 
-DEFAULT_UNET = dict(ngf=24, depth=6, dropout=0.5)  # what notebooks 02-03 train
+DEFAULT_UNET = dict(ngf=24, depth=6, dropout=0.5, out_stride=4)  # what notebooks 02-03 train
+DEFAULT_CIC = dict(ngf=24, depth=6, T=0.38)                        # notebook 03's classification colorizer
+# (row name, model, kwargs); the trained checkpoint of that name is used when its kwargs match. unet_pix2pix is the
+# full-resolution pix2pix head (out_stride 1), timed on fresh weights for comparison.
+BENCH_MODELS = (("mse_unet", "unet", DEFAULT_UNET), ("unet_pix2pix", "unet", dict(DEFAULT_UNET, out_stride=1)),
+                ("cic", "cic", DEFAULT_CIC), ("patchgan", "patchgan", {}))
 
 
 def _time(fn, *, reps: int, warmup: int = 1) -> float:
@@ -76,8 +81,7 @@ def bench_image_models(*, quick: bool) -> pd.DataFrame:
     bs = 8
     x = l[:bs].contiguous()
     bf16_fast = _fast_bf16()
-    for name, model, kwargs in (("mse_unet", "unet", DEFAULT_UNET), ("cic", "cic", DEFAULT_UNET),
-                                ("patchgan", "patchgan", {})):
+    for name, model, kwargs in BENCH_MODELS:
         net, source = _trained_or_fresh(name, model, kwargs)
         inp = (x, torch.zeros(bs, 2, 256, 256)) if model == "patchgan" else (x,)
         fwd = (lambda n=net, i=inp: n(*i))

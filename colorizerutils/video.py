@@ -56,7 +56,10 @@ class Colorizer:
                 ab = self.net.colorize(l)
             else:
                 ab = self.net(l)
-        return denormalize_ab(ab.float()).cpu()
+        ab = ab.float()
+        if ab.shape[-2:] != (h, w):          # a U-Net with out_stride > 1 predicts ab at a lower resolution
+            ab = F.interpolate(ab, size=(h, w), mode="bilinear", align_corners=False)
+        return denormalize_ab(ab).cpu()
 
 
 class GrayBaseline:

@@ -91,3 +91,29 @@ def test_unet_overfits_one_batch():
         first = first if first is not None else loss.item()
         opt.zero_grad(); loss.backward(); opt.step()
     assert loss.item() < 0.1 * first
+
+
+def test_bench_models_build_with_the_notebooks_settings():
+    from colorizerutils import bench
+
+    for name, model, kwargs in bench.BENCH_MODELS:
+        net = build_model(model, **kwargs)
+        assert sum(p.numel() for p in net.parameters()) > 0, name
+
+
+def test_a_quarter_resolution_unet_trains_by_regression_and_colours_at_full_resolution(tmp_path, monkeypatch):
+    from colorizerutils import data, paths, video
+    from colorizerutils.training import TrainConfig, train
+
+    monkeypatch.setattr(paths, "CHECKPOINTS", tmp_path)
+    lab = data.clip_lab(paths.DATA / "default/videos/bigbuckbunny.mp4", size=32, max_frames=8, step=4)
+    cfg = TrainConfig(run="q", model="unet", model_kwargs=dict(ngf=8, depth=4, out_stride=4), steps=150, batch=8,
+                      size=32, lr=3e-3, betas=(0.9, 0.999), flip=False, checkpoint_every=150, log_every=10)
+    r = train(cfg, lab, progress=False)
+    import pandas as pd
+
+    log = pd.read_csv(r.run_dir / "log.csv")
+    assert log["loss"].tail(3).mean() < 0.5 * log["loss"].head(2).mean()       # it learns through the upsampling
+    ab = video.load_colorizer(r.run_dir)(lab[:, :1])
+    assert ab.shape == (8, 2, 32, 32)                                           # full resolution out
+    assert (ab - lab[:, 1:]).abs().mean() < 0.8 * lab[:, 1:].abs().mean()       # closer to the colours than gray
