@@ -80,11 +80,11 @@ def rerun_matches(combo: str, profile: Profile, *, seed: int = 0, frames: torch.
 
     from .training import train
 
+    frames = train_frames(profile, progress=False) if frames is None else frames
     cached = train_combo(combo, profile, seed=seed, frames=frames, progress=False)
     cfg = config(combo, profile, seed=seed)
     cfg = dataclasses.replace(cfg, run=cfg.run + "-rerun")
     shutil.rmtree(cfg.run_dir, ignore_errors=True)
-    frames = train_frames(profile, progress=False) if frames is None else frames
     try:
         train(cfg, frames, progress=False)
         a = torch.load(cached / "final.pt", weights_only=False)["state"]

@@ -84,12 +84,18 @@ def split_lab(lab: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return lab[:, :1], lab[:, 1:]
 
 
+def upsample_ab(ab: torch.Tensor, size) -> torch.Tensor:
+    """ab (B,2,h,w) predicted at a lower resolution -> (B,2,*size), bilinear; unchanged when already that size."""
+    size = tuple(size)
+    if tuple(ab.shape[-2:]) == size:
+        return ab
+    return F.interpolate(ab, size=size, mode="bilinear", align_corners=False)
+
+
 def merge_lab(L: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
     """L (B,1,H,W) and ab (B,2,h,w) -> LAB (B,3,H,W). ab at a lower resolution is upsampled bilinearly onto L's grid:
     colour at low resolution, full-resolution L (the eye is far less sensitive to chroma detail)."""
-    if ab.shape[-2:] != L.shape[-2:]:
-        ab = F.interpolate(ab, size=L.shape[-2:], mode="bilinear", align_corners=False)
-    return torch.cat([L, ab.to(L.dtype)], dim=1)
+    return torch.cat([L, upsample_ab(ab, L.shape[-2:]).to(L.dtype)], dim=1)
 
 
 def rgb_to_gray_rgb(rgb: torch.Tensor) -> torch.Tensor:

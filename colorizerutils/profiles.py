@@ -30,8 +30,8 @@ class Profile:
 
 PROFILES = {
     "smoke": Profile("smoke", eval_size=64, eval_frames=10, train_size=64, train_frames=6, train_step=20, steps=30,
-                     batch=8, diffusion_steps=30, sample_steps=4, video_frames=6, sweep_steps=(2, 4, 8), ablation_steps=6, ablation_batch=8,
-                     bf16=False),
+                     batch=8, diffusion_steps=30, sample_steps=4, video_frames=6, sweep_steps=(2, 4, 8),
+                     ablation_steps=6, ablation_batch=8, bf16=False),
     # quick: 0.1 s per U-Net step at 64x64, batch 16, on 2 cores (fp32: these CPUs have no AMX, so bf16 is slower).
     # The 20-combination sweep costs ~9.8 s per step of every combination at batch 16 (VGG16 terms 0.5-1 s each),
     # so it runs 150 steps at batch 8 to fit make reproduce's budget.

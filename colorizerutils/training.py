@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 
 from . import paths
 from .atomic import torch_save, write_text
-from .color import normalize_ab, normalize_l
+from .color import normalize_ab, normalize_l, upsample_ab
 from .models import build_model
 
 
@@ -99,14 +99,6 @@ class Objective:
         return {"loss": float(total.detach()), **{k: float(v) for k, v in terms.items()}}
 
 
-def _to_size(pred: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """ab predicted at a lower resolution (a U-Net with out_stride > 1) upsampled bilinearly to the target's grid, as
-    :func:`colorizerutils.merge_lab` does at inference."""
-    if pred.shape[-2:] == like.shape[-2:]:
-        return pred
-    return F.interpolate(pred, size=like.shape[-2:], mode="bilinear", align_corners=False)
-
-
 class Regression(Objective):
     def __init__(self, cfg, frames):
         super().__init__(cfg, frames)
@@ -115,7 +107,7 @@ class Regression(Objective):
         self.loss_fn = build_loss(cfg.loss, **cfg.loss_weights)
 
     def losses(self, b):
-        pred = _to_size(self.nets["G"](b["l"]), b["ab"])
+        pred = upsample_ab(self.nets["G"](b["l"]), b["ab"].shape[-2:])   # out_stride > 1: low-res ab
         total, terms = self.loss_fn(pred.float(), b["ab"], b["l"])
         return total, terms
 
@@ -130,7 +122,7 @@ class GAN(Objective):
     def step(self, b, opts, autocast):
         G, D = self.nets["G"], self.nets["D"]
         with autocast():
-            fake = _to_size(G(b["l"]), b["ab"])
+            fake = upsample_ab(G(b["l"]), b["ab"].shape[-2:])
             # 1. discriminator: real -> 1, fake -> 0
             d_real = D(b["l"], b["ab"])
             d_fake = D(b["l"], fake.detach())

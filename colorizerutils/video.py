@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from . import paths
 from .atomic import atomic_path
-from .color import denormalize_ab, l_from_uint8, lab_to_uint8, normalize_l, rgb_to_lab
+from .color import denormalize_ab, l_from_uint8, lab_to_uint8, normalize_l, rgb_to_lab, upsample_ab
 from .data import IMAGE_EXTS, VIDEO_EXTS, DataError, iter_frames, read_image, video_fps
 from .models import MODELS, build_model
 
@@ -49,17 +49,14 @@ class Colorizer:
         if self.size is not None and min(h, w) != self.size:
             small = F.interpolate(L.float(), size=_model_size(h, w, self.size), mode="bilinear", antialias=True,
                                   align_corners=False)
-            return F.interpolate(self(small), size=(h, w), mode="bilinear", align_corners=False)
+            return upsample_ab(self(small), (h, w))
         l = normalize_l(L.to(self.device, torch.float32))
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
             if self.objective == "cic":
                 ab = self.net.colorize(l)
             else:
                 ab = self.net(l)
-        ab = ab.float()
-        if ab.shape[-2:] != (h, w):          # a U-Net with out_stride > 1 predicts ab at a lower resolution
-            ab = F.interpolate(ab, size=(h, w), mode="bilinear", align_corners=False)
-        return denormalize_ab(ab).cpu()
+        return denormalize_ab(upsample_ab(ab.float(), (h, w))).cpu()   # out_stride > 1: ab at a lower resolution
 
 
 class GrayBaseline:
@@ -155,7 +152,7 @@ def colorize_frames(colorizer, frames: Iterator[np.ndarray], *, size: int | None
         L_full = l_from_uint8(x)
         L_small = F.interpolate(L_full, size=(mh, mw), mode="bilinear", antialias=True, align_corners=False)
         ab = colorizer(L_small)
-        ab = F.interpolate(ab, size=(h, w), mode="bilinear", align_corners=False)
+        ab = upsample_ab(ab, (h, w))
         yield from lab_to_uint8(L_full, ab).numpy()
 
     step = 1 if getattr(colorizer, "sequential", False) else batch

@@ -117,3 +117,10 @@ def test_a_quarter_resolution_unet_trains_by_regression_and_colours_at_full_reso
     ab = video.load_colorizer(r.run_dir)(lab[:, :1])
     assert ab.shape == (8, 2, 32, 32)                                           # full resolution out
     assert (ab - lab[:, 1:]).abs().mean() < 0.8 * lab[:, 1:].abs().mean()       # closer to the colours than gray
+
+
+@pytest.mark.parametrize("depth,stride", [(4, 2), (4, 8), (6, 4), (6, 32)])
+def test_unet_out_stride_shapes_including_the_innermost_level(depth, stride):
+    net = build_model("unet", ngf=8, depth=depth, out_stride=stride)   # depth 6: channels capped by max_mult
+    y = net(torch.randn(2, 1, 70, 45))
+    assert y.shape == (2, 2, -(-70 // stride), -(-45 // stride))

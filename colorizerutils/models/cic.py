@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..color import AB_SCALE, rgb_to_lab
+from ..color import AB_SCALE, rgb_to_lab, upsample_ab
 from .unet import UNet
 
 GRID = 10.0
@@ -147,7 +147,4 @@ class CIC(nn.Module):
 
     def colorize(self, l: torch.Tensor) -> torch.Tensor:
         """ab normalised to the network space (like the regression models' output), at l's resolution."""
-        ab = annealed_mean(self(l), T=self.T) / AB_SCALE
-        if ab.shape[-2:] != l.shape[-2:]:
-            ab = F.interpolate(ab, size=l.shape[-2:], mode="bilinear", align_corners=False)
-        return ab
+        return upsample_ab(annealed_mean(self(l), T=self.T) / AB_SCALE, l.shape[-2:])

@@ -47,9 +47,8 @@ class UNet(nn.Module):
             self.ups.append(_up(cin, ch[i - 1], dropout if i >= depth - 3 else 0.0))
         if skip == 0:
             self.last = nn.Sequential(nn.ReLU(), nn.ConvTranspose2d(2 * ch[0], out_channels, 4, 2, 1))
-        else:   # the decoder stops at 1/out_stride: features there are the skip concatenation (or ch[-1] innermost)
-            cin = ch[-1] if skip == depth - 1 else 2 * ch[skip - 1]
-            self.last = nn.Sequential(nn.ReLU(), nn.Conv2d(cin, out_channels, 1))
+        else:   # the decoder stops at 1/out_stride, where the features are the skip concatenation
+            self.last = nn.Sequential(nn.ReLU(), nn.Conv2d(2 * ch[skip - 1], out_channels, 1))
         self.tanh = tanh
 
     def forward(self, l: torch.Tensor) -> torch.Tensor:
