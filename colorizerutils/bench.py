@@ -63,15 +63,16 @@ def _test_frames(size: int, n: int = 8) -> torch.Tensor:
 
 
 def _trained_or_fresh(name: str, model: str, kwargs: dict):
+    """(network, where its weights come from, the training configuration or None for fresh weights)."""
     path = paths.CHECKPOINTS / name / "final.pt"
     net = build_model(model, **kwargs)
-    source = "fresh weights (run make reproduce for trained ones)"
+    source, config = "fresh weights (run make reproduce for trained ones)", None
     if path.exists():
         ckpt = torch.load(path, weights_only=False)
         if ckpt["model_kwargs"] == kwargs:
             net.load_state_dict(ckpt["state"])
-            source = f"checkpoints/{name}"
-    return net.eval(), source
+            source, config = f"checkpoints/{name}", ckpt["config"]
+    return net.eval(), source, config
 
 
 def bench_image_models(*, quick: bool) -> pd.DataFrame:
@@ -82,7 +83,7 @@ def bench_image_models(*, quick: bool) -> pd.DataFrame:
     x = l[:bs].contiguous()
     bf16_fast = _fast_bf16()
     for name, model, kwargs in BENCH_MODELS:
-        net, source = _trained_or_fresh(name, model, kwargs)
+        net, source, _ = _trained_or_fresh(name, model, kwargs)
         inp = (x, torch.zeros(bs, 2, 256, 256)) if model == "patchgan" else (x,)
         fwd = (lambda n=net, i=inp: n(*i))
         gflop = _flops(net, tuple(t[:1] for t in inp)[0] if model != "patchgan" else None) / 1e9 \
@@ -130,14 +131,17 @@ def _decode(net, model, y):
 
 def bench_end_to_end(*, quick: bool) -> pd.DataFrame:
     """``colorize_path`` on the 720p clip vs model-only throughput at the same model size (256 px shorter side)."""
+    from .color import l_from_uint8, lab_to_uint8
     from .video import Colorizer, colorize_path
 
     src = paths.DATA / "default/videos/bigbuckbunny.mp4"
-    net, source = _trained_or_fresh("mse_unet", "unet", DEFAULT_UNET)
+    net, source, _ = _trained_or_fresh("mse_unet", "unet", DEFAULT_UNET)
     colorizer = Colorizer(net, objective="regression", device=torch.device("cpu"), size=256)
     n_frames = 132
     out = paths.ROOT / "build" / "bench_720p.mp4"
     out.parent.mkdir(parents=True, exist_ok=True)
+    # the fused LAB kernels compile once per machine (numba caches them on disk); do that outside the timing
+    lab_to_uint8(l_from_uint8(torch.zeros(1, 8, 8, 3, dtype=torch.uint8)), torch.zeros(1, 2, 8, 8))
     t = time.perf_counter()
     colorize_path(colorizer, src, out, size=256, progress=False)
     e2e = n_frames / (time.perf_counter() - t)
@@ -152,12 +156,12 @@ def bench_end_to_end(*, quick: bool) -> pd.DataFrame:
 def bench_diffusion(*, quick: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
     from .diffusion import DiffusionColorizer
 
-    net, source = _trained_or_fresh("diffusion", "diffusion_unet", dict(ch=32, vgg_features=False))
+    net, source, config = _trained_or_fresh("diffusion", "diffusion_unet", dict(ch=32, vgg_features=False))
     lab = _test_frames(64, n=6)[:6]
     gt = to_uint8(lab_to_rgb(lab[1:]))
     rows = []
     for steps in (25, 250):
-        c = DiffusionColorizer(net, device=torch.device("cpu"), steps=steps, seed=0)
+        c = DiffusionColorizer(net, device=torch.device("cpu"), config=config, steps=steps, seed=0)
         c.reset(lab[:1])
         t = time.perf_counter()
         ab = c(lab[1:, :1])
@@ -170,7 +174,7 @@ def bench_diffusion(*, quick: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
     cost = []
     for size, configs in ((128, ((25, 4), (50, 4), (25, 8))), (256, ((25, 2),))):
         for steps, frames in configs:
-            c = DiffusionColorizer(net, device=torch.device("cpu"), steps=steps, seed=0)
+            c = DiffusionColorizer(net, device=torch.device("cpu"), config=config, steps=steps, seed=0)
             L = torch.rand(frames, 1, size, size) * 100
             tracemalloc.start()
             t = time.perf_counter()

@@ -27,6 +27,13 @@ def reference_copy(L: torch.Tensor, lab: torch.Tensor) -> torch.Tensor:
     return lab[:1, 1:].expand(L.shape[0], -1, -1, -1).clone()
 
 
+def flow_warped_reference(L: torch.Tensor, lab: torch.Tensor) -> torch.Tensor:
+    """The exemplar (frame 0) moved onto every frame by optical flow between the L channels (:mod:`.flow`)."""
+    from .flow import warp_lab_onto
+
+    return warp_lab_onto(lab[:1].expand(L.shape[0], -1, -1, -1), L)[:, 1:]
+
+
 def lab_frames_to_uint8(lab: torch.Tensor) -> torch.Tensor:
     """LAB frames (T,3,H,W) -> uint8 RGB frames (T,3,H,W), clipped and rounded."""
     return to_uint8(lab_to_rgb(lab.float()))

@@ -21,6 +21,8 @@ import torch
 from scipy.stats import entropy
 from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
+from .flow import warp
+
 HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "lpips": False, "colorfulness": True, "cdc": False,
                     "warp_error": False, "fid": False}
 
@@ -136,16 +138,9 @@ def cdc(frames: torch.Tensor, dilations=(1, 2, 4)) -> float:
 def _flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     import cv2
 
-    ga, gb = (cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in (a, b))
-    return cv2.calcOpticalFlowFarneback(ga, gb, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+    from .flow import farneback
 
-
-def _warp(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    import cv2
-
-    h, w = flow.shape[:2]
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(img, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return farneback(*(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in (a, b)))
 
 
 def warp_error(pred: torch.Tensor, gt: torch.Tensor) -> float:
@@ -161,10 +156,10 @@ def warp_error(pred: torch.Tensor, gt: torch.Tensor) -> float:
     for t in range(1, len(p)):
         bw = _flow(g8[t], g8[t - 1])   # t -> t-1: where each pixel of frame t came from
         fw = _flow(g8[t - 1], g8[t])
-        fw_at = _warp(fw, bw)
+        fw_at = warp(fw, bw)
         diff = ((bw + fw_at) ** 2).sum(-1)
         mask = diff < 0.01 * ((bw ** 2).sum(-1) + (fw_at ** 2).sum(-1)) + 0.5
-        warped = _warp(p[t - 1], bw)
+        warped = warp(p[t - 1], bw)
         if mask.any():
             errs.append(float((((p[t] - warped) ** 2).sum(-1) / 3.0)[mask].mean()))
     return float(np.mean(errs)) if errs else float("nan")

@@ -309,7 +309,7 @@ def _write_log(rows: list[dict], path: Path) -> None:
 
 
 def save_model(obj: Objective, cfg: TrainConfig, path: Path) -> Path:
-    G = _unwrap(obj.nets["G"])
+    G = _unwrap(obj.export() if hasattr(obj, "export") else obj.nets["G"])   # diffusion: its weight average
     return torch_save({"model": cfg.model, "model_kwargs": cfg.model_kwargs, "objective": cfg.objective,
                        "state": G.state_dict(), "config": _config_dict(cfg), "kit": "colorizerutils"}, path)
 

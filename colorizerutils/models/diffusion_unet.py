@@ -3,8 +3,8 @@
 
 Input: the noisy ab (B,2,H,W) and the conditioning concatenated on channels, ``cond`` (B,COND_CHANNELS,H,W):
 gray L, exemplar ab + exemplar L + exemplar mask, previous-frame ab + its mask (all normalised to [-1,1]; a
-dropped input is zeros with mask 0). ``t`` (B,) integer timesteps. Output: the predicted v (B,2,H,W)
-(v-prediction, Salimans & Ho 2022).
+dropped input is zeros with mask 0). ``t`` (B,) integer timesteps. Output (B,2,H,W): what the
+diffusion settings ask it to predict (x0 by default, or v or the noise; :mod:`colorizerutils.diffusion`).
 Optionally, ImageNet VGG16 relu2_2 features of the gray frame are added at half resolution ("visual attention
 conditioning" of the seed paper).
 """
