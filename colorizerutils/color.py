@@ -147,10 +147,10 @@ def l_from_uint8(frames: torch.Tensor) -> torch.Tensor:
 
 
 def lab_to_uint8(L: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
-    """L (B,1,H,W) and ab (B,2,H,W) -> uint8 RGB channels-last (B,H,W,3), clipped to the gamut."""
+    """L (B,1,H,W) and ab (B,2,h,w) -> uint8 RGB channels-last (B,H,W,3), clipped to the gamut. ab at a lower
+    resolution is upsampled bilinearly on the fly (as :func:`upsample_ab`), never stored at full size."""
     from .lab8 import lab_to_rgb8
 
     t = _tables()
     f32 = lambda x: x.detach().to("cpu", torch.float32).numpy()
-    L, ab = f32(L[:, 0]), f32(ab)
-    return torch.from_numpy(lab_to_rgb8(L, ab[:, 0], ab[:, 1], t["m"], t["white"], t["u8"]))
+    return torch.from_numpy(lab_to_rgb8(f32(L[:, 0]), f32(ab), t["m"], t["white"], t["u8"]))

@@ -18,7 +18,7 @@ _EPS = 0.008856     # (6/29)^3
 _KAPPA = 7.787
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def _rgb8_to_l(rgb, lin, wy, ylut, out):           # pragma: no cover - compiled
     n = rgb.shape[0]
     top = ylut.shape[0] - 1
@@ -30,21 +30,38 @@ def _rgb8_to_l(rgb, lin, wy, ylut, out):           # pragma: no cover - compiled
         out[p] = ylut[i] + f * (ylut[i + 1] - ylut[i])   # linear interpolation of L(Y) between table entries
 
 
-@njit(parallel=True, cache=True)
-def _lab_to_rgb8(L, a, b, m, white, u8lut, out):   # pragma: no cover - compiled
-    n = L.shape[0]
+@njit(parallel=True, cache=True, nogil=True)
+def _lab_to_rgb8(L, ab, m, white, u8lut, out):   # pragma: no cover - compiled
+    nb, H, W = L.shape
+    h, w = ab.shape[2], ab.shape[3]
     top = u8lut.shape[0] - 1
-    for p in prange(n):
-        fy = (L[p] + 16.0) / 116.0
-        fx = fy + a[p] / 500.0
-        fz = max(fy - b[p] / 200.0, 0.0)                # skimage clips negative z before the inverse
-        x = (fx * fx * fx if fx > 0.2068966 else (fx - 16.0 / 116.0) / _KAPPA) * white[0]
-        y = (fy * fy * fy if fy > 0.2068966 else (fy - 16.0 / 116.0) / _KAPPA) * white[1]
-        z = (fz * fz * fz if fz > 0.2068966 else (fz - 16.0 / 116.0) / _KAPPA) * white[2]
-        for c in range(3):
-            v = m[c, 0] * x + m[c, 1] * y + m[c, 2] * z
-            v = min(max(v, 0.0), 1.0)
-            out[p, c] = u8lut[int(v * top + 0.5)]
+    sy, sx = h / H, w / W
+    for r in prange(nb * H):
+        k, y = r // H, r % H
+        # bilinear sampling of the low-resolution ab, as torch's interpolate(align_corners=False)
+        fy_src = max((y + 0.5) * sy - 0.5, 0.0)
+        y0 = int(fy_src)
+        y1 = y0 + 1 if y0 < h - 1 else y0
+        ly = fy_src - y0
+        for xx in range(W):
+            fx_src = max((xx + 0.5) * sx - 0.5, 0.0)
+            x0 = int(fx_src)
+            x1 = x0 + 1 if x0 < w - 1 else x0
+            lx = fx_src - x0
+            av = ((1 - ly) * ((1 - lx) * ab[k, 0, y0, x0] + lx * ab[k, 0, y0, x1])
+                  + ly * ((1 - lx) * ab[k, 0, y1, x0] + lx * ab[k, 0, y1, x1]))
+            bv = ((1 - ly) * ((1 - lx) * ab[k, 1, y0, x0] + lx * ab[k, 1, y0, x1])
+                  + ly * ((1 - lx) * ab[k, 1, y1, x0] + lx * ab[k, 1, y1, x1]))
+            fy = (L[k, y, xx] + 16.0) / 116.0
+            fx = fy + av / 500.0
+            fz = max(fy - bv / 200.0, 0.0)                # skimage clips negative z before the inverse
+            X = (fx * fx * fx if fx > 0.2068966 else (fx - 16.0 / 116.0) / _KAPPA) * white[0]
+            Y = (fy * fy * fy if fy > 0.2068966 else (fy - 16.0 / 116.0) / _KAPPA) * white[1]
+            Z = (fz * fz * fz if fz > 0.2068966 else (fz - 16.0 / 116.0) / _KAPPA) * white[2]
+            for c in range(3):
+                v = m[c, 0] * X + m[c, 1] * Y + m[c, 2] * Z
+                v = min(max(v, 0.0), 1.0)
+                out[k, y, xx, c] = u8lut[int(v * top + 0.5)]
 
 
 def l_from_rgb8(rgb: np.ndarray, lin: np.ndarray, wy: np.ndarray, ylut: np.ndarray) -> np.ndarray:
@@ -55,11 +72,9 @@ def l_from_rgb8(rgb: np.ndarray, lin: np.ndarray, wy: np.ndarray, ylut: np.ndarr
     return out.reshape(rgb.shape[:-1])
 
 
-def lab_to_rgb8(L: np.ndarray, a: np.ndarray, b: np.ndarray, m: np.ndarray, white: np.ndarray,
-                u8lut: np.ndarray) -> np.ndarray:
-    """float32 L, a, b of one shape -> (..., 3) uint8 sRGB, clipped to the gamut."""
-    shape = L.shape
-    out = np.empty((L.size, 3), np.uint8)
-    _lab_to_rgb8(np.ascontiguousarray(L).ravel(), np.ascontiguousarray(a).ravel(), np.ascontiguousarray(b).ravel(),
-                 m, white, u8lut, out)
-    return out.reshape(*shape, 3)
+def lab_to_rgb8(L: np.ndarray, ab: np.ndarray, m: np.ndarray, white: np.ndarray, u8lut: np.ndarray) -> np.ndarray:
+    """float32 L (B,H,W) and ab (B,2,h,w), at H,W or lower (then upsampled bilinearly on the fly) -> (B,H,W,3)
+    uint8 sRGB, clipped to the gamut."""
+    out = np.empty((*L.shape, 3), np.uint8)
+    _lab_to_rgb8(np.ascontiguousarray(L), np.ascontiguousarray(ab), m, white, u8lut, out)
+    return out

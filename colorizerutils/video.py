@@ -151,9 +151,8 @@ def colorize_frames(colorizer, frames: Iterator[np.ndarray], *, size: int | None
             started = True
         L_full = l_from_uint8(x)
         L_small = F.interpolate(L_full, size=(mh, mw), mode="bilinear", antialias=True, align_corners=False)
-        ab = colorizer(L_small)
-        ab = upsample_ab(ab, (h, w))
-        yield from lab_to_uint8(L_full, ab).numpy()
+        ab = colorizer(L_small)                                          # at the model size or the input's
+        yield from lab_to_uint8(L_full, ab).numpy()                     # upsamples ab on the fly
 
     step = 1 if getattr(colorizer, "sequential", False) else batch
     for f in frames:
@@ -284,7 +283,8 @@ def colorize_path(colorizer, src: str | Path, dest: str | Path, *, size: int | N
                         f"frame folder (no extension), not an image")
     ref = read_image(reference) if reference is not None else None
     frames = _prefetch(iter_frames(src, allow_gray=True))
-    out = colorize_frames(colorizer, frames, size=size, reference=ref, batch=batch)
+    # three stages overlap: decoding (thread), colorizing (thread) and encoding (here)
+    out = _prefetch(colorize_frames(colorizer, frames, size=size, reference=ref, batch=batch), depth=2 * batch)
     if out_kind == "image":
         from PIL import Image
 

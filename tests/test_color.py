@@ -3,6 +3,7 @@ import pytest
 import skimage.color
 import skimage.data
 import torch
+import torch.nn.functional as F
 
 import colorizerutils as cu
 from colorizerutils import color
@@ -92,3 +93,7 @@ def test_fast_uint8_paths_agree_with_the_exact_conversion():
     fast = color.lab_to_uint8(exact[:, :1].float(), ab)
     slow = color.to_uint8(cu.lab_to_rgb(torch.cat([exact[:, :1].float(), ab], 1))).permute(0, 2, 3, 1)
     assert (fast.int() - slow.int()).abs().max() <= 1
+    low = F.interpolate(ab, scale_factor=0.25, mode="bilinear", antialias=True)  # ab at the model's resolution
+    fused = color.lab_to_uint8(exact[:, :1].float(), low)                       # upsampled inside the kernel
+    slow = color.to_uint8(cu.lab_to_rgb(color.merge_lab(exact[:, :1].float(), low))).permute(0, 2, 3, 1)
+    assert (fused.int() - slow.int()).abs().max() <= 1

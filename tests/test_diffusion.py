@@ -25,6 +25,7 @@ def test_shapes_on_odd_sizes():
 
 def test_deterministic_for_a_seed_and_n_network_calls_per_step():
     net = _net()
+    torch.nn.init.normal_(net.out[-1].weight, std=0.1)   # a fresh output layer is zero: make the noise matter
     L = torch.rand(3, 1, 32, 32) * 100
     ref = torch.cat([torch.full((1, 1, 32, 32), 60.0), torch.randn(1, 2, 32, 32) * 20], 1)
     outs = []
@@ -94,6 +95,14 @@ def test_a_tiny_model_overfits_one_clip(overfit_run):
     err_gray = clip[1:, 1:].abs().mean()
     print(f"automatic: mean |ab error| {float(err_model):.2f} vs gray {float(err_gray):.2f}")
     assert err_model < 0.5 * err_gray  # much closer to the clip's colours than gray
+
+
+def test_final_checkpoint_holds_the_weight_average(overfit_run):
+    r, _ = overfit_run
+    state = torch.load(r.run_dir / "final.pt", weights_only=False)["state"]
+    ema, last = r.nets["G_ema"].state_dict(), r.nets["G"].state_dict()
+    assert all(torch.equal(state[k], ema[k]) for k in ema)
+    assert any(not torch.equal(ema[k], last[k]) for k in ema)   # an average, not a copy of the last weights
 
 
 def test_cli_colours_a_real_clip_with_and_without_reference(overfit_run, tmp_path):
