@@ -50,7 +50,7 @@ class DiffusionSettings:
     p_drop_prev: float = 0.3                   # and for the first frame, which has no previous output
     prev_noise: float = 0.15                   # std of the corruption added to the previous ground-truth ab
     anchor: str = "flow"                       # flow | exemplar | none: what the model generates the residual against
-    exemplar_window: int = 16                  # the training exemplar lies within this many (sampled) frames; 0: any
+    exemplar_window: int = 5                   # the training exemplar lies within this many (sampled) frames; 0: any
     data_scale: float = 4.0                    # the model generates data_scale * (ab - anchor), ab normalised
     prediction: str = "sample"                 # what the network predicts: sample (x0) | v_prediction | epsilon
     ema: float = 0.999                         # exponential moving average of the weights (0: off); final.pt holds it
@@ -195,7 +195,6 @@ class DiffusionObjective:
             self._update_ema(opts["G"])
         return {"loss": float(loss.detach())}
 
-
     @torch.no_grad()
     def _update_ema(self, opt) -> None:
         G = self.nets["G"]
@@ -245,22 +244,22 @@ class DiffusionColorizer:
         self.gen = torch.Generator().manual_seed(self.seed)
         self.shared = None
 
-    def _v(self, x, t, l, ex, prev, anchor):
+    def _predict(self, x, t, l, ex, prev, anchor):
         """The network's prediction (v, x0 or noise) for x_t in the residual space of ``anchor``, with
         classifier-free guidance."""
         self.calls += 1
-        v = self.net(x, t.to(self.device), make_cond(l, ex, prev))
+        out = self.net(x, t.to(self.device), make_cond(l, ex, prev))
         if self.guidance != 1.0 and ex is not None:
             self.calls += 1
-            # the unconditional branch generates ab itself (zero anchor): move x_t into its space and its v back.
+            # the unconditional branch generates ab itself (zero anchor): move x_t into its space and its output back.
             # x_t = sqrt(abar) x0 + sqrt(1-abar) eps and v = sqrt(abar) eps - sqrt(1-abar) x0,
             # with x0 = data_scale * (ab - anchor); the noise is the same in both spaces
             abar = self.scheduler.alphas_cumprod[t.long()].to(x).view(-1, 1, 1, 1)
             a = self.settings.data_scale * anchor
-            v_u = self.net(x + abar.sqrt() * a, t.to(self.device), make_cond(l, None, prev))
-            v_u = v_u + {"v_prediction": (1 - abar).sqrt() * a, "sample": -a, "epsilon": 0}[self.settings.prediction]
-            v = v_u + self.guidance * (v - v_u)
-        return v
+            out_u = self.net(x + abar.sqrt() * a, t.to(self.device), make_cond(l, None, prev))
+            out_u = out_u + {"v_prediction": (1 - abar).sqrt() * a, "sample": -a, "epsilon": 0}[self.settings.prediction]
+            out = out_u + self.guidance * (out - out_u)
+        return out
 
     @torch.no_grad()
     def __call__(self, L: torch.Tensor) -> torch.Tensor:
@@ -276,7 +275,8 @@ class DiffusionColorizer:
         prev = self.prev if self.use_prev else None
         if ex is not None and self.settings.anchor == "flow":
             ex = _warp_normalised(ex, l)
-        anchor = ex[:, 1:] if ex is not None and self.settings.anchor != "none" else torch.zeros_like(l).expand(-1, 2, -1, -1)
+        anchored = ex is not None and self.settings.anchor != "none"
+        anchor = ex[:, 1:] if anchored else torch.zeros_like(l).expand(-1, 2, -1, -1)
         if self.noise == "fresh" or self.shared is None or self.shared.shape != shape:
             fresh = torch.randn(shape, generator=self.gen)
             if self.shared is None or self.shared.shape != shape:
@@ -295,7 +295,7 @@ class DiffusionColorizer:
                 self.scheduler._begin_index = start
         for t in timesteps:
             x_in = self.scheduler.scale_model_input(x, t)
-            out = self._v(x_in, t.reshape(1), l, ex, prev, anchor)
+            out = self._predict(x_in, t.reshape(1), l, ex, prev, anchor)
             x = self.scheduler.step(out, t, x).prev_sample
         ab = (anchor + x / self.settings.data_scale).clamp(-1, 1)
         self.prev = ab
