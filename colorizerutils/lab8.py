@@ -3,8 +3,8 @@
 Written as one loop per pixel so that a 720p frame is read and written once, instead of the dozen full-size
 temporaries the tensor formulas in :mod:`.color` create (71 ms per 720p frame on 2 cores, more than the model).
 Same formulas and constants as :func:`colorizerutils.color.rgb_to_lab` / :func:`colorizerutils.color.lab_to_rgb`;
-the gamma curves go through lookup tables. ``tests/test_color.py`` checks them against the exact conversion and
-against the tensor versions, which remain the path for GPU tensors.
+the gamma curves go through lookup tables. ``tests/test_color.py`` checks them against the exact conversion
+(tensors on a GPU are brought to the CPU for these kernels).
 
 Compiled on first use (about a second) and cached next to this file (``cache=True``).
 """
@@ -14,8 +14,7 @@ import numpy as np
 from numba import njit, prange
 
 LUT_SIZE = 65536
-_EPS = 0.008856     # (6/29)^3
-_KAPPA = 7.787
+_KAPPA = 7.787      # slope of CIE's linear segment (as in colorizerutils.color)
 
 
 @njit(parallel=True, cache=True, nogil=True)

@@ -21,7 +21,7 @@ import torch
 from scipy.stats import entropy
 from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
-from .flow import warp
+from .flow import farneback, warp
 
 HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "lpips": False, "colorfulness": True, "cdc": False,
                     "warp_error": False, "fid": False}
@@ -137,8 +137,6 @@ def cdc(frames: torch.Tensor, dilations=(1, 2, 4)) -> float:
 
 def _flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     import cv2
-
-    from .flow import farneback
 
     return farneback(*(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in (a, b)))
 
