@@ -74,7 +74,7 @@ def _cmd_colorize(args) -> int:
     if args.size is not None and hasattr(colorizer, "size"):
         colorizer.size = args.size
     n = colorize_path(colorizer, args.input, args.output, size=args.size, reference=args.reference,
-                      progress=not args.quiet)
+                      progress=not args.quiet, crf=args.crf, preset=args.preset)
     print(f"wrote {args.output} ({n} frame{'s' if n != 1 else ''})")
     return 0
 
@@ -170,6 +170,9 @@ def _register_more(sub) -> None:
     c.add_argument("--reference", help="exemplar image for the diffusion model (e.g. the first frame, hand-coloured)")
     c.add_argument("--steps", type=int, help="diffusion sampling steps (default: the model's)")
     c.add_argument("--bf16", action="store_true", help="bf16 autocast (fast only on CPUs with AMX, or GPUs)")
+    c.add_argument("--crf", type=int, default=20, help="video output: H.264 quality, 0 (lossless) to 51 (default 20)")
+    c.add_argument("--preset", default="veryfast", help="video output: x264 speed, ultrafast ... veryslow; faster "
+                                                        "presets write bigger files (default veryfast)")
     c.add_argument("--quiet", action="store_true")
     c.set_defaults(func=_cmd_colorize)
 

@@ -3,8 +3,11 @@
 Written as one loop per pixel so that a 720p frame is read and written once, instead of the dozen full-size
 temporaries the tensor formulas in :mod:`.color` create (71 ms per 720p frame on 2 cores, more than the model).
 Same formulas and constants as :func:`colorizerutils.color.rgb_to_lab` / :func:`colorizerutils.color.lab_to_rgb`;
-the gamma curves go through lookup tables. ``tests/test_color.py`` checks them against the exact conversion
-(tensors on a GPU are brought to the CPU for these kernels).
+the gamma curves go through lookup tables, and the per-pixel maths runs in float32. The low-resolution ab is
+upsampled separably (one vertical pass per output row into a small buffer, column taps computed once), which with
+float32 made L + ab -> RGB about 1.8x faster than a 2-D bilinear tap per pixel (12.4 vs 7.0 ms per 720p frame, one
+run on 2 cores). ``tests/test_color.py`` checks them against the exact conversion (tensors on a GPU are brought to
+the CPU for these kernels).
 
 Compiled on first use (about a second) and cached next to this file (``cache=True``).
 """
@@ -14,10 +17,14 @@ import numpy as np
 from numba import njit, prange
 
 LUT_SIZE = 65536
-_KAPPA = 7.787      # slope of CIE's linear segment (as in colorizerutils.color)
+# float32 constants (globals are compile-time constants in numba; float32 keeps the per-pixel maths in float32)
+_F = np.float32
+_KAPPA_INV = _F(1 / 7.787)     # inverse slope of CIE's linear segment (as in colorizerutils.color)
+_F_KNEE = _F(0.2068966)        # 6/29: where the cube switches to the linear segment
+_F0 = _F(16 / 116)
 
 
-@njit(parallel=True, cache=True, nogil=True)
+@njit(parallel=True, cache=True, nogil=True, fastmath=True)
 def _rgb8_to_l(rgb, lin, wy, ylut, out):           # pragma: no cover - compiled
     n = rgb.shape[0]
     top = ylut.shape[0] - 1
@@ -29,38 +36,61 @@ def _rgb8_to_l(rgb, lin, wy, ylut, out):           # pragma: no cover - compiled
         out[p] = ylut[i] + f * (ylut[i + 1] - ylut[i])   # linear interpolation of L(Y) between table entries
 
 
-@njit(parallel=True, cache=True, nogil=True)
+@njit(inline="always", fastmath=True)
+def _source(i, scale, n):                          # pragma: no cover - compiled
+    """Bilinear source taps (i0, i1, weight of i1) for output index i, as torch's interpolate(align_corners=False)."""
+    f = max((i + 0.5) * scale - 0.5, 0.0)
+    i0 = int(f)
+    return i0, (i0 + 1 if i0 < n - 1 else i0), _F(f - i0)
+
+
+@njit(cache=True, nogil=True)
+def _column_taps(W, w):                            # pragma: no cover - compiled
+    x0, x1, lx = np.empty(W, np.int64), np.empty(W, np.int64), np.empty(W, np.float32)
+    for x in range(W):
+        x0[x], x1[x], lx[x] = _source(x, w / W, w)
+    return x0, x1, lx
+
+
+@njit(inline="always", fastmath=True)
+def _ab_row(ab, k, y, H, row):                     # pragma: no cover - compiled
+    """The low-resolution ab interpolated vertically onto output row y (bilinear is separable)."""
+    h = ab.shape[2]
+    y0, y1, ly = _source(y, h / H, h)
+    for c in range(2):
+        for j in range(ab.shape[3]):
+            row[c, j] = ab[k, c, y0, j] + ly * (ab[k, c, y1, j] - ab[k, c, y0, j])
+
+
+@njit(inline="always", fastmath=True)
+def _lab_pixel(Lv, row, x0, x1, lx, m, white, u8lut):  # pragma: no cover - compiled
+    """L and the horizontally interpolated ab of one pixel -> 8-bit sRGB (r, g, b), clipped to the gamut."""
+    av = row[0, x0] + lx * (row[0, x1] - row[0, x0])
+    bv = row[1, x0] + lx * (row[1, x1] - row[1, x0])
+    fy = (Lv + _F(16)) * _F(1 / 116)
+    fx = fy + av * _F(1 / 500)
+    fz = max(fy - bv * _F(1 / 200), _F(0))            # skimage clips negative z before the inverse
+    X = (fx * fx * fx if fx > _F_KNEE else (fx - _F0) * _KAPPA_INV) * white[0]
+    Y = (fy * fy * fy if fy > _F_KNEE else (fy - _F0) * _KAPPA_INV) * white[1]
+    Z = (fz * fz * fz if fz > _F_KNEE else (fz - _F0) * _KAPPA_INV) * white[2]
+    top = _F(u8lut.shape[0] - 1)
+    r = min(max(m[0, 0] * X + m[0, 1] * Y + m[0, 2] * Z, _F(0)), _F(1))
+    g = min(max(m[1, 0] * X + m[1, 1] * Y + m[1, 2] * Z, _F(0)), _F(1))
+    b = min(max(m[2, 0] * X + m[2, 1] * Y + m[2, 2] * Z, _F(0)), _F(1))
+    return u8lut[int(r * top + _F(0.5))], u8lut[int(g * top + _F(0.5))], u8lut[int(b * top + _F(0.5))]
+
+
+@njit(parallel=True, cache=True, nogil=True, fastmath=True)
 def _lab_to_rgb8(L, ab, m, white, u8lut, out):   # pragma: no cover - compiled
     nb, H, W = L.shape
-    h, w = ab.shape[2], ab.shape[3]
-    top = u8lut.shape[0] - 1
-    sy, sx = h / H, w / W
+    x0, x1, lx = _column_taps(W, ab.shape[3])
     for r in prange(nb * H):
         k, y = r // H, r % H
-        # bilinear sampling of the low-resolution ab, as torch's interpolate(align_corners=False)
-        fy_src = max((y + 0.5) * sy - 0.5, 0.0)
-        y0 = int(fy_src)
-        y1 = y0 + 1 if y0 < h - 1 else y0
-        ly = fy_src - y0
-        for xx in range(W):
-            fx_src = max((xx + 0.5) * sx - 0.5, 0.0)
-            x0 = int(fx_src)
-            x1 = x0 + 1 if x0 < w - 1 else x0
-            lx = fx_src - x0
-            av = ((1 - ly) * ((1 - lx) * ab[k, 0, y0, x0] + lx * ab[k, 0, y0, x1])
-                  + ly * ((1 - lx) * ab[k, 0, y1, x0] + lx * ab[k, 0, y1, x1]))
-            bv = ((1 - ly) * ((1 - lx) * ab[k, 1, y0, x0] + lx * ab[k, 1, y0, x1])
-                  + ly * ((1 - lx) * ab[k, 1, y1, x0] + lx * ab[k, 1, y1, x1]))
-            fy = (L[k, y, xx] + 16.0) / 116.0
-            fx = fy + av / 500.0
-            fz = max(fy - bv / 200.0, 0.0)                # skimage clips negative z before the inverse
-            X = (fx * fx * fx if fx > 0.2068966 else (fx - 16.0 / 116.0) / _KAPPA) * white[0]
-            Y = (fy * fy * fy if fy > 0.2068966 else (fy - 16.0 / 116.0) / _KAPPA) * white[1]
-            Z = (fz * fz * fz if fz > 0.2068966 else (fz - 16.0 / 116.0) / _KAPPA) * white[2]
-            for c in range(3):
-                v = m[c, 0] * X + m[c, 1] * Y + m[c, 2] * Z
-                v = min(max(v, 0.0), 1.0)
-                out[k, y, xx, c] = u8lut[int(v * top + 0.5)]
+        row = np.empty((2, ab.shape[3]), np.float32)
+        _ab_row(ab, k, y, H, row)
+        for x in range(W):
+            out[k, y, x, 0], out[k, y, x, 1], out[k, y, x, 2] = _lab_pixel(L[k, y, x], row, x0[x], x1[x], lx[x],
+                                                                           m, white, u8lut)
 
 
 def l_from_rgb8(rgb: np.ndarray, lin: np.ndarray, wy: np.ndarray, ylut: np.ndarray) -> np.ndarray:
@@ -77,3 +107,4 @@ def lab_to_rgb8(L: np.ndarray, ab: np.ndarray, m: np.ndarray, white: np.ndarray,
     out = np.empty((*L.shape, 3), np.uint8)
     _lab_to_rgb8(np.ascontiguousarray(L), np.ascontiguousarray(ab), m, white, u8lut, out)
     return out
+

