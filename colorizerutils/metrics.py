@@ -163,12 +163,17 @@ def warp_error(pred: torch.Tensor, gt: torch.Tensor) -> float:
     return float(np.mean(errs)) if errs else float("nan")
 
 
+def _inception_fid():
+    """torchmetrics' FID metric (Inception-v3 pool3, 2048 features); raises when its weights cannot be loaded."""
+    from torchmetrics.image.fid import FrechetInceptionDistance
+
+    return FrechetInceptionDistance(feature=2048)
+
+
 def fid_status() -> tuple[bool, str]:
     """Whether FID can be computed here (Inception-v3 'pt_inception-2015-12-05' weights load) and why not."""
     try:
-        from torchmetrics.image.fid import FrechetInceptionDistance
-
-        FrechetInceptionDistance(feature=2048)
+        _inception_fid()
         return True, "Inception-v3 pool3 (pt_inception-2015-12-05) via torchmetrics/torch-fidelity"
     except Exception as e:
         return False, f"unavailable: Inception-v3 weights did not load ({type(e).__name__}: {str(e)[:120]})"
@@ -176,12 +181,10 @@ def fid_status() -> tuple[bool, str]:
 
 def fid(pred: torch.Tensor, gt: torch.Tensor) -> float | None:
     """FID between two sets of frames, or None when the Inception weights are unavailable (see :func:`fid_status`)."""
-    ok, _ = fid_status()
-    if not ok:
+    try:
+        m = _inception_fid()
+    except Exception:
         return None
-    from torchmetrics.image.fid import FrechetInceptionDistance
-
-    m = FrechetInceptionDistance(feature=2048)
     m.update(_to255(gt).to(torch.uint8), real=True)
     m.update(_to255(pred).to(torch.uint8), real=False)
     return float(m.compute())

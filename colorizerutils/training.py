@@ -140,7 +140,7 @@ class GAN(Objective):
         opts["G"].zero_grad(set_to_none=True)
         loss_g.backward()
         opts["G"].step()
-        return {"loss": float(loss_g), "g_adv": float(adv), "g_l1": float(l1), "d": float(loss_d)}
+        return {"loss": loss_g.item(), "g_adv": adv.item(), "g_l1": l1.item(), "d": loss_d.item()}
 
 
 class CICObjective(Objective):
