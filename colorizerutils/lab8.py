@@ -107,4 +107,3 @@ def lab_to_rgb8(L: np.ndarray, ab: np.ndarray, m: np.ndarray, white: np.ndarray,
     out = np.empty((*L.shape, 3), np.uint8)
     _lab_to_rgb8(np.ascontiguousarray(L), np.ascontiguousarray(ab), m, white, u8lut, out)
     return out
-
