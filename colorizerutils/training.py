@@ -38,7 +38,8 @@ class TrainConfig:
     objective: str = "regression"             # regression | gan | cic | diffusion
     loss: str = "mse"                         # regression: a losses combination such as "mse+ssim"
     loss_weights: dict = dataclasses.field(default_factory=dict)
-    gan_l1_weight: float = 100.0              # pix2pix lambda for the L1 term
+    gan_recon: str = "l1"                     # the GAN's reconstruction term: l1 (pix2pix) | mse
+    gan_recon_weight: float = 100.0           # its weight, pix2pix's lambda
     disc_kwargs: dict = dataclasses.field(default_factory=dict)
     steps: int = 1000
     batch: int = 16
@@ -54,6 +55,7 @@ class TrainConfig:
 
     def __post_init__(self):
         assert self.objective in OBJECTIVES, f"objective must be one of {sorted(OBJECTIVES)}, got {self.objective!r}"
+        assert self.gan_recon in GAN_RECON, f"gan_recon must be one of {sorted(GAN_RECON)}, got {self.gan_recon!r}"
         assert self.steps > 0 and self.batch > 0 and self.checkpoint_every > 0, "steps, batch, checkpoint_every > 0"
         self.betas = tuple(self.betas)
 
@@ -112,8 +114,14 @@ class Regression(Objective):
         return total, terms
 
 
+GAN_RECON = {"l1": F.l1_loss, "mse": F.mse_loss}
+
+
 class GAN(Objective):
-    """pix2pix: D learns real (L,ab) vs (L,G(L)); G minimises adversarial + lambda * L1 (Isola et al. 2017, eq. 4)."""
+    """pix2pix: D learns real (L,ab) vs (L,G(L)); G minimises adversarial + lambda * L1 (Isola et al. 2017, eq. 4).
+
+    ``gan_recon="mse"`` swaps L1 for MSE, so that the GAN differs from the MSE regression only by the adversary.
+    """
 
     def __init__(self, cfg, frames):
         super().__init__(cfg, frames)
@@ -132,15 +140,15 @@ class GAN(Objective):
         loss_d.backward()
         opts["D"].step()
         with autocast():
-            # 2. generator: fool D, stay near the target in L1
+            # 2. generator: fool D, stay near the target (L1 or MSE)
             d_fake = D(b["l"], fake)
             adv = F.binary_cross_entropy_with_logits(d_fake.float(), torch.ones_like(d_fake.float()))
-            l1 = F.l1_loss(fake.float(), b["ab"])
-            loss_g = adv + self.cfg.gan_l1_weight * l1
+            recon = GAN_RECON[self.cfg.gan_recon](fake.float(), b["ab"])
+            loss_g = adv + self.cfg.gan_recon_weight * recon
         opts["G"].zero_grad(set_to_none=True)
         loss_g.backward()
         opts["G"].step()
-        return {"loss": loss_g.item(), "g_adv": adv.item(), "g_l1": l1.item(), "d": loss_d.item()}
+        return {"loss": loss_g.item(), "g_adv": adv.item(), f"g_{self.cfg.gan_recon}": recon.item(), "d": loss_d.item()}
 
 
 class CICObjective(Objective):

@@ -45,18 +45,23 @@ class Colorizer:
     @torch.no_grad()
     def __call__(self, L: torch.Tensor) -> torch.Tensor:
         """Runs at ``self.size`` (shorter side) and returns ab upsampled to L's size."""
+        return upsample_ab(self.predict(L), L.shape[-2:])
+
+    @torch.no_grad()
+    def predict(self, L: torch.Tensor) -> torch.Tensor:
+        """ab (CIE units) on the network's own output grid: a quarter of the model size for ``out_stride=4``.
+
+        Callers that upsample anyway (the fused LAB -> RGB kernel does it on the fly) take this and skip a second
+        bilinear pass; ``colorizer(L)`` is ``upsample_ab(colorizer.predict(L), L.shape[-2:])``.
+        """
         h, w = L.shape[-2:]
         if self.size is not None and min(h, w) != self.size:
-            small = F.interpolate(L.float(), size=_model_size(h, w, self.size), mode="bilinear", antialias=True,
-                                  align_corners=False)
-            return upsample_ab(self(small), (h, w))
+            L = F.interpolate(L.float(), size=_model_size(h, w, self.size), mode="bilinear", antialias=True,
+                              align_corners=False)
         l = normalize_l(L.to(self.device, torch.float32))
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-            if self.objective == "cic":
-                ab = self.net.colorize(l)
-            else:
-                ab = self.net(l)
-        return denormalize_ab(upsample_ab(ab.float(), (h, w))).cpu()   # out_stride > 1: ab at a lower resolution
+            ab = self.net.colorize(l) if self.objective == "cic" else self.net(l)
+        return denormalize_ab(ab.float()).cpu()
 
 
 class GrayBaseline:
@@ -151,8 +156,8 @@ def colorize_frames(colorizer, frames: Iterator[np.ndarray], *, size: int | None
             started = True
         L_full = l_from_uint8(x)
         L_small = F.interpolate(L_full, size=(mh, mw), mode="bilinear", antialias=True, align_corners=False)
-        ab = colorizer(L_small)                                          # at the model size or the input's
-        yield from lab_to_uint8(L_full, ab).numpy()                     # upsamples ab on the fly
+        predict = getattr(colorizer, "predict", colorizer)               # low-res ab where the model has it
+        yield from lab_to_uint8(L_full, predict(L_small)).numpy()       # upsamples ab on the fly, once
 
     step = 1 if getattr(colorizer, "sequential", False) else batch
     for f in frames:

@@ -17,6 +17,16 @@ def test_patchgan_scores_patches():
     assert out.shape[:2] == (2, 1) and out.shape[-1] > 1
 
 
+def test_patchgan_spectral_norm_bounds_every_layer():
+    d = build_model("patchgan", ndf=8, norm="spectral").train()
+    for _ in range(50):                                   # each training-mode forward takes a power-iteration step
+        d(torch.randn(2, 1, 64, 64), torch.randn(2, 2, 64, 64))
+    convs = [m for m in d.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == 5 and not any(isinstance(m, torch.nn.BatchNorm2d) for m in d.modules())
+    for m in convs:   # the largest singular value of each (out, in*k*k) weight matrix, computed independently
+        assert abs(torch.linalg.matrix_norm(m.weight.detach().flatten(1), ord=2).item() - 1) < 0.05
+
+
 def test_unknown_model_is_refused():
     with pytest.raises(ValueError, match="unknown model 'resnet'"):
         build_model("resnet")
@@ -102,7 +112,11 @@ def test_bench_models_build_with_the_notebooks_settings():
 
 
 def test_a_quarter_resolution_unet_trains_by_regression_and_colours_at_full_resolution(tmp_path, monkeypatch):
+    import numpy as np
+    import torch.nn.functional as F
+
     from colorizerutils import data, paths, video
+    from colorizerutils.color import l_from_uint8, lab_to_rgb, merge_lab, to_uint8, upsample_ab
     from colorizerutils.training import TrainConfig, train
 
     monkeypatch.setattr(paths, "CHECKPOINTS", tmp_path)
@@ -114,9 +128,19 @@ def test_a_quarter_resolution_unet_trains_by_regression_and_colours_at_full_reso
 
     log = pd.read_csv(r.run_dir / "log.csv")
     assert log["loss"].tail(3).mean() < 0.5 * log["loss"].head(2).mean()       # it learns through the upsampling
-    ab = video.load_colorizer(r.run_dir)(lab[:, :1])
+    colorizer = video.load_colorizer(r.run_dir)
+    ab = colorizer(lab[:, :1])
     assert ab.shape == (8, 2, 32, 32)                                           # full resolution out
     assert (ab - lab[:, 1:]).abs().mean() < 0.8 * lab[:, 1:].abs().mean()       # closer to the colours than gray
+    low = colorizer.predict(lab[:, :1])
+    assert low.shape == (8, 2, 8, 8) and torch.equal(ab, upsample_ab(low, (32, 32)))
+    # streaming a 4x larger clip: the model runs at 32 px and its 8 px ab is upsampled once, straight to 128 px
+    rgb = to_uint8(lab_to_rgb(F.interpolate(lab, size=(128, 128), mode="bilinear"))).permute(0, 2, 3, 1).contiguous()
+    frames = list(video.colorize_frames(colorizer, iter(rgb.numpy()), size=32, batch=4))
+    L_full = l_from_uint8(rgb)
+    small = F.interpolate(L_full, size=(32, 32), mode="bilinear", antialias=True, align_corners=False)
+    once = lab_to_rgb(merge_lab(L_full, colorizer.predict(small)))             # exact conversion, one upsampling
+    assert (torch.from_numpy(np.stack(frames)).int() - to_uint8(once).permute(0, 2, 3, 1).int()).abs().max() <= 1
 
 
 @pytest.mark.parametrize("depth,stride", [(4, 2), (4, 8), (6, 4), (6, 32)])
