@@ -22,12 +22,14 @@ from .atomic import atomic_path, write_text
 
 
 def git_commit(root: Path | None = None) -> str:
+    """HEAD's sha, with ``+dirty`` when tracked files other than ``results/`` differ from it (a run of ``make
+    reproduce`` rewrites results/ as it goes, and that must not mark the tables written after the first as dirty)."""
     root = root or paths.ROOT
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results"],
+                               cwd=root, capture_output=True, text=True).stdout.strip()
         return sha + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

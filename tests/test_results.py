@@ -49,3 +49,24 @@ def test_figure_png_carries_provenance(tmp_path):
     p = results.save_figure(fig, "f", results_dir=tmp_path, notebook="01", seed=1)
     meta = json.loads(Image.open(p).info["Description"])
     assert meta["seed"] == 1 and meta["notebook"] == "01"
+
+
+def test_git_commit_is_dirty_for_code_changes_but_not_for_rewritten_results(tmp_path):
+    import subprocess
+
+    from colorizerutils.results import git_commit
+
+    git = lambda *a: subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *a], cwd=tmp_path, check=True,
+                                    capture_output=True)
+    git("init", "-q")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "code.py").write_text("x = 1\n")
+    (tmp_path / "results" / "table.md").write_text("old\n")
+    git("add", ".")
+    git("commit", "-qm", "init")
+    sha = git("rev-parse", "HEAD").stdout.decode().strip()
+    assert git_commit(tmp_path) == sha
+    (tmp_path / "results" / "table.md").write_text("new\n")          # a reproduce run rewrites a table
+    assert git_commit(tmp_path) == sha
+    (tmp_path / "code.py").write_text("x = 2\n")                       # the code itself changed
+    assert git_commit(tmp_path) == sha + "+dirty"
