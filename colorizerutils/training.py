@@ -36,10 +36,10 @@ class TrainConfig:
     model: str = "unet"                       # a name in colorizerutils.models.MODELS
     model_kwargs: dict = dataclasses.field(default_factory=dict)
     objective: str = "regression"             # regression | gan | cic | diffusion
-    loss: str = "mse"                         # regression: a losses combination such as "mse+ssim"
+    loss: str = "mse"                         # regression, and the GAN's reconstruction term: a losses combination
+                                              # such as "mse+ssim" ("mae" is pix2pix's L1)
     loss_weights: dict = dataclasses.field(default_factory=dict)
-    gan_recon: str = "l1"                     # the GAN's reconstruction term: l1 (pix2pix) | mse
-    gan_recon_weight: float = 100.0           # its weight, pix2pix's lambda
+    gan_recon_weight: float = 100.0           # gan: weight of the reconstruction term, pix2pix's lambda
     disc_kwargs: dict = dataclasses.field(default_factory=dict)
     steps: int = 1000
     batch: int = 16
@@ -55,7 +55,6 @@ class TrainConfig:
 
     def __post_init__(self):
         assert self.objective in OBJECTIVES, f"objective must be one of {sorted(OBJECTIVES)}, got {self.objective!r}"
-        assert self.gan_recon in GAN_RECON, f"gan_recon must be one of {sorted(GAN_RECON)}, got {self.gan_recon!r}"
         assert self.steps > 0 and self.batch > 0 and self.checkpoint_every > 0, "steps, batch, checkpoint_every > 0"
         self.betas = tuple(self.betas)
 
@@ -114,18 +113,19 @@ class Regression(Objective):
         return total, terms
 
 
-GAN_RECON = {"l1": F.l1_loss, "mse": F.mse_loss}
-
-
 class GAN(Objective):
     """pix2pix: D learns real (L,ab) vs (L,G(L)); G minimises adversarial + lambda * L1 (Isola et al. 2017, eq. 4).
 
-    ``gan_recon="mse"`` swaps L1 for MSE, so that the GAN differs from the MSE regression only by the adversary.
+    The reconstruction term is ``cfg.loss`` from :mod:`.losses`, as for regression: ``"mae"`` is pix2pix's L1;
+    ``"mse"`` makes the GAN differ from the MSE regression only by the adversary.
     """
 
     def __init__(self, cfg, frames):
         super().__init__(cfg, frames)
+        from .losses import build_loss
+
         self.nets["D"] = build_model("patchgan", **cfg.disc_kwargs)
+        self.recon_fn = build_loss(cfg.loss, **cfg.loss_weights)
 
     def step(self, b, opts, autocast):
         G, D = self.nets["G"], self.nets["D"]
@@ -140,15 +140,16 @@ class GAN(Objective):
         loss_d.backward()
         opts["D"].step()
         with autocast():
-            # 2. generator: fool D, stay near the target (L1 or MSE)
+            # 2. generator: fool D, stay near the target (cfg.loss)
             d_fake = D(b["l"], fake)
             adv = F.binary_cross_entropy_with_logits(d_fake.float(), torch.ones_like(d_fake.float()))
-            recon = GAN_RECON[self.cfg.gan_recon](fake.float(), b["ab"])
+            recon, terms = self.recon_fn(fake.float(), b["ab"], b["l"])
             loss_g = adv + self.cfg.gan_recon_weight * recon
         opts["G"].zero_grad(set_to_none=True)
         loss_g.backward()
         opts["G"].step()
-        return {"loss": loss_g.item(), "g_adv": adv.item(), f"g_{self.cfg.gan_recon}": recon.item(), "d": loss_d.item()}
+        return {"loss": loss_g.item(), "g_adv": adv.item(), **{f"g_{n}": v.item() for n, v in terms.items()},
+                "d": loss_d.item()}
 
 
 class CICObjective(Objective):

@@ -107,14 +107,14 @@ def test_bad_objective_is_refused():
         TrainConfig(run="x", objective="magic")
 
 
-@pytest.mark.parametrize("recon,norm", [("l1", "batch"), ("mse", "spectral")])
+@pytest.mark.parametrize("recon,norm", [("mae", "batch"), ("mse", "spectral")])
 def test_gan_trains_both_networks_and_resumes_exactly(tmp_path, monkeypatch, manifest, recon, norm):
     """Both GAN networks (and the spectral norm's power-iteration vectors) survive an interruption bit for bit."""
     import pandas as pd
 
     monkeypatch.setattr("colorizerutils.paths.CHECKPOINTS", tmp_path)
     frames = data.clip_lab(data.paths.DATA / "default/videos/carphone_pristine.mp4", size=32, max_frames=8)
-    base = dict(TINY, objective="gan", gan_recon=recon, gan_recon_weight=10.0, disc_kwargs={"norm": norm, "ndf": 8},
+    base = dict(TINY, objective="gan", loss=recon, gan_recon_weight=10.0, disc_kwargs={"norm": norm, "ndf": 8},
                 steps=12, checkpoint_every=4, log_every=2)
     straight = train(TrainConfig(run="straight", **base), frames, progress=False)
     cut = train(TrainConfig(run="cut", **base), frames, progress=False, stop_after=6)   # last checkpoint: step 4
@@ -135,8 +135,10 @@ def test_gan_trains_both_networks_and_resumes_exactly(tmp_path, monkeypatch, man
 
 
 def test_bad_gan_settings_are_refused():
-    with pytest.raises(AssertionError, match="gan_recon must be one of"):
-        TrainConfig(run="x", objective="gan", gan_recon="l2")
+    from colorizerutils.training import OBJECTIVES
+
+    with pytest.raises(ValueError, match="unknown loss 'l2'"):
+        OBJECTIVES["gan"](TrainConfig(run="x", objective="gan", loss="l2"), torch.zeros(2, 3, 32, 32))
     with pytest.raises(ValueError, match="norm must be one of"):
         from colorizerutils.models import build_model
 
