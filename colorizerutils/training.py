@@ -215,8 +215,7 @@ def train(cfg: TrainConfig, frames: torch.Tensor, *, progress: bool = True, resu
     run_dir = cfg.run_dir
     torch.manual_seed(cfg.seed)                           # initial weights depend on the seed only
     obj = OBJECTIVES[cfg.objective](cfg, frames)
-    for n in obj.nets.values():
-        n.to(device)
+    to_device(obj, device)
     opts = obj.optimizers()
     start = 0
     ckpt_path = run_dir / "checkpoint.pt"
@@ -286,6 +285,16 @@ def train(cfg: TrainConfig, frames: torch.Tensor, *, progress: bool = True, resu
     if world > 1:
         dist.barrier()
     return TrainResult(run_dir, {k: _unwrap(n) for k, n in obj.nets.items()}, done, start + done >= cfg.steps)
+
+
+def to_device(obj, device: torch.device) -> None:
+    """Move an objective's networks and every module it holds beside them (loss networks: VGG16, LPIPS) to
+    ``device``; a loss left on the CPU fails the first step on a GPU."""
+    for n in obj.nets.values():
+        n.to(device)
+    for v in vars(obj).values():
+        if isinstance(v, torch.nn.Module):
+            v.to(device)
 
 
 def _config_dict(cfg: TrainConfig, ignore=()) -> dict:

@@ -143,3 +143,17 @@ def test_bad_gan_settings_are_refused():
         from colorizerutils.models import build_model
 
         build_model("patchgan", norm="layer")
+
+
+@pytest.mark.parametrize("objective,loss", [("regression", "mse+perceptual+lpips"), ("gan", "mae+content")])
+def test_loss_networks_move_with_the_model(objective, loss):
+    """VGG16 and LPIPS inside a loss go to the training device with the networks (found on a GPU: notebook 05's
+    perceptual rows failed their first step with the loss left on the CPU). The meta device stands in for a GPU."""
+    from colorizerutils.training import OBJECTIVES, to_device
+
+    obj = OBJECTIVES[objective](TrainConfig(run="x", objective=objective, loss=loss, **TINY), torch.zeros(2, 3, 32, 32))
+    to_device(obj, torch.device("meta"))
+    modules = [*obj.nets.values(), *(v for v in vars(obj).values() if isinstance(v, torch.nn.Module))]
+    assert len(modules) > len(obj.nets)
+    tensors = [t for m in modules for t in (*m.parameters(), *m.buffers())]
+    assert tensors and {t.device.type for t in tensors} == {"meta"}
