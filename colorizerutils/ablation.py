@@ -74,11 +74,11 @@ def train_combo(combo: str, profile: Profile, *, seed: int = 0, frames: torch.Te
 
 def rerun_matches(combo: str, profile: Profile, *, seed: int = 0, frames: torch.Tensor | None = None) -> dict:
     """Train ``combo`` again from scratch under another run name and compare with the cached run: the number of
-    weight tensors and how many differ (bitwise). The rerun folder is removed afterwards."""
+    weight tensors, how many differ (bitwise) and the largest absolute difference. The rerun folder is removed afterwards."""
     import dataclasses
     import shutil
 
-    from .training import train
+    from .training import resolve_device, train
 
     frames = train_frames(profile, progress=False) if frames is None else frames
     cached = train_combo(combo, profile, seed=seed, frames=frames, progress=False)
@@ -91,7 +91,9 @@ def rerun_matches(combo: str, profile: Profile, *, seed: int = 0, frames: torch.
         b = torch.load(cfg.run_dir / "final.pt", weights_only=False)["state"]
     finally:
         shutil.rmtree(cfg.run_dir, ignore_errors=True)
-    return {"combination": combo, "tensors": len(a), "bitwise_different": sum(not torch.equal(a[k], b[k]) for k in a)}
+    diff = max(float((a[k].double() - b[k].double()).abs().max()) if a[k].numel() else 0.0 for k in a)
+    return {"combination": combo, "device": str(resolve_device(cfg.device)), "tensors": len(a),
+            "bitwise_different": sum(not torch.equal(a[k], b[k]) for k in a), "max_abs_difference": diff}
 
 
 # --------------------------------------------------------------------------------------------------------------

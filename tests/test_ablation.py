@@ -34,3 +34,25 @@ def test_audit_reproduces_the_inflation():
     assert out["psnr (correct)"] < 30
     assert out["psnr after uint8 // 255"] > 60 and out["pixels zeroed by // 255"] == 1.0
     assert out["psnr with uint8 subtraction"] < out["psnr (correct)"]
+
+
+def test_rerun_check_compares_weights_bitwise(tmp_path, monkeypatch, manifest):
+    """Two trainings of one configuration and seed end with identical weights; another seed gives other weights,
+    so the equality is not trivial."""
+    import dataclasses
+
+    from colorizerutils import data
+
+    monkeypatch.setattr("colorizerutils.paths.CHECKPOINTS", tmp_path)
+    P = dataclasses.replace(profile("smoke"), ablation_steps=3, ablation_batch=2, train_size=32)
+    frames = data.clip_lab(data.paths.DATA / "default/videos/carphone_pristine.mp4", size=32, max_frames=4)
+    row = ablation.rerun_matches("mse", P, frames=frames)
+    assert row == {"combination": "mse", "device": "cpu", "tensors": row["tensors"], "bitwise_different": 0,
+                   "max_abs_difference": 0.0} and row["tensors"] > 10
+    other = ablation.rerun_matches("mse", P, seed=1, frames=frames)     # the cached run of seed 1 is trained first
+    final = torch.load(ablation.train_combo("mse", P, seed=1, frames=frames, progress=False) / "final.pt",
+                       weights_only=False)["state"]
+    cached0 = torch.load(ablation.train_combo("mse", P, seed=0, frames=frames, progress=False) / "final.pt",
+                         weights_only=False)["state"]
+    assert other["bitwise_different"] == 0
+    assert any(not torch.equal(final[k], cached0[k]) for k in final)   # another seed: other weights
