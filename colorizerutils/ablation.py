@@ -74,7 +74,8 @@ def train_combo(combo: str, profile: Profile, *, seed: int = 0, frames: torch.Te
 
 def rerun_matches(combo: str, profile: Profile, *, seed: int = 0, frames: torch.Tensor | None = None) -> dict:
     """Train ``combo`` again from scratch under another run name and compare with the cached run: the number of
-    weight tensors, how many differ (bitwise) and the largest absolute difference. The rerun folder is removed afterwards."""
+    weight tensors, how many differ (bitwise) and the largest absolute difference. The rerun folder is removed
+    afterwards."""
     import dataclasses
     import shutil
 
