@@ -66,3 +66,26 @@ def metric_bars(table: pd.DataFrame, metrics: list[str], *, by: str = "method"):
         ax.set_title(f"{m} {'↑' if HIGHER_IS_BETTER.get(m, True) else '↓'}")
     fig.tight_layout()
     return fig
+
+
+def paired_seeds(per_seed: pd.DataFrame, metrics: list[str], *, methods: list[str] | None = None, split: str):
+    """One panel per metric: every seed's value for each method, a line joining the values of the same seed, and
+    the mean over seeds as a bar behind them."""
+    from .metrics import HIGHER_IS_BETTER
+
+    df = per_seed[per_seed.split == split]
+    methods = methods or list(dict.fromkeys(df.method))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics), 3.2), squeeze=False)
+    for ax, m in zip(axes[0], metrics):
+        wide = df.pivot_table(index="seed", columns="method", values=m)[methods]
+        ax.bar(range(len(methods)), wide.mean(), color="tab:blue", alpha=0.25, label="mean")
+        for seed, row in wide.iterrows():
+            ax.plot(range(len(methods)), row.values, "o-", ms=4, lw=1, label=f"seed {seed}")
+        lo, hi = wide.min().min(), wide.max().max()
+        pad = 0.15 * (hi - lo or abs(hi) or 1)
+        ax.set_ylim(lo - pad, hi + pad)
+        ax.set_xticks(range(len(methods)), methods, rotation=20, ha="right", fontsize=8)
+        ax.set_title(f"{split}: {m} {'↑' if HIGHER_IS_BETTER.get(m, True) else '↓'}")
+    axes[0, -1].legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -287,6 +287,25 @@ def train(cfg: TrainConfig, frames: torch.Tensor, *, progress: bool = True, resu
     return TrainResult(run_dir, {k: _unwrap(n) for k, n in obj.nets.items()}, done, start + done >= cfg.steps)
 
 
+def reuse_or_train(cfg: TrainConfig, frames: torch.Tensor, *, reuse: tuple | list = (),
+                   progress: bool = True) -> Path:
+    """The folder of a finished run with ``cfg``'s settings: the first run named in ``reuse`` whose ``final.pt`` was
+    trained with exactly these settings (all but the run name), else ``cfg``'s own run, trained now (resumed if
+    interrupted; started over if its folder holds other settings).
+
+    Notebook 06 takes its seed-0 models from notebooks 02 and 03 this way instead of training them twice.
+    """
+    want = _config_dict(cfg, ignore=("run",))
+    for name in reuse:
+        final = paths.CHECKPOINTS / name / "final.pt"
+        if final.exists():
+            got = dict(torch.load(final, map_location="cpu", weights_only=False).get("config", {}))
+            got.pop("run", None)
+            if got == want:
+                return final.parent
+    return train(cfg, frames, progress=progress, restart_if_changed=True).run_dir
+
+
 def to_device(obj, device: torch.device) -> None:
     """Move an objective's networks and every module it holds beside them (loss networks: VGG16, LPIPS) to
     ``device``; a loss left on the CPU fails the first step on a GPU."""
