@@ -1,0 +1,96 @@
+"""Notebook 06's parts: the shared model recipes, reusing a finished run with the same settings, and the paired
+comparison over seeds (checked against scipy's paired t-test)."""
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from scipy import stats
+
+import colorizerutils as cu
+from colorizerutils import data, evaluate, recipes, training
+
+
+def _frames():
+    clips = data.load_split("train", size=32, kind="video", max_frames=2, step=30, progress=False)
+    return torch.cat(list(clips.values()))
+
+
+def test_reuse_or_train_reuses_only_identical_settings(tmp_path, monkeypatch, manifest):
+    monkeypatch.setattr("colorizerutils.paths.CHECKPOINTS", tmp_path)
+    P = cu.profile("smoke")
+    small = dict(ngf=8, depth=4)
+    frames = _frames()
+    first = recipes.mse_unet(P, seed=0, **small)                          # what notebook 02 trains, as "mse_unet"
+    training.train(first, frames, progress=False)
+    stamp = (tmp_path / "mse_unet" / "final.pt").stat().st_mtime_ns
+
+    same = recipes.mse_unet(P, seed=0, run="seeds/mse_unet_s0", **small)  # notebook 06, seed 0: same settings
+    assert training.reuse_or_train(same, frames, reuse=["mse_unet"], progress=False) == tmp_path / "mse_unet"
+    assert not (tmp_path / "seeds").exists(), "a run with identical settings was trained again"
+    assert (tmp_path / "mse_unet" / "final.pt").stat().st_mtime_ns == stamp
+
+    other = recipes.mse_unet(P, seed=1, run="seeds/mse_unet_s1", **small)  # another seed: trained, under its own name
+    got = training.reuse_or_train(other, frames, reuse=["mse_unet"], progress=False)
+    assert got == tmp_path / "seeds" / "mse_unet_s1" and (got / "final.pt").exists()
+    a = torch.load(got / "final.pt", weights_only=False)["state"]
+    b = torch.load(tmp_path / "mse_unet" / "final.pt", weights_only=False)["state"]
+    assert any(not torch.equal(a[k], b[k]) for k in a), "seed 1 ended with seed 0's weights"
+
+    wider = recipes.mse_unet(P, seed=0, run="seeds/mse_unet_s0", ngf=12, depth=4)  # a changed setting: not reused
+    got = training.reuse_or_train(wider, frames, reuse=["mse_unet"], progress=False)
+    assert got == tmp_path / "seeds" / "mse_unet_s0"
+
+
+def test_recipes_differ_only_where_the_models_do():
+    P = cu.profile("quick")
+    mse, gan = training._config_dict(recipes.mse_unet(P)), training._config_dict(recipes.gan_unet(P))
+    differing = {k for k in mse if mse[k] != gan[k]}
+    assert differing == {"run", "objective", "loss", "disc_kwargs"}, differing
+    assert gan["gan_recon_weight"] == 100.0 and gan["loss"] == "mae" and gan["disc_kwargs"] == {"norm": "spectral"}
+    assert recipes.cic(P, temperature=0.5).model_kwargs["T"] == 0.5
+
+
+def _per_seed(rng, n=6):
+    rows = []
+    for seed in range(n):
+        for split, shift in (("val", 0.0), ("test", 2.0)):
+            mse = rng.normal(25, 2)
+            rows.append(dict(split=split, method="MSE U-Net", seed=seed, colorfulness=mse, psnr=rng.normal(30, 1)))
+            rows.append(dict(split=split, method="GAN U-Net", seed=seed, colorfulness=mse + shift + rng.normal(0, 1),
+                             psnr=rng.normal(30, 1)))
+    return pd.DataFrame(rows).sample(frac=1, random_state=0)               # order of rows must not matter
+
+
+def test_paired_seeds_matches_scipy_paired_t_test():
+    df = _per_seed(np.random.default_rng(0))
+    out = evaluate.paired_seeds(df, method="GAN U-Net", baseline="MSE U-Net", metrics=("colorfulness", "psnr"))
+    assert len(out) == 4 and set(out.split) == {"val", "test"}
+    for r in out.to_dict("records"):
+        g = df[df.split == r["split"]].pivot_table(index="seed", columns="method", values=r["metric"])
+        a, b = g["GAN U-Net"].to_numpy(), g["MSE U-Net"].to_numpy()
+        t = stats.ttest_rel(a, b).statistic
+        assert r["seeds"] == 6 and r["seeds higher"] == int((a > b).sum())
+        assert r["difference mean"] == pytest.approx((a - b).mean())
+        assert r["difference mean"] / r["difference se"] == pytest.approx(t)
+        assert r["GAN U-Net mean"] == pytest.approx(a.mean()) and r["MSE U-Net std"] == pytest.approx(b.std(ddof=1))
+
+
+def test_discussion_follows_the_numbers():
+    df = _per_seed(np.random.default_rng(1))
+    out = evaluate.paired_seeds(df, method="GAN U-Net", baseline="MSE U-Net", metrics=("colorfulness",))
+    text = evaluate.discuss_seeds(out, method="GAN U-Net", baseline="MSE U-Net").splitlines()
+    test_line = next(l for l in text if l.startswith("- **test"))
+    val_line = next(l for l in text if l.startswith("- **val"))
+    # test: a shift of 2 with noise 1 at 6 seeds is far beyond two standard errors; val: no shift
+    t = out.set_index("split")
+    assert t.loc["test", "difference mean"] > 2 * t.loc["test", "difference se"]
+    assert "is higher than" in test_line and "more than twice its standard error" in test_line
+    assert abs(t.loc["val", "difference mean"]) <= 2 * t.loc["val", "difference se"]
+    assert "seed noise can explain it" in val_line
+
+
+def test_paired_seeds_needs_common_seeds():
+    df = pd.DataFrame([dict(split="test", method="MSE U-Net", seed=0, psnr=1.0),
+                       dict(split="test", method="GAN U-Net", seed=1, psnr=2.0)])
+    with pytest.raises(ValueError, match="no seed has both"):
+        evaluate.paired_seeds(df, method="GAN U-Net", baseline="MSE U-Net", metrics=("psnr",))
