@@ -16,22 +16,23 @@ def _common(profile: Profile, seed: int) -> dict:
                 checkpoint_every=max(profile.steps // 5, 1))
 
 
+def _unet(ngf: int, depth: int, dropout: float, out_stride: int) -> dict:
+    return dict(model="unet", model_kwargs=dict(ngf=ngf, depth=depth, dropout=dropout, out_stride=out_stride))
+
+
 def mse_unet(profile: Profile, *, seed: int = 0, run: str = "mse_unet", ngf: int = 24, depth: int = 6,
              dropout: float = 0.5, out_stride: int = 4, lr: float = 2e-4) -> TrainConfig:
     """Notebook 02: the U-Net regressing ab with the mean squared error."""
-    return TrainConfig(run=run, model="unet", model_kwargs=dict(ngf=ngf, depth=depth, dropout=dropout,
-                                                                out_stride=out_stride),
-                       objective="regression", loss="mse", lr=lr, **_common(profile, seed))
+    return TrainConfig(run=run, **_unet(ngf, depth, dropout, out_stride), objective="regression", loss="mse", lr=lr,
+                       **_common(profile, seed))
 
 
 def gan_unet(profile: Profile, *, seed: int = 0, run: str = "gan_unet", ngf: int = 24, depth: int = 6,
              dropout: float = 0.5, out_stride: int = 4, lr: float = 2e-4, recon: str = "mae",
              recon_weight: float = 100.0, disc_norm: str = "spectral") -> TrainConfig:
     """Notebook 03: the same U-Net against a PatchGAN, plus ``recon_weight`` times the ``recon`` loss (pix2pix)."""
-    return TrainConfig(run=run, model="unet", model_kwargs=dict(ngf=ngf, depth=depth, dropout=dropout,
-                                                                out_stride=out_stride),
-                       objective="gan", loss=recon, gan_recon_weight=recon_weight, disc_kwargs=dict(norm=disc_norm),
-                       lr=lr, **_common(profile, seed))
+    return TrainConfig(run=run, **_unet(ngf, depth, dropout, out_stride), objective="gan", loss=recon,
+                       gan_recon_weight=recon_weight, disc_kwargs=dict(norm=disc_norm), lr=lr, **_common(profile, seed))
 
 
 def cic(profile: Profile, *, seed: int = 0, run: str = "cic", ngf: int = 24, depth: int = 6,
