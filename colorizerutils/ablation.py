@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 
-import numpy as np
 import pandas as pd
 import torch
 
+from .atomic import load_torch
 from .profiles import Profile
 from .training import TrainConfig
 
@@ -88,8 +88,8 @@ def rerun_matches(combo: str, profile: Profile, *, seed: int = 0, frames: torch.
     shutil.rmtree(cfg.run_dir, ignore_errors=True)
     try:
         train(cfg, frames, progress=False)
-        a = torch.load(cached / "final.pt", weights_only=False)["state"]
-        b = torch.load(cfg.run_dir / "final.pt", weights_only=False)["state"]
+        a = load_torch(cached / "final.pt")["state"]
+        b = load_torch(cfg.run_dir / "final.pt")["state"]
     finally:
         shutil.rmtree(cfg.run_dir, ignore_errors=True)
     diff = max(float((a[k].double() - b[k].double()).abs().max()) if a[k].numel() else 0.0 for k in a)

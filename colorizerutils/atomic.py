@@ -57,3 +57,26 @@ def torch_save(obj, dest: str | os.PathLike) -> Path:
     with atomic_path(dest) as tmp:
         torch.save(obj, tmp)
     return Path(dest)
+
+
+def load_torch(path: str | os.PathLike, *, map_location="cpu"):
+    """``torch.load`` that can never run code: tensors, containers and plain numbers/strings only.
+
+    Every file the kit writes is of that kind. A pickle that asks for anything else (the classic ``__reduce__``
+    payload) is refused before any of it runs, with a ValueError naming the file.
+    """
+    import pickle
+
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise ValueError(f"{path}: refused, it is not a plain tensor file (a checkpoint may only hold tensors, "
+                         f"numbers, strings and containers; this one asks for other Python objects, which could "
+                         f"run code): {str(e).splitlines()[0][:200]}") from e
+    except (RuntimeError, EOFError, OSError) as e:
+        raise ValueError(f"{path}: not a readable torch file ({type(e).__name__}: {str(e)[:200]})") from e

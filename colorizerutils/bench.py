@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from .atomic import load_torch
 from . import data, paths, results
 from .color import lab_to_rgb, merge_lab, normalize_l, to_uint8
 from .metrics import psnr
@@ -68,7 +69,7 @@ def _trained_or_fresh(name: str, model: str, kwargs: dict):
     net = build_model(model, **kwargs)
     source, config = "fresh weights (run make reproduce for trained ones)", None
     if path.exists():
-        ckpt = torch.load(path, weights_only=False)
+        ckpt = load_torch(path)
         if ckpt["model_kwargs"] == kwargs:
             net.load_state_dict(ckpt["state"])
             source, config = f"checkpoints/{name}", ckpt["config"]

@@ -65,25 +65,22 @@ def _cmd_colorize(args) -> int:
     seed_everything(args.seed)
     if args.checkpoint and args.model:
         raise ValueError("give either --model NAME or --checkpoint PATH, not both")
+    if args.size is not None and args.size < 16:
+        raise ValueError(f"--size {args.size}: expected the model's shorter side in pixels, at least 16")
+    if args.steps is not None and args.steps < 1:
+        raise ValueError(f"--steps {args.steps}: expected at least 1 sampling step")
     options = {"steps": args.steps, "seed": args.seed} if args.steps is not None else {"seed": args.seed}
     colorizer = load_colorizer(args.checkpoint or args.model or "mse_unet", device=args.device, bf16=args.bf16,
-                               **(options if _is_diffusion(args) else {}))
+                               sampler_options=options)
     if args.reference and not hasattr(colorizer, "sequential"):
         print(f"note: {colorizer.name} is a per-frame model and does not use --reference", file=sys.stderr)
     torch.set_grad_enabled(False)
     if args.size is not None and hasattr(colorizer, "size"):
         colorizer.size = args.size
     n = colorize_path(colorizer, args.input, args.output, size=args.size, reference=args.reference,
-                      progress=not args.quiet, crf=args.crf, preset=args.preset)
+                      progress=not args.quiet, crf=args.crf, preset=args.preset, overwrite=args.overwrite)
     print(f"wrote {args.output} ({n} frame{'s' if n != 1 else ''})")
     return 0
-
-
-def _is_diffusion(args) -> bool:
-    from .video import read_checkpoint
-
-    name = args.checkpoint or args.model or "mse_unet"
-    return name != "gray" and read_checkpoint(name).get("objective") == "diffusion"
 
 
 def _cmd_evaluate(args) -> int:
@@ -173,6 +170,7 @@ def _register_more(sub) -> None:
     c.add_argument("--crf", type=int, default=20, help="video output: H.264 quality, 0 (lossless) to 51 (default 20)")
     c.add_argument("--preset", default="veryfast", help="video output: x264 speed, ultrafast ... veryslow; faster "
                                                         "presets write bigger files (default veryfast)")
+    c.add_argument("--overwrite", action="store_true", help="replace an existing OUTPUT (never the INPUT itself)")
     c.add_argument("--quiet", action="store_true")
     c.set_defaults(func=_cmd_colorize)
 

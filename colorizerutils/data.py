@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from . import paths
-from .atomic import atomic_path, torch_save, write_text
+from .atomic import atomic_path, load_torch, torch_save, write_text
 from .color import rgb_to_lab
 from .download import download, sha256sum
 
@@ -450,7 +450,7 @@ def clip_lab(source: str | Path, *, size: int, max_frames: int | None = None, st
     key = f"{source.stem}-{digest[:16]}-s{size}-n{max_frames}-k{step}.pt"
     path = cache_dir / key
     if path.exists():
-        return torch.load(path).float()
+        return load_torch(path).float()
     frames = [resize_frame(f, size) for f in iter_frames(source, max_frames=max_frames, step=step)]
     lab = torch.cat([rgb_to_lab(torch.stack(frames[i:i + 64])) for i in range(0, len(frames), 64)])
     lab = lab.half()

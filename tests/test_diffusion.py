@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from colorizerutils import data, paths
+from colorizerutils.atomic import load_torch
 from colorizerutils.diffusion import DiffusionColorizer, DiffusionSettings, sampler
 from colorizerutils.models import build_model
 from colorizerutils.training import TrainConfig, train
@@ -99,7 +100,7 @@ def test_a_tiny_model_overfits_one_clip(overfit_run):
 
 def test_final_checkpoint_holds_the_weight_average(overfit_run):
     r, _ = overfit_run
-    state = torch.load(r.run_dir / "final.pt", weights_only=False)["state"]
+    state = load_torch(r.run_dir / "final.pt")["state"]
     ema, last = r.nets["G_ema"].state_dict(), r.nets["G"].state_dict()
     assert all(torch.equal(state[k], ema[k]) for k in ema)
     assert any(not torch.equal(ema[k], last[k]) for k in ema)   # an average, not a copy of the last weights

@@ -8,6 +8,7 @@ from scipy import stats
 
 import colorizerutils as cu
 from colorizerutils import data, evaluate, recipes, training
+from colorizerutils.atomic import load_torch
 
 
 def _frames():
@@ -32,8 +33,8 @@ def test_reuse_or_train_reuses_only_identical_settings(tmp_path, monkeypatch, ma
     other = recipes.mse_unet(P, seed=1, run="seeds/mse_unet_s1", **small)  # another seed: trained, under its own name
     got = training.reuse_or_train(other, frames, reuse=["mse_unet"], progress=False)
     assert got == tmp_path / "seeds" / "mse_unet_s1" and (got / "final.pt").exists()
-    a = torch.load(got / "final.pt", weights_only=False)["state"]
-    b = torch.load(tmp_path / "mse_unet" / "final.pt", weights_only=False)["state"]
+    a = load_torch(got / "final.pt")["state"]
+    b = load_torch(tmp_path / "mse_unet" / "final.pt")["state"]
     assert any(not torch.equal(a[k], b[k]) for k in a), "seed 1 ended with seed 0's weights"
 
     wider = recipes.mse_unet(P, seed=0, run="seeds/mse_unet_s0", ngf=12, depth=4)  # a changed setting: not reused

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from colorizerutils import data
+from colorizerutils.atomic import load_torch
 from colorizerutils.training import TrainConfig, train
 
 TINY = dict(model="unet", model_kwargs={"ngf": 8, "depth": 4}, batch=4, size=32, seed=7)
@@ -20,7 +21,7 @@ def _env(ckpt_dir):
 
 
 def _state(path):
-    return torch.load(path, weights_only=False)["state"]
+    return load_torch(path)["state"]
 
 
 def test_sigkill_then_resume_ends_with_the_uninterrupted_weights(tmp_path, manifest):
@@ -38,13 +39,13 @@ def test_sigkill_then_resume_ends_with_the_uninterrupted_weights(tmp_path, manif
     ckpt = ck / "killed" / "checkpoint.pt"
     deadline = time.time() + 300
     while time.time() < deadline and proc.poll() is None:
-        if ckpt.exists() and torch.load(ckpt, weights_only=False)["step"] >= 50:
+        if ckpt.exists() and load_torch(ckpt)["step"] >= 50:
             break
         time.sleep(0.05)
     assert proc.poll() is None, "the run finished before it could be killed; make it longer"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    killed_at = torch.load(ckpt, weights_only=False)["step"]
+    killed_at = load_torch(ckpt)["step"]
     assert killed_at < steps and not (ck / "killed" / "final.pt").exists()
 
     subprocess.run(cmd("killed"), env=_env(ck), check=True, timeout=600)  # the same command resumes
