@@ -158,7 +158,8 @@ def _register_more(sub) -> None:
     c = sub.add_parser("colorize", help="colorize an image, a video or a frame folder")
     c.add_argument("input", help="image, video file (mp4/avi/mov/...) or folder of frames; colour input is used as gray")
     c.add_argument("output", help="image, .mp4 (source fps, audio copied) or a folder (no extension), by extension")
-    c.add_argument("--model", help="gray | mse_unet | gan_unet | cic | diffusion (checkpoints from make reproduce)")
+    c.add_argument("--model", help="mse_unet | gan_unet | cic | diffusion (checkpoints from make reproduce), or a "
+                                    "baseline: gray | reference | farneback | flow | flow-propagate (need --reference)")
     c.add_argument("--checkpoint", help="path to a final.pt (or its run folder)")
     c.add_argument("--size", type=int, help="model resolution, shorter side (default: the size the model was "
                                             "trained at); ab is upsampled onto the full-resolution L")

@@ -1,68 +1,183 @@
-"""Score any colorizer on clips, one row per clip; every results table is built from these rows.
+"""Score any colorizer on the test clips, one row per clip; every results table is built from these rows.
 
-A colorizer here is a callable ``colorize(L, lab) -> ab``: ``L`` (T,1,H,W) in [0,100], ``lab`` the clip (only
-baselines that are *allowed* an exemplar look at frame 0 of it), returning ab (T,2,H,W) in CIE units.
+**The protocol** (:class:`Protocol`, recorded in every table's provenance):
+
+- each clip is read from its file, frame by frame, and resized (area averaging) so that its shorter side is
+  ``size``; a clip that is smaller keeps its own size (ground truth is never upsampled) and nothing is cropped;
+- the first ``max_frames`` frames are used (every ``stride``-th of them; 1 is every frame);
+- *automatic* models are scored at shorter side 256; *exemplar* models at the clip's own resolution up to 480, with
+  frame 0 given to the model as the exemplar (the user's hand-coloured first frame) and never scored;
+- a colorizer is what the CLI runs: ``reset(reference)`` and ``colorizer(L) -> ab`` (:mod:`.video`), fed through
+  :func:`.video.colorize_frames` exactly as ``colorizer colorize`` feeds it;
+- metrics (:mod:`.metrics`) are taken per frame and averaged per clip, and clips are averaged equally
+  (:func:`summarize`); frames stream in chunks, so memory does not grow with the clip.
 """
 from __future__ import annotations
 
+import collections
+import dataclasses
 import time
-from typing import Callable
+from pathlib import Path
+from typing import Iterator
 
+import numpy as np
 import pandas as pd
 import torch
+from tqdm.auto import tqdm
 
 from . import metrics
-from .color import lab_to_rgb, merge_lab, split_lab, to_uint8
-
-Colorizer = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+from .color import lab_to_rgb, to_uint8
 
 
-def gray_baseline(L: torch.Tensor, lab: torch.Tensor) -> torch.Tensor:
-    """Keep L, set a=b=0."""
-    return torch.zeros(L.shape[0], 2, *L.shape[-2:], dtype=L.dtype)
+@dataclasses.dataclass(frozen=True)
+class Protocol:
+    size: int = 256            # shorter side the clips are scored at (smaller clips keep their own)
+    max_frames: int = 300      # frames per clip, from the start
+    stride: int = 1            # every stride-th frame of those (1: all; temporal metrics need 1)
+    exemplar: bool = False     # frame 0 is the exemplar given to the model, and is not scored
+    lpips: bool = True
+    temporal: bool = True      # CDC and warp error (consecutive frames only, so only with stride 1)
+
+    def __post_init__(self):
+        if self.size < 16 or self.max_frames < 1 or self.stride < 1:
+            raise ValueError(f"protocol needs size >= 16, max_frames >= 1 and stride >= 1, got {self}")
+        if self.temporal and self.stride != 1:
+            raise ValueError("temporal metrics (CDC, warp error) need consecutive frames: use stride=1 or "
+                             "temporal=False")
+
+    def describe(self) -> str:
+        frames = f"the first {self.max_frames} frames" + (f", every {self.stride}th" if self.stride > 1 else "")
+        kind = ("frame 0 is the exemplar given to the model and is not scored" if self.exemplar
+                else "no exemplar")
+        return (f"Every test clip, {frames}, at shorter side {self.size} px (smaller clips at their own size), no "
+                f"crop; {kind}.")
 
 
-def reference_copy(L: torch.Tensor, lab: torch.Tensor) -> torch.Tensor:
-    """Every frame takes the exemplar's ab (the exemplar is frame 0, given by the user)."""
-    return lab[:1, 1:].expand(L.shape[0], -1, -1, -1).clone()
+def automatic(profile, *, stride: int = 1) -> Protocol:
+    """The automatic models' protocol at a profile's settings (``stride`` > 1 for sweeps: no temporal metrics)."""
+    return Protocol(size=profile.eval_size, max_frames=profile.eval_frames, stride=stride, temporal=stride == 1)
 
 
-def flow_warped_reference(L: torch.Tensor, lab: torch.Tensor) -> torch.Tensor:
-    """The exemplar (frame 0) moved onto every frame by optical flow between the L channels (:mod:`.flow`)."""
-    from .flow import warp_lab_onto
+def exemplar(profile, *, max_frames: int | None = None) -> Protocol:
+    """The exemplar models' protocol: the clip's resolution up to ``profile.exemplar_size``, frame 0 the exemplar."""
+    return Protocol(size=profile.exemplar_size, max_frames=(max_frames or profile.video_frames) + 1, exemplar=True)
 
-    return warp_lab_onto(lab[:1].expand(L.shape[0], -1, -1, -1), L)[:, 1:]
+
+def protocol_frames(path: str | Path, protocol: Protocol) -> Iterator[np.ndarray]:
+    """The frames of a clip as the protocol scores them: (H,W,3) uint8 RGB, shorter side at most ``size``."""
+    import cv2
+
+    from .data import iter_frames
+
+    for i, f in enumerate(iter_frames(path, max_frames=protocol.max_frames)):
+        if i % protocol.stride:
+            continue
+        h, w = f.shape[:2]
+        s = protocol.size / min(h, w)
+        if s < 1:
+            f = cv2.resize(f, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+        yield f
+
+
+def _clip_items(clips) -> list[tuple[str, Path]]:
+    if isinstance(clips, dict):
+        return [(k, Path(v)) for k, v in clips.items()]
+    return [(i["name"], Path(i.get("abspath") or i["path"])) for i in clips]
+
+
+def test_clips(split: str = "test", root: Path | None = None) -> dict[str, Path]:
+    """``{name: path}`` of the video clips of a split of the prepared dataset, in manifest order."""
+    from .data import split_items
+
+    return {i["name"]: Path(i["abspath"]) for i in split_items(split, kind="video", root=root)}
+
+
+def colorize_clip(colorizer, path: str | Path, protocol: Protocol, *, model_size: int | None = None
+                  ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield ``(prediction, ground truth)`` uint8 frames of one clip under the protocol, frame 0 included (the
+    caller decides what is scored). The colorizer sees the frames' L only, plus frame 0 as its exemplar when the
+    protocol has one."""
+    from .video import colorize_frames
+
+    frames = protocol_frames(path, protocol)
+    first = next(frames)
+    pending: collections.deque = collections.deque()
+
+    def source():
+        for f in _chain(first, frames):
+            pending.append(f)
+            yield f
+
+    for out in colorize_frames(colorizer, source(), size=model_size,
+                               reference=first if protocol.exemplar else None):
+        yield out, pending.popleft()
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
+
+
+def evaluate(colorizer, clips, *, method: str, protocol: Protocol, model_size: int | None = None,
+             chunk: int = 16, progress: bool = True) -> pd.DataFrame:
+    """One row per clip: method, clip, frames scored, metrics, and frames/s of the whole loop (decode, colorize,
+    score). ``clips``: ``{name: path}`` (:func:`test_clips`) or manifest items."""
+    rows = []
+    for name, path in tqdm(_clip_items(clips), desc=method, unit="clip", disable=not progress, leave=False):
+        scorer = metrics.ClipScorer(with_lpips=protocol.lpips, temporal=protocol.temporal)
+        buf_p, buf_g = [], []
+        t = time.perf_counter()
+        with torch.no_grad():
+            for i, (pred, gt) in enumerate(colorize_clip(colorizer, path, protocol, model_size=model_size)):
+                if protocol.exemplar and i == 0:
+                    continue
+                buf_p.append(pred), buf_g.append(gt)
+                if len(buf_p) == chunk:
+                    scorer.update(*_chw(buf_p, buf_g))
+                    buf_p, buf_g = [], []
+            if buf_p:
+                scorer.update(*_chw(buf_p, buf_g))
+        rows.append(dict(method=method, clip=name, frames=scorer.frames, **scorer.result(),
+                         fps=scorer.frames / max(time.perf_counter() - t, 1e-9)))
+    return pd.DataFrame(rows)
+
+
+def _chw(*lists):
+    return tuple(torch.from_numpy(np.stack(x)).permute(0, 3, 1, 2) for x in lists)
+
+
+def ground_truth(clips, *, protocol: Protocol, method: str = "ground truth") -> pd.DataFrame:
+    """The real frames' own no-reference numbers per clip (colourfulness, CDC, warp error), for comparison."""
+    rows = []
+    for name, path in _clip_items(clips):
+        scorer = metrics.ClipScorer(with_lpips=False, temporal=protocol.temporal)
+        frames = list(protocol_frames(path, protocol))[1 if protocol.exemplar else 0:]
+        for i in range(0, len(frames), 16):
+            gt = _chw(frames[i:i + 16])[0]
+            scorer.update(gt, gt)
+        r = scorer.result()
+        rows.append(dict(method=method, clip=name, frames=scorer.frames,
+                         **{k: r[k] for k in ("colorfulness", "cdc", "warp_error") if k in r}))
+    return pd.DataFrame(rows)
+
+
+def sample_frames(colorizers: dict, path: str | Path, protocol: Protocol, *, count: int = 8,
+                  model_size: int | None = None) -> dict[str, list[np.ndarray]]:
+    """``count`` evenly spaced frames of one clip from each colorizer, plus ``"ground truth"``, for figures."""
+    out: dict[str, list] = {}
+    for name, c in colorizers.items():
+        pairs = list(colorize_clip(c, path, protocol, model_size=model_size))
+        idx = np.linspace(0, len(pairs) - 1, count).round().astype(int)
+        out[name] = [pairs[i][0] for i in idx]
+        out.setdefault("ground truth", [pairs[i][1] for i in idx])
+    gt = out.pop("ground truth")
+    out["ground truth"] = gt
+    return out
 
 
 def lab_frames_to_uint8(lab: torch.Tensor) -> torch.Tensor:
     """LAB frames (T,3,H,W) -> uint8 RGB frames (T,3,H,W), clipped and rounded."""
     return to_uint8(lab_to_rgb(lab.float()))
-
-
-def score_clip(pred_lab: torch.Tensor, gt_lab: torch.Tensor, *, with_lpips: bool = True) -> dict[str, float]:
-    """Metrics of one predicted LAB clip against the ground-truth LAB clip, on 8-bit RGB frames."""
-    return metrics.evaluate_clip(lab_frames_to_uint8(pred_lab), lab_frames_to_uint8(gt_lab), with_lpips=with_lpips)
-
-
-def evaluate(colorize: Colorizer, clips: dict[str, torch.Tensor], *, method: str, skip_first: bool = False,
-             with_lpips: bool = True) -> pd.DataFrame:
-    """One row per clip: method, clip, frames, metrics, frames/s of ``colorize`` alone.
-
-    ``skip_first``: frame 0 is the exemplar for exemplar methods and is never scored as a prediction.
-    """
-    rows = []
-    for name, lab in clips.items():
-        lab = lab.float()
-        L = split_lab(lab)[0]
-        t = time.perf_counter()
-        with torch.no_grad():
-            ab = colorize(L, lab)
-        dt = time.perf_counter() - t
-        pred = merge_lab(L, ab.float())
-        s = slice(1, None) if skip_first else slice(None)
-        rows.append(dict(method=method, clip=name, frames=len(lab[s]), **score_clip(pred[s], lab[s], with_lpips=with_lpips),
-                         fps=len(lab) / max(dt, 1e-9)))
-    return pd.DataFrame(rows)
 
 
 def summarize(per_clip: pd.DataFrame) -> pd.DataFrame:

@@ -67,13 +67,71 @@ class Colorizer:
 class GrayBaseline:
     """The gray baseline as a colorizer (keep L, a=b=0): ``colorizer colorize IN OUT --model gray``."""
 
-    name, objective = "gray", "baseline"
+    name, objective, size = "gray", "baseline", None   # size None: runs at the frame's own resolution
 
     def reset(self, reference=None) -> None:
         pass
 
     def __call__(self, L: torch.Tensor) -> torch.Tensor:
         return torch.zeros(L.shape[0], 2, *L.shape[-2:])
+
+
+class ReferenceCopy:
+    """Exemplar baseline: every frame takes the exemplar's ab (``reset(reference)`` with the exemplar as LAB)."""
+
+    objective, size = "baseline", None   # size None: runs at the frame's own resolution
+
+    def __init__(self):
+        self.name, self.ref = "reference copy", None
+
+    def reset(self, reference=None) -> None:
+        if reference is None:
+            raise ValueError(f"{self.name} needs an exemplar (--reference)")
+        self.ref = reference.float()
+
+    def __call__(self, L: torch.Tensor) -> torch.Tensor:
+        ab = self.ref[:, 1:]
+        if ab.shape[-2:] != L.shape[-2:]:
+            ab = F.interpolate(ab, size=L.shape[-2:], mode="bilinear", align_corners=False)
+        return ab.expand(L.shape[0], -1, -1, -1)
+
+
+class FlowReference(ReferenceCopy):
+    """Exemplar baselines by optical flow, at the frame's resolution (:mod:`.flow`):
+
+    - ``propagate=False``: the exemplar warped onto every frame (long range, reference -> frame t);
+    - ``propagate=True``: the previous output warped onto the next frame (short range, frame to frame).
+    """
+
+    sequential = True
+
+    def __init__(self, method: str = "dis", *, propagate: bool = False):
+        super().__init__()
+        self.method, self.propagate = method, propagate
+        self.name = f"{method} {'propagation' if propagate else 'warp'} from the exemplar"
+
+    def reset(self, reference=None) -> None:
+        super().reset(reference)
+        self.prev = None
+
+    def __call__(self, L: torch.Tensor) -> torch.Tensor:
+        from .flow import warp_lab_onto
+
+        out = []
+        for i in range(len(L)):
+            src = self.ref if self.ref.shape[-2:] == L.shape[-2:] else F.interpolate(
+                self.ref, size=L.shape[-2:], mode="bilinear", align_corners=False)
+            if self.propagate and self.prev is not None:
+                src = self.prev
+            lab = warp_lab_onto(src, L[i:i + 1].float(), method=self.method)
+            lab[:, :1] = L[i:i + 1]
+            self.prev = lab
+            out.append(lab[:, 1:])
+        return torch.cat(out)
+
+
+BASELINES = {"gray": GrayBaseline, "reference": ReferenceCopy, "farneback": lambda: FlowReference("farneback"),
+             "flow": lambda: FlowReference("dis"), "flow-propagate": lambda: FlowReference("dis", propagate=True)}
 
 
 def checkpoint_path(name_or_path: str | Path) -> Path:
@@ -114,8 +172,8 @@ def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool
     """
     from .training import resolve_device
 
-    if str(name_or_path) == "gray":
-        return GrayBaseline()
+    if str(name_or_path) in BASELINES:
+        return BASELINES[str(name_or_path)]()
     path = checkpoint_path(name_or_path)
     ckpt = read_checkpoint(path)
     dev = resolve_device(device)
@@ -143,7 +201,7 @@ def colorize_frames(colorizer, frames: Iterator[np.ndarray], *, size: int | None
                     reference: np.ndarray | None = None) -> Iterator[np.ndarray]:
     """Stream (H,W,3) uint8 frames -> colorized (H,W,3) uint8 frames: model at ``size`` (shorter side; None: the
     size the model was trained at), ab upsampled onto the full-resolution L."""
-    size = size or getattr(colorizer, "size", None) or 256
+    size = size or getattr(colorizer, "size", None)   # None: the frames' own size (baselines)
     ref = None
     if reference is not None:
         ref = torch.from_numpy(np.array(reference)).permute(2, 0, 1)[None].float() / 255
@@ -154,13 +212,14 @@ def colorize_frames(colorizer, frames: Iterator[np.ndarray], *, size: int | None
         nonlocal started
         x = torch.from_numpy(np.stack(items))                           # (B,H,W,3) uint8
         h, w = x.shape[1:3]
-        mh, mw = _model_size(h, w, size)
+        mh, mw = _model_size(h, w, size) if size else (h, w)
+        small = lambda t: t if t.shape[-2:] == (mh, mw) else F.interpolate(
+            t, size=(mh, mw), mode="bilinear", antialias=True, align_corners=False)
         if not started:
-            colorizer.reset(None if ref is None else rgb_to_lab(
-                F.interpolate(ref, size=(mh, mw), mode="bilinear", antialias=True, align_corners=False)))
+            colorizer.reset(None if ref is None else rgb_to_lab(small(ref)))
             started = True
         L_full = l_from_uint8(x)
-        L_small = F.interpolate(L_full, size=(mh, mw), mode="bilinear", antialias=True, align_corners=False)
+        L_small = small(L_full)
         predict = getattr(colorizer, "predict", colorizer)               # low-res ab where the model has it
         yield from lab_to_uint8(L_full, predict(L_small)).numpy()       # upsamples ab on the fly, once
 

@@ -91,3 +91,39 @@ def test_fid_is_reported_unavailable_rather_than_substituted():
         assert why.startswith("unavailable") and metrics.fid(torch.zeros(2, 3, 32, 32), torch.zeros(2, 3, 32, 32)) is None
     else:
         assert "Inception" in why
+
+
+def test_ssim_float32_equals_torchmetrics_float64_on_a_real_clip(manifest):
+    from torchmetrics.functional.image import structural_similarity_index_measure as tm_ssim
+
+    from colorizerutils import data, paths
+
+    gt = torch.from_numpy(np.stack(list(data.iter_video(paths.DATA / "default/videos/bikes.mp4", max_frames=4))))
+    gt = gt.permute(0, 3, 1, 2)
+    pred = (gt.float() * 0.8 + 25 + torch.randn(gt.shape, generator=torch.Generator().manual_seed(0)) * 8)
+    pred = pred.clamp(0, 255).round().to(torch.uint8)
+    _, full = tm_ssim(pred.double(), gt.double(), data_range=255.0, gaussian_kernel=True, sigma=1.5, kernel_size=11,
+                      reduction="none", return_full_image=True)
+    want = full[..., 5:-5, 5:-5].mean(dim=(1, 2, 3))
+    assert torch.allclose(metrics.ssim(pred, gt), want, atol=1e-5)
+
+
+def test_streaming_scorer_equals_the_whole_clip_at_once(manifest):
+    from colorizerutils import data, paths
+
+    gt = torch.from_numpy(np.stack(list(data.iter_video(paths.DATA / "default/videos/carphone_pristine.mp4",
+                                                        max_frames=23)))).permute(0, 3, 1, 2)
+    pred = torch.roll(gt, shifts=1, dims=1)            # a wrong colouring: channels rotated
+    whole = metrics.evaluate_clip(pred, gt, chunk=len(gt))
+    chunked = metrics.evaluate_clip(pred, gt, chunk=5)  # 5 does not divide 23: carried frames across chunks
+    assert whole.keys() == chunked.keys() and {"cdc", "warp_error", "lpips"} <= set(whole)
+    for k in whole:
+        assert chunked[k] == pytest.approx(whole[k], rel=1e-9, abs=1e-12), k
+    # every piece against the stand-alone definitions
+    assert whole["psnr"] == pytest.approx(float(metrics.psnr(pred, gt).mean()), rel=1e-12)
+    assert whole["ssim"] == pytest.approx(float(metrics.ssim(pred, gt).mean()), rel=1e-12)
+    assert whole["lpips"] == pytest.approx(float(metrics.lpips(pred, gt).mean()), rel=1e-6)
+    assert whole["colorfulness"] == pytest.approx(float(metrics.colorfulness(pred).mean()), rel=1e-12)
+    assert 10 < whole["psnr"] < 40 and whole["colorfulness"] > 1
+    assert whole["cdc"] == pytest.approx(metrics.cdc(pred), rel=1e-12)
+    assert whole["warp_error"] == pytest.approx(metrics.warp_error(pred, gt), rel=1e-12)
