@@ -79,37 +79,51 @@ def protocol_frames(path: str | Path, protocol: Protocol) -> Iterator[np.ndarray
         yield f
 
 
-def _clip_items(clips) -> list[tuple[str, Path]]:
+def clip_paths(clips) -> list[tuple[str, Path]]:
+    """``[(name, path)]`` of ``{name: path}`` or of manifest items."""
     if isinstance(clips, dict):
         return [(k, Path(v)) for k, v in clips.items()]
     return [(i["name"], Path(i.get("abspath") or i["path"])) for i in clips]
 
 
-def test_clips(split: str = "test", root: Path | None = None) -> dict[str, Path]:
-    """``{name: path}`` of the video clips of a split of the prepared dataset, in manifest order."""
+def test_clips(split: str = "test", *, kind: str | None = "video", root: Path | None = None) -> dict[str, Path]:
+    """``{name: path}`` of the clips of a split of the prepared dataset (``kind=None``: photos too), manifest order."""
     from .data import split_items
 
-    return {i["name"]: Path(i["abspath"]) for i in split_items(split, kind="video", root=root)}
+    return {i["name"]: Path(i["abspath"]) for i in split_items(split, kind=kind, root=root)}
 
 
-def colorize_clip(colorizer, path: str | Path, protocol: Protocol, *, model_size: int | None = None
-                  ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def colorize_clip(colorizer, path: str | Path, protocol: Protocol, *, model_size: int | None = None,
+                  timing: dict | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(prediction, ground truth)`` uint8 frames of one clip under the protocol, frame 0 included (the
     caller decides what is scored). The colorizer sees the frames' L only, plus frame 0 as its exemplar when the
-    protocol has one."""
+    protocol has one. ``timing["model_s"]`` accumulates the seconds spent colorizing (decoding excluded)."""
     from .video import colorize_frames
 
     frames = protocol_frames(path, protocol)
     first = next(frames)
     pending: collections.deque = collections.deque()
+    clock = {"read": 0.0}
 
     def source():
-        for f in _chain(first, frames):
+        it = _chain(first, frames)
+        while True:
+            t = time.perf_counter()
+            f = next(it, None)
+            clock["read"] += time.perf_counter() - t
+            if f is None:
+                return
             pending.append(f)
             yield f
 
-    for out in colorize_frames(colorizer, source(), size=model_size,
-                               reference=first if protocol.exemplar else None):
+    outs = colorize_frames(colorizer, source(), size=model_size, reference=first if protocol.exemplar else None)
+    while True:
+        t, read = time.perf_counter(), clock["read"]
+        out = next(outs, None)
+        if timing is not None:
+            timing["model_s"] = timing.get("model_s", 0.0) + time.perf_counter() - t - (clock["read"] - read)
+        if out is None:
+            return
         yield out, pending.popleft()
 
 
@@ -120,15 +134,17 @@ def _chain(first, rest):
 
 def evaluate(colorizer, clips, *, method: str, protocol: Protocol, model_size: int | None = None,
              chunk: int = 16, progress: bool = True) -> pd.DataFrame:
-    """One row per clip: method, clip, frames scored, metrics, and frames/s of the whole loop (decode, colorize,
-    score). ``clips``: ``{name: path}`` (:func:`test_clips`) or manifest items."""
+    """One row per clip: method, clip, frames scored, metrics, and ``fps``: frames colorized per second by the
+    colorizer alone (decoding and scoring excluded). ``clips``: ``{name: path}`` (:func:`test_clips`) or manifest
+    items."""
     rows = []
-    for name, path in tqdm(_clip_items(clips), desc=method, unit="clip", disable=not progress, leave=False):
+    for name, path in tqdm(clip_paths(clips), desc=method, unit="clip", disable=not progress, leave=False):
         scorer = metrics.ClipScorer(with_lpips=protocol.lpips, temporal=protocol.temporal)
-        buf_p, buf_g = [], []
-        t = time.perf_counter()
+        buf_p, buf_g, timing, n = [], [], {}, 0
         with torch.no_grad():
-            for i, (pred, gt) in enumerate(colorize_clip(colorizer, path, protocol, model_size=model_size)):
+            for i, (pred, gt) in enumerate(colorize_clip(colorizer, path, protocol, model_size=model_size,
+                                                         timing=timing)):
+                n += 1
                 if protocol.exemplar and i == 0:
                     continue
                 buf_p.append(pred), buf_g.append(gt)
@@ -138,7 +154,7 @@ def evaluate(colorizer, clips, *, method: str, protocol: Protocol, model_size: i
             if buf_p:
                 scorer.update(*_chw(buf_p, buf_g))
         rows.append(dict(method=method, clip=name, frames=scorer.frames, **scorer.result(),
-                         fps=scorer.frames / max(time.perf_counter() - t, 1e-9)))
+                         fps=n / max(timing.get("model_s", 0.0), 1e-9)))
     return pd.DataFrame(rows)
 
 
@@ -149,7 +165,7 @@ def _chw(*lists):
 def ground_truth(clips, *, protocol: Protocol, method: str = "ground truth") -> pd.DataFrame:
     """The real frames' own no-reference numbers per clip (colourfulness, CDC, warp error), for comparison."""
     rows = []
-    for name, path in _clip_items(clips):
+    for name, path in clip_paths(clips):
         scorer = metrics.ClipScorer(with_lpips=False, temporal=protocol.temporal)
         frames = list(protocol_frames(path, protocol))[1 if protocol.exemplar else 0:]
         for i in range(0, len(frames), 16):
@@ -173,6 +189,27 @@ def sample_frames(colorizers: dict, path: str | Path, protocol: Protocol, *, cou
     gt = out.pop("ground truth")
     out["ground truth"] = gt
     return out
+
+
+def frame_grid(colorizers: dict, clips, protocol: Protocol, *, index: int = 24) -> dict[str, list[np.ndarray]]:
+    """Frame ``index`` of every clip from each colorizer, plus ``"ground truth"``: ``{name: [frame per clip]}``."""
+    short = dataclasses.replace(protocol, max_frames=index + 1, stride=1)
+    out: dict[str, list] = {name: [] for name in colorizers}
+    out["ground truth"] = []
+    for _, path in clip_paths(clips):
+        for name, c in colorizers.items():
+            *_, (pred, gt) = colorize_clip(c, path, short)
+            out[name].append(pred)
+        out["ground truth"].append(gt)
+    return out
+
+
+def lab_clip(path: str | Path, protocol: Protocol) -> torch.Tensor:
+    """A clip's frames under the protocol as LAB (T,3,H,W), for figures and widgets."""
+    from .color import rgb_to_lab
+
+    frames = torch.from_numpy(np.stack(list(protocol_frames(path, protocol)))).permute(0, 3, 1, 2)
+    return rgb_to_lab(frames.float() / 255)
 
 
 def lab_frames_to_uint8(lab: torch.Tensor) -> torch.Tensor:

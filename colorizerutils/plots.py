@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
-from .color import lab_to_rgb, merge_lab
+from .color import lab_to_rgb
 
 
 def to_rgb_images(lab: torch.Tensor) -> list:
@@ -27,13 +27,6 @@ def image_grid(columns: dict[str, list], *, size: float = 2.2, title: str | None
         fig.suptitle(title)
     fig.tight_layout()
     return fig
-
-
-def predictions(colorize, lab: torch.Tensor) -> list:
-    """RGB images of ``colorize(L, lab) -> ab`` merged with the frames' own L."""
-    L = lab[:, :1].float()
-    with torch.no_grad():
-        return to_rgb_images(merge_lab(L, colorize(L, lab.float()).float()))
 
 
 def frame_strip(rows: dict[str, list], *, every: int = 1, size: float = 1.8, title: str | None = None):

@@ -12,8 +12,9 @@ import dataclasses
 @dataclasses.dataclass(frozen=True)
 class Profile:
     name: str
-    eval_size: int          # test frames are scored at eval_size x eval_size (centre crop)
-    eval_frames: int        # frames per test clip (from the start of the clip)
+    eval_size: int          # automatic models: clips scored at this shorter side, no crop (evaluate.Protocol)
+    eval_frames: int        # frames per test clip from its start (the protocol's cap: 300)
+    exemplar_size: int      # exemplar models: clips scored at their own resolution up to this shorter side
     train_size: int         # training crops
     train_frames: int       # frames taken per training clip (every train_step-th)
     train_step: int
@@ -21,26 +22,33 @@ class Profile:
     batch: int
     diffusion_steps: int    # optimiser steps for the video diffusion model
     sample_steps: int       # DDIM steps when sampling the diffusion model
-    video_frames: int       # frames per test clip scored for the (sequential) diffusion sampler
+    video_frames: int       # frames per test clip scored after the exemplar (frame 0) for the exemplar models
     sweep_steps: tuple      # sampler step counts compared in notebook 04 (on one test clip)
     ablation_steps: int     # optimiser steps per loss combination in notebook 05
     ablation_batch: int     # its batch size (20 combinations, 8 of them through VGG16: the sweep's main cost)
     bf16: bool              # bf16 autocast on CPU (AMX); quality is checked in make bench
+    sweep_stride: int = 1   # notebooks 05/06 score every sweep_stride-th of the eval frames (1: all, with CDC/warp)
     seeds: tuple = (0,)     # notebook 06 trains the MSE and GAN U-Nets at these (seed 0: 02/03's runs)
 
 
 PROFILES = {
-    "smoke": Profile("smoke", eval_size=64, eval_frames=10, train_size=64, train_frames=6, train_step=20, steps=30,
+    "smoke": Profile("smoke", eval_size=64, eval_frames=10, exemplar_size=64, train_size=64, train_frames=6,
+                     train_step=20, steps=30,
                      batch=8, diffusion_steps=30, sample_steps=4, video_frames=6, sweep_steps=(2, 4, 8),
                      ablation_steps=6, ablation_batch=8, bf16=False, seeds=(0, 1)),
     # quick: 0.1 s per U-Net step at 64x64, batch 16, on 2 cores (fp32: these CPUs have no AMX, so bf16 is slower).
     # The 20-combination sweep costs ~9.8 s per step of every combination at batch 16 (VGG16 terms 0.5-1 s each),
     # so it runs 150 steps at batch 8 to fit make reproduce's budget.
-    "quick": Profile("quick", eval_size=128, eval_frames=48, train_size=64, train_frames=160, train_step=3, steps=1200,
-                     batch=16, diffusion_steps=800, sample_steps=25, video_frames=16, sweep_steps=(10, 25, 50, 250),
-                     ablation_steps=150, ablation_batch=8, bf16=False, seeds=(0, 1, 2)),
-    "full": Profile("full", eval_size=256, eval_frames=10_000, train_size=256, train_frames=10_000, train_step=1,
-                    steps=40_000, batch=32, diffusion_steps=100_000, sample_steps=25, video_frames=10_000,
+    # quick: the automatic tables score every frame (<= 300) at 256 px; the exemplar tables at up to 480 px cost
+    # ~0.35 s per frame and method on 2 cores (metrics at 480p, the sampler at 64 px), so they score 30 frames
+    # after the exemplar; the 20-combination and seed sweeps score every 10th frame.
+    "quick": Profile("quick", eval_size=256, eval_frames=300, exemplar_size=480, train_size=64, train_frames=160,
+                     train_step=3, steps=1200,
+                     batch=16, diffusion_steps=800, sample_steps=25, video_frames=30, sweep_steps=(10, 25, 50, 250),
+                     ablation_steps=150, ablation_batch=8, bf16=False, sweep_stride=10, seeds=(0, 1, 2)),
+    "full": Profile("full", eval_size=256, eval_frames=300, exemplar_size=480, train_size=256, train_frames=10_000,
+                    train_step=1,
+                    steps=40_000, batch=32, diffusion_steps=100_000, sample_steps=25, video_frames=299,
                     sweep_steps=(10, 25, 50, 250), ablation_steps=5_000, ablation_batch=32, bf16=False,
                     seeds=(0, 1, 2, 3, 4)),
 }

@@ -136,7 +136,7 @@ def read_table(name: str, *, results_dir: Path | None = None) -> pd.DataFrame:
 def save_clip(rows: dict[str, list], name: str, *, fps: int = 8, results_dir: Path | None = None, **prov) -> Path:
     """An animated GIF under ``results/figures/<name>.gif``: the methods side by side, labelled, frame by frame.
 
-    ``rows``: {label: list of (H,W,3) float RGB in [0,1]}, all with the same frame count and size. The provenance
+    ``rows``: {label: list of (H,W,3) RGB, uint8 or float in [0,1]}, all with the same frame count and size. The provenance
     goes into the GIF's comment.
     """
     import numpy as np
@@ -149,7 +149,8 @@ def save_clip(rows: dict[str, list], name: str, *, fps: int = 8, results_dir: Pa
     for i in range(n):
         tiles = []
         for label, v in rows.items():
-            tile = Image.fromarray((np.clip(v[i], 0, 1) * 255 + 0.5).astype("uint8"))
+            x = v[i]
+            tile = Image.fromarray(x if x.dtype == np.uint8 else (np.clip(x, 0, 1) * 255 + 0.5).astype("uint8"))
             ImageDraw.Draw(tile).text((3, 2), label, fill=(255, 255, 255))
             tiles.append(np.asarray(tile))
         frames.append(Image.fromarray(np.concatenate(tiles, axis=1)))

@@ -130,6 +130,21 @@ class FlowReference(ReferenceCopy):
         return torch.cat(out)
 
 
+class WithoutReference:
+    """A colorizer that is never given the exemplar (automatic mode), under a protocol that has one."""
+
+    def __init__(self, colorizer):
+        self.inner = colorizer
+        self.name, self.size = f"{getattr(colorizer, 'name', 'model')}, automatic", getattr(colorizer, "size", None)
+        self.sequential = getattr(colorizer, "sequential", False)
+
+    def reset(self, reference=None) -> None:
+        self.inner.reset(None)
+
+    def __call__(self, L: torch.Tensor) -> torch.Tensor:
+        return self.inner(L)
+
+
 BASELINES = {"gray": GrayBaseline, "reference": ReferenceCopy, "farneback": lambda: FlowReference("farneback"),
              "flow": lambda: FlowReference("dis"), "flow-propagate": lambda: FlowReference("dis", propagate=True)}
 

@@ -66,7 +66,7 @@ def clip_viewer(clips: dict[str, torch.Tensor]):
 
 
 def before_after(gray: np.ndarray, colour: np.ndarray):
-    """A slider that wipes between a gray frame and its colorization (both (H,W,3) in [0,1])."""
+    """A slider that wipes between a gray frame and its colorization (both (H,W,3) RGB, uint8 or float in [0,1])."""
     import ipywidgets as W
 
     split = W.FloatSlider(0.5, min=0, max=1, step=0.01, description="before | after")
@@ -89,7 +89,7 @@ def before_after(gray: np.ndarray, colour: np.ndarray):
 
 
 def frame_scrubber(videos: dict[str, np.ndarray]):
-    """Scrub through several aligned videos side by side: ``{title: (T,H,W,3) in [0,1]}``."""
+    """Scrub through several aligned videos side by side: ``{title: (T,H,W,3) RGB, uint8 or float in [0,1]}``."""
     import ipywidgets as W
 
     n = min(len(v) for v in videos.values())
