@@ -85,6 +85,8 @@ def _cmd_colorize(args) -> int:
 
 def _cmd_evaluate(args) -> int:
     import json
+    import math
+    from itertools import zip_longest
 
     import numpy as np
     import torch
@@ -92,21 +94,38 @@ def _cmd_evaluate(args) -> int:
     from . import metrics
     from .data import iter_frames
 
-    pred = [f for f in iter_frames(args.pred, allow_gray=True)]
-    gt = [f for f in iter_frames(args.gt, allow_gray=True)]
-    if len(pred) != len(gt):
-        raise ValueError(f"{args.pred} has {len(pred)} frames but {args.gt} has {len(gt)}; frames are paired in order")
-    if pred[0].shape != gt[0].shape:
-        raise ValueError(f"frame sizes differ: {args.pred} is {pred[0].shape[1]}x{pred[0].shape[0]}, "
-                         f"{args.gt} is {gt[0].shape[1]}x{gt[0].shape[0]}")
-    to = lambda fs: torch.from_numpy(np.stack(fs)).permute(0, 3, 1, 2)
-    out = metrics.evaluate_clip(to(pred), to(gt), with_lpips=not args.no_lpips)
-    out["frames"] = len(pred)
-    ok, why = metrics.fid_status()
-    out["fid"] = metrics.fid(to(pred), to(gt)) if ok and len(pred) > 1 else None
-    out["fid_note"] = why
+    scorer = metrics.ClipScorer(with_lpips=not args.no_lpips)
+    fid = metrics.fid_accumulator() if args.fid else None
+    chw = lambda fs: torch.from_numpy(np.stack(fs)).permute(0, 3, 1, 2)
+    buf_p, buf_g, n = [], [], 0
+    for p, g in zip_longest(iter_frames(args.pred, allow_gray=True), iter_frames(args.gt, allow_gray=True)):
+        if p is None or g is None:   # frames are paired in order: the counts must agree
+            longer, shorter = (args.gt, args.pred) if p is None else (args.pred, args.gt)
+            raise ValueError(f"{shorter} ends after {n} frames but {longer} has more; frames are paired in order")
+        if p.shape != g.shape:
+            raise ValueError(f"frame {n}: {args.pred} is {p.shape[1]}x{p.shape[0]}, {args.gt} is "
+                             f"{g.shape[1]}x{g.shape[0]}; expected the same size")
+        buf_p.append(p), buf_g.append(g)
+        n += 1
+        if len(buf_p) == args.chunk:
+            scorer.update(chw(buf_p), chw(buf_g))
+            if fid is not None:
+                fid.update(chw(buf_g), real=True), fid.update(chw(buf_p), real=False)
+            buf_p, buf_g = [], []
+    if buf_p:
+        scorer.update(chw(buf_p), chw(buf_g))
+        if fid is not None:
+            fid.update(chw(buf_g), real=True), fid.update(chw(buf_p), real=False)
+    out = {"frames": n, **scorer.result()}
+    if fid is not None:
+        out["fid"] = float(fid.compute()) if n > 1 else None
     if args.json:
-        print(json.dumps(out, indent=1))
+        notes = {k: ("infinite: the frames are identical" if v > 0 else "-infinite") if math.isinf(v) else "not a number"
+                 for k, v in out.items() if isinstance(v, float) and not math.isfinite(v)}
+        clean = {k: (None if k in notes else v) for k, v in out.items()}
+        if notes:
+            clean["null_means"] = notes
+        print(json.dumps(clean, indent=1, allow_nan=False))
     else:
         for k, v in out.items():
             print(f"{k:14s} {v:.6g}" if isinstance(v, float) else f"{k:14s} {v}")
@@ -178,8 +197,13 @@ def _register_more(sub) -> None:
     e = sub.add_parser("evaluate", help="metrics of predicted frames against ground truth")
     e.add_argument("pred", help="image, video or frame folder")
     e.add_argument("gt", help="image, video or frame folder (same frame count and size)")
-    e.add_argument("--json", action="store_true")
+    e.add_argument("--json", action="store_true", help="strict JSON (infinite or undefined values become null, "
+                                                         "explained under null_means)")
     e.add_argument("--no-lpips", action="store_true")
+    e.add_argument("--fid", action="store_true", help="also FID (Inception-v3; its weights download on first use, "
+                                                       "and it is refused where they cannot load)")
+    e.add_argument("--chunk", type=int, default=16, help="frames scored at a time (memory grows with it, not with "
+                                                         "the clip)")
     e.set_defaults(func=_cmd_evaluate)
 
     t = sub.add_parser("train", help="train from a TrainConfig JSON on the default train split (resumes)")

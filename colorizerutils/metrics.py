@@ -256,6 +256,16 @@ def fid_status() -> tuple[bool, str]:
         return False, f"unavailable: Inception-v3 weights did not load ({type(e).__name__}: {str(e)[:120]})"
 
 
+def fid_accumulator():
+    """torchmetrics' FID, to be fed in chunks (``update(uint8 frames, real=...)``, then ``compute()``); raises a
+    RuntimeError saying why when the Inception-v3 weights cannot be loaded (never another network in its place)."""
+    try:
+        return _inception_fid()
+    except Exception as e:
+        raise RuntimeError(f"FID is unavailable here: the Inception-v3 weights (pt_inception-2015-12-05) did not load "
+                           f"({type(e).__name__}: {str(e)[:160]})") from e
+
+
 def fid(pred: torch.Tensor, gt: torch.Tensor) -> float | None:
     """FID between two sets of frames, or None when the Inception weights are unavailable (see :func:`fid_status`)."""
     try:

@@ -71,9 +71,12 @@ def test_colorize_image_and_frame_folder_and_evaluate(ckpt, tmp_path):
         "--size", "32", "--quiet")
     assert len(data.list_frame_files(frames_dir)) == 120
     p = run("evaluate", frames_dir, paths.DATA / "default/videos/carphone_pristine.mp4", "--json")
-    out = json.loads(p.stdout)
+    out = json.loads(p.stdout, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
     assert out["frames"] == 120 and 10 < out["psnr"] < 60 and 0 < out["ssim"] <= 1 and out["cdc"] > 0
-    assert out["fid"] is None or out["fid"] > 0
+    assert "fid" not in out            # FID only when asked: no Inception download attempt by default
+    same = run("evaluate", frames_dir, frames_dir, "--json", "--no-lpips")
+    out = json.loads(same.stdout, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
+    assert out["psnr"] is None and "infinite" in out["null_means"]["psnr"] and out["ssim"] == pytest.approx(1)
 
 
 def test_colorize_streams_without_reading_ahead(ckpt):
@@ -152,4 +155,11 @@ def test_encoder_quality_and_speed_settings_reach_x264(tmp_path):
 def test_evaluate_refuses_mismatched_inputs(tmp_path):
     p = run("evaluate", paths.DATA / "default/videos/carphone_pristine.mp4", paths.DATA / "default/videos/bikes.mp4",
             check=False)
-    assert p.returncode == 2 and "frames" in p.stderr
+    assert p.returncode == 2 and "expected the same size" in p.stderr and "Traceback" not in p.stderr
+    frames = list(data.iter_video(paths.DATA / "default/videos/carphone_pristine.mp4", max_frames=12))
+    from colorizerutils.video import write_frames
+
+    write_frames(iter(frames), tmp_path / "a", progress=False)
+    write_frames(iter(frames[:10]), tmp_path / "b", progress=False)
+    p = run("evaluate", tmp_path / "a", tmp_path / "b", check=False)
+    assert p.returncode == 2 and "ends after 10 frames" in p.stderr
