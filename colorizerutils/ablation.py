@@ -98,7 +98,7 @@ def rerun_matches(combo: str, profile: Profile, *, seed: int = 0, frames: torch.
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Metric audit: the seed code's pitfalls (REFERENCE.md §2), computed on the same predictions as the correct values
+# Metric audit: the seed code's pitfalls (docs/metrics.md), computed on the same predictions as the correct values
 # --------------------------------------------------------------------------------------------------------------
 def psnr_floor_div(pred_u8: torch.Tensor, gt_u8: torch.Tensor) -> torch.Tensor:
     """The seed's step: ``uint8 // 255`` (every pixel below 255 becomes 0), then PSNR with data range 1."""

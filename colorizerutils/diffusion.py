@@ -20,7 +20,7 @@
 - The network predicts x0 (``prediction="sample"``) of the residual scaled by ``data_scale`` (ab/110 has a standard
   deviation near 0.15, far below the unit-variance noise the schedule assumes; Chen 2023, "On the importance of
   noise scheduling for diffusion models").
-- Flicker: fresh noise per frame flickers (REFERENCE.md §2). The sampler shares one noise tensor across the frames
+- Flicker: fresh noise per frame flickers (docs/metrics.md, pitfalls). The sampler shares one noise tensor across the frames
   of a clip (``noise="shared"``), or warm-starts each frame from the previous output noised to ``warm_strength``
   (``noise="warm"``, SDEdit, Meng et al. 2022).
 - Classifier-free guidance on the exemplar (Ho & Salimans 2022) with ``guidance`` > 1 (two network calls per step).

@@ -1,4 +1,4 @@
-"""Metrics with the literature's definitions (REFERENCE.md §1).
+"""Metrics with the literature's definitions (docs/metrics.md).
 
 Frames are (T,3,H,W) RGB, either uint8 in [0,255] or float in [0,1]; everything is computed in float64 on the
 0-255 scale (never on wrapped-around uint8). Per-frame values are averaged per clip; tables average clips equally.

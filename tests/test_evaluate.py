@@ -1,0 +1,82 @@
+"""The evaluation protocol on real clips: sizes, frame counts, the exemplar rule, and scores equal to a direct
+computation of the same frames."""
+import numpy as np
+import pytest
+import torch
+
+from colorizerutils import evaluate, metrics, paths, video
+from colorizerutils.color import l_from_uint8, lab_to_uint8
+
+BIKES = "default/videos/bikes.mp4"          # 640x272
+CARPHONE = "default/videos/carphone_pristine.mp4"   # 176x144: smaller than the protocol's 256
+
+
+def test_protocol_frames_resize_the_shorter_side_without_crop_or_upsampling(manifest):
+    p = evaluate.Protocol(size=128, max_frames=7, temporal=False, stride=2)
+    frames = list(evaluate.protocol_frames(paths.DATA / BIKES, p))
+    assert len(frames) == 4 and frames[0].shape == (128, round(640 * 128 / 272), 3)   # frames 0, 2, 4, 6
+    small = list(evaluate.protocol_frames(paths.DATA / CARPHONE, evaluate.Protocol(size=256, max_frames=2)))
+    assert small[0].shape == (144, 176, 3)                                           # kept at its own size
+
+
+def test_protocol_refuses_what_it_cannot_measure():
+    with pytest.raises(ValueError, match="consecutive frames"):
+        evaluate.Protocol(stride=2)                   # CDC and warp error need every frame
+    with pytest.raises(ValueError, match="size >= 16"):
+        evaluate.Protocol(size=8)
+
+
+def test_gray_rows_equal_a_direct_computation(manifest):
+    p = evaluate.Protocol(size=96, max_frames=12)
+    row = evaluate.evaluate(video.GrayBaseline(), {"bikes": paths.DATA / BIKES}, method="gray", protocol=p,
+                            progress=False).iloc[0]
+    gt = np.stack(list(evaluate.protocol_frames(paths.DATA / BIKES, p)))
+    L = l_from_uint8(torch.from_numpy(gt))
+    gray = lab_to_uint8(L, torch.zeros(len(gt), 2, *L.shape[-2:])).numpy()
+    chw = lambda x: torch.from_numpy(x).permute(0, 3, 1, 2)
+    want = metrics.evaluate_clip(chw(gray), chw(gt))
+    assert row.frames == 12 and row.colorfulness < 1          # gray has (almost) no colour
+    for k, v in want.items():
+        assert row[k] == pytest.approx(v, rel=1e-9), k
+
+
+def test_exemplar_protocol_gives_frame_0_and_never_scores_it(manifest):
+    p = evaluate.Protocol(size=96, max_frames=9, exemplar=True)
+    clips = {"bikes": paths.DATA / BIKES}
+    ref = evaluate.evaluate(video.ReferenceCopy(), clips, method="copy", protocol=p, progress=False).iloc[0]
+    assert ref.frames == 8
+    # the reference copy is exact on frame 0 itself, so scoring frame 0 would show up as an infinite PSNR
+    pairs = list(evaluate.colorize_clip(video.ReferenceCopy(), clips["bikes"], p))
+    assert np.abs(pairs[0][0].astype(int) - pairs[0][1].astype(int)).max() <= 2
+    assert np.isfinite(ref.psnr) and ref.psnr > 25
+    with pytest.raises(ValueError, match="needs an exemplar"):
+        evaluate.evaluate(video.ReferenceCopy(), clips, method="copy", protocol=evaluate.Protocol(size=96,
+                                                                                                  max_frames=3))
+
+
+def test_flow_baselines_follow_motion_better_than_a_copy(manifest):
+    # bikes pans: warping the exemplar with optical flow must beat copying it, and DIS must run at full size
+    p = evaluate.Protocol(size=128, max_frames=25, exemplar=True)
+    clips = {"bikes": paths.DATA / BIKES}
+    rows = {k: evaluate.evaluate(video.BASELINES[k](), clips, method=k, protocol=p, progress=False).iloc[0]
+            for k in ("reference", "flow", "flow-propagate", "farneback")}
+    assert rows["flow"].psnr > rows["reference"].psnr + 0.5
+    assert rows["farneback"].psnr > rows["reference"].psnr
+    assert all(r.frames == 24 for r in rows.values())
+
+
+def test_without_reference_hides_the_exemplar():
+    seen = []
+
+    class Spy:
+        size = None
+
+        def reset(self, reference=None):
+            seen.append(reference)
+
+        def __call__(self, L):
+            return torch.zeros(L.shape[0], 2, *L.shape[-2:])
+
+    wrapped = video.WithoutReference(Spy())
+    wrapped.reset(torch.ones(1, 3, 8, 8))
+    assert seen == [None]
