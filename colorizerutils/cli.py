@@ -132,6 +132,28 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _cmd_benchmark(args) -> int:
+    from pathlib import Path
+
+    from . import evaluate
+    from .atomic import write_text
+    from .video import load_colorizer
+
+    options = {"steps": args.steps, "seed": args.seed} if args.steps is not None else {"seed": args.seed}
+    name = args.checkpoint or args.model
+    colorizer = load_colorizer(name, device=args.device, sampler_options=options)
+    table = evaluate.benchmark(colorizer, args.root, method=str(name), names_file=args.list, size=args.size,
+                               progress=not args.quiet)
+    if args.output:
+        out = Path(args.output)
+        if out.suffix.lower() not in (".csv", ".json"):
+            raise ValueError(f"{out}: expected a .csv or .json output")
+        write_text(out, table.to_csv(index=False) if out.suffix.lower() == ".csv" else
+                   table.to_json(orient="records", indent=1))
+    print(table.to_markdown(index=False, floatfmt=".4g"))
+    return 0
+
+
 def _cmd_train(args) -> int:
     import json
     from pathlib import Path
@@ -208,6 +230,21 @@ def _register_more(sub) -> None:
     e.add_argument("--chunk", type=int, default=16, help="frames scored at a time (memory grows with it, not with "
                                                          "the clip)")
     e.set_defaults(func=_cmd_evaluate)
+
+    k = sub.add_parser("benchmark", help="the literature's protocol on a DAVIS-layout folder (DAVIS 2017 val: every "
+                                         "frame at 480p, frame 0 the exemplar)")
+    k.add_argument("root", help="folder with JPEGImages/480p/<seq>/ (DAVIS) or <seq>/ frame folders")
+    k.add_argument("--model", default="mse_unet", help="a model or baseline name, as for colorize")
+    k.add_argument("--checkpoint", help="path to a final.pt instead of --model")
+    k.add_argument("--list", help="file of sequence names to score (e.g. TCVC's DAVIS30); default: "
+                                  "ImageSets/2017/val.txt when present, else every sequence")
+    k.add_argument("--size", type=int, default=480, help="shorter side the frames are scored at (default 480)")
+    k.add_argument("--steps", type=int, help="diffusion sampling steps")
+    k.add_argument("--seed", type=int, default=0)
+    k.add_argument("--device", default="auto")
+    k.add_argument("--output", help="also write the table to a .csv or .json file")
+    k.add_argument("--quiet", action="store_true")
+    k.set_defaults(func=_cmd_benchmark)
 
     t = sub.add_parser("train", help="train from a TrainConfig JSON on the default train split (resumes)")
     t.add_argument("config", help="JSON with TrainConfig fields")

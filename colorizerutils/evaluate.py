@@ -217,6 +217,39 @@ def lab_frames_to_uint8(lab: torch.Tensor) -> torch.Tensor:
     return to_uint8(lab_to_rgb(lab.float()))
 
 
+def benchmark_clips(root: str | Path, *, names_file: str | Path | None = None) -> dict[str, Path]:
+    """The clips of a DAVIS-layout folder (``JPEGImages/480p/<seq>/``) to benchmark: those listed in ``names_file``
+    (one sequence per line, e.g. TCVC's DAVIS30 list), else in ``ImageSets/2017/val.txt`` when the folder has it
+    (DAVIS 2017 val, 30 sequences), else every sequence."""
+    from .data import DataError, list_clips
+
+    root = Path(root)
+    clips = list_clips(root)
+    listing = Path(names_file) if names_file else root / "ImageSets" / "2017" / "val.txt"
+    if names_file and not listing.is_file():
+        raise DataError(f"{listing}: no such list of sequences (expected one sequence name per line)")
+    if not listing.is_file():
+        return clips
+    names = [n.strip() for n in listing.read_text().splitlines() if n.strip()]
+    missing = [n for n in names if n not in clips]
+    if missing:
+        raise DataError(f"{listing} names sequences that {root} does not hold: {', '.join(missing[:5])}"
+                        + (" ..." if len(missing) > 5 else ""))
+    return {n: clips[n] for n in names}
+
+
+def benchmark(colorizer, root: str | Path, *, method: str, names_file: str | Path | None = None, size: int = 480,
+              max_frames: int = 100_000, progress: bool = True) -> pd.DataFrame:
+    """The literature's protocol on DAVIS-layout data: every frame at shorter side ``size`` (480p), frame 0 the
+    exemplar (not scored) for methods that use one, all frames otherwise; one row per clip and a final mean row."""
+    exemplar = bool(getattr(colorizer, "uses_reference", False))
+    protocol = Protocol(size=size, max_frames=max_frames, exemplar=exemplar)
+    rows = evaluate(colorizer, benchmark_clips(root, names_file=names_file), method=method, protocol=protocol,
+                    progress=progress)
+    mean = summarize(rows).drop(columns="clips").assign(clip=f"mean of {len(rows)} clips", frames=rows.frames.sum())
+    return pd.concat([rows, mean[rows.columns]], ignore_index=True)
+
+
 def summarize(per_clip: pd.DataFrame) -> pd.DataFrame:
     """Mean over clips (each clip weighted equally) per method, in the order methods first appear."""
     cols = [c for c in per_clip.columns if c not in ("method", "clip", "frames")]

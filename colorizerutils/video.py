@@ -80,6 +80,7 @@ class ReferenceCopy:
     """Exemplar baseline: every frame takes the exemplar's ab (``reset(reference)`` with the exemplar as LAB)."""
 
     objective, size = "baseline", None   # size None: runs at the frame's own resolution
+    uses_reference = True                # exemplar methods: evaluated with frame 0 as the exemplar
 
     def __init__(self):
         self.name, self.ref = "reference copy", None
@@ -132,6 +133,8 @@ class FlowReference(ReferenceCopy):
 
 class WithoutReference:
     """A colorizer that is never given the exemplar (automatic mode), under a protocol that has one."""
+
+    uses_reference = False
 
     def __init__(self, colorizer):
         self.inner = colorizer

@@ -80,3 +80,45 @@ def test_without_reference_hides_the_exemplar():
     wrapped = video.WithoutReference(Spy())
     wrapped.reset(torch.ones(1, 3, 8, 8))
     assert seen == [None]
+
+
+def _davis_folder(root, manifest):
+    """A small DAVIS-2017-layout folder built from real clips: JPEGImages/480p/<seq>/00000.jpg, ImageSets/2017."""
+    from PIL import Image
+
+    from colorizerutils.data import iter_video
+
+    for seq, clip in (("carphone", CARPHONE), ("bikes", BIKES)):
+        d = root / "JPEGImages" / "480p" / seq
+        d.mkdir(parents=True)
+        for i, f in enumerate(iter_video(paths.DATA / clip, max_frames=8)):
+            Image.fromarray(f).save(d / f"{i:05d}.jpg", quality=95)
+    (root / "ImageSets" / "2017").mkdir(parents=True)
+    (root / "ImageSets" / "2017" / "val.txt").write_text("carphone\n")
+    return root
+
+
+def test_benchmark_follows_the_davis_protocol(manifest, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    root = _davis_folder(tmp_path / "DAVIS", manifest)
+    run = lambda *a: subprocess.run([sys.executable, "-m", "colorizerutils", "benchmark", str(root), *a, "--quiet"],
+                                    capture_output=True, text=True, timeout=600)
+    p = run("--model", "flow", "--output", str(tmp_path / "flow.json"))
+    assert p.returncode == 0, p.stderr
+    rows = json.loads((tmp_path / "flow.json").read_text())
+    assert [r["clip"] for r in rows] == ["carphone", "mean of 1 clips"]    # val.txt picks the sequences
+    assert rows[0]["frames"] == 7                                          # frame 0 is the exemplar, not scored
+    assert {"psnr", "ssim", "lpips", "cdc", "warp_error"} <= set(rows[0])
+    (tmp_path / "all.txt").write_text("carphone\nbikes\n")
+    p = run("--model", "gray", "--list", str(tmp_path / "all.txt"), "--output", str(tmp_path / "gray.csv"))
+    assert p.returncode == 0, p.stderr
+    import pandas as pd
+
+    t = pd.read_csv(tmp_path / "gray.csv")
+    assert list(t["clip"]) == ["carphone", "bikes", "mean of 2 clips"] and list(t["frames"]) == [8, 8, 16]  # all
+    assert t.psnr.iloc[2] == pytest.approx(t.psnr.iloc[:2].mean())
+    p = run("--model", "gray", "--list", str(tmp_path / "nothing.txt"))
+    assert p.returncode == 2 and "nothing.txt" in p.stderr
