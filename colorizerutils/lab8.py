@@ -9,12 +9,19 @@ float32 made L + ab -> RGB about 1.8x faster than a 2-D bilinear tap per pixel (
 run on 2 cores). ``tests/test_color.py`` checks them against the exact conversion (tensors on a GPU are brought to
 the CPU for these kernels).
 
-Compiled on first use (about a second) and cached next to this file (``cache=True``).
+Compiled on first use and cached on disk (``cache=True``) under ``$NUMBA_CACHE_DIR``, which the kit points at the
+user's cache folder (``~/.cache/colorizerutils/numba``) unless it is set, never into the installed package.
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
-from numba import njit, prange
+
+os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+                                             / "colorizerutils" / "numba"))
+from numba import njit, prange  # noqa: E402  (numba reads NUMBA_CACHE_DIR when it is imported)
 
 LUT_SIZE = 65536
 # float32 constants (globals are compile-time constants in numba; float32 keeps the per-pixel maths in float32)

@@ -44,8 +44,16 @@ def run_notebook(nb: Path, *, profile: str, out_dir: Path | None = None, paramet
 
 def reproduce(profile: str = "quick", *, only: list[str] | None = None) -> list[tuple[str, float]]:
     """Run every numbered notebook (or those whose names start with one of ``only``) in order."""
+    found = notebooks()
+    if not found:
+        raise FileNotFoundError(f"{paths.NOTEBOOKS}: holds no numbered notebooks (NN_name.ipynb); run from a clone of "
+                                f"the kit, or set COLORIZER_ROOT to one")
+    unknown = [o for o in only or [] if not any(nb.name.startswith(o) for nb in found)]
+    if unknown:
+        raise ValueError(f"--only {' '.join(unknown)}: no notebook starts with that; expected prefixes of "
+                         f"{', '.join(nb.name for nb in found)}")
     timings = []
-    for nb in notebooks():
+    for nb in found:
         if only and not any(nb.name.startswith(o) for o in only):
             continue
         t = time.perf_counter()

@@ -274,6 +274,7 @@ def _prefetch(it: Iterator, depth: int = 8) -> Iterator:
         yield x
 
 
+VIDEO_OUT_EXTS = {".mp4", ".mkv", ".mov"}   # containers that carry H.264 (webm and avi do not, mpg is MPEG-1/2)
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
 
@@ -382,9 +383,9 @@ def colorize_path(colorizer, src: str | Path, dest: str | Path, *, size: int | N
         raise DataError(f"{src}: unknown input extension {src.suffix!r}; expected an image, a video or a folder")
     ext = dest.suffix.lower()
     out_kind = "video" if ext in VIDEO_EXTS else "image" if ext in IMAGE_EXTS else "folder" if ext == "" else None
-    if out_kind is None:
-        raise DataError(f"{dest}: unknown output extension {ext!r}; expected an image, .mp4/.mkv/.mov, or no "
-                        f"extension for a frame folder")
+    if out_kind is None or out_kind == "video" and ext not in VIDEO_OUT_EXTS:
+        raise DataError(f"{dest}: cannot write {ext!r}; expected an image, {', '.join(sorted(VIDEO_OUT_EXTS))} "
+                        f"(H.264), or no extension for a frame folder")
     if in_kind == "image" and out_kind != "image":
         raise DataError(f"{dest}: the input {src.name} is an image, so the output must be an image too "
                         f"({', '.join(sorted(IMAGE_EXTS))})")

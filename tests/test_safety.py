@@ -120,3 +120,23 @@ def test_bad_numbers_exit_2_with_one_line(args, message, tmp_path, manifest):
     p = run("colorize", paths.DATA / PUPPY, tmp_path / "o.png", "--model", "gray", *args)
     assert p.returncode == 2 and message in p.stderr and "Traceback" not in p.stderr, p.stderr
     assert not (tmp_path / "o.png").exists()
+
+
+def test_webm_output_is_refused_before_any_work(tmp_path, manifest):
+    p = run("colorize", paths.DATA / "default/videos/carphone_pristine.mp4", tmp_path / "o.webm", "--model", "gray")
+    assert p.returncode == 2 and "cannot write '.webm'" in p.stderr and "Traceback" not in p.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_reproduce_refuses_an_unknown_notebook_prefix():
+    p = run("reproduce", "--profile", "smoke", "--only", "99")
+    assert p.returncode == 2 and "--only 99" in p.stderr and "01_lab_preprocessing.ipynb" in p.stderr
+
+
+def test_numba_cache_goes_to_the_user_cache_not_the_package(tmp_path):
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
+    env.pop("NUMBA_CACHE_DIR", None)
+    code = ("import torch; from colorizerutils.color import l_from_uint8, lab_to_uint8; "
+            "L = l_from_uint8(torch.zeros(1, 4, 4, 3, dtype=torch.uint8)); lab_to_uint8(L, torch.zeros(1, 2, 4, 4))")
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=600)
+    assert list((tmp_path / "colorizerutils" / "numba").rglob("*.nbi")), "numba cached nothing in the user cache"
