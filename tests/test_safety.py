@@ -140,3 +140,116 @@ def test_numba_cache_goes_to_the_user_cache_not_the_package(tmp_path):
             "L = l_from_uint8(torch.zeros(1, 4, 4, 3, dtype=torch.uint8)); lab_to_uint8(L, torch.zeros(1, 2, 4, 4))")
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=600)
     assert list((tmp_path / "colorizerutils" / "numba").rglob("*.nbi")), "numba cached nothing in the user cache"
+
+
+def _png(path, h, w, value=128):
+    from PIL import Image
+    import numpy as np
+
+    Image.fromarray(np.full((h, w, 3), value, np.uint8)).save(path)
+    return path
+
+
+def test_frames_of_different_sizes_are_refused(tmp_path):
+    (tmp_path / "in").mkdir()
+    _png(tmp_path / "in" / "00000.png", 40, 60), _png(tmp_path / "in" / "00001.png", 42, 60)
+    p = run("colorize", tmp_path / "in", tmp_path / "out", "--model", "gray")
+    assert p.returncode == 2 and "frame 1 is 60x42 but frame 0 is 60x40" in p.stderr, p.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_reference_of_another_aspect_ratio_is_refused(tmp_path, manifest):
+    ref = _png(tmp_path / "ref.png", 100, 100)
+    p = run("colorize", paths.DATA / "default/videos/carphone_pristine.mp4", tmp_path / "o.mp4", "--model", "flow",
+            "--reference", ref)
+    assert p.returncode == 2 and "aspect ratio" in p.stderr and not (tmp_path / "o.mp4").exists()
+
+
+def test_exif_orientation_and_16_bit_pngs_are_read_correctly(tmp_path):
+    import cv2
+    import numpy as np
+    from PIL import Image
+
+    from colorizerutils.data import read_image
+
+    img = Image.fromarray(np.random.default_rng(0).integers(0, 255, (30, 50, 3), dtype=np.uint8))
+    exif = img.getexif()
+    exif[0x0112] = 6                         # "rotate 90 CW to display"
+    img.save(tmp_path / "phone.jpg", exif=exif)
+    assert read_image(tmp_path / "phone.jpg").shape == (50, 30, 3)
+    v16 = np.zeros((20, 20, 3), np.uint16)
+    v16[..., 0], v16[..., 1], v16[..., 2] = 200, 257 * 100 + 200, 65535   # 0.78, 100.78, 255 in 8 bits
+    cv2.imwrite(str(tmp_path / "deep.png"), v16[..., ::-1])
+    got = read_image(tmp_path / "deep.png")
+    assert got.dtype == np.uint8 and tuple(got[0, 0]) == (1, 101, 255)  # rounded; PIL alone gives the high byte, (0, 101, 255)
+
+
+def test_truncated_mp4_is_refused_not_shortened(tmp_path, manifest):
+    import av
+
+    src = paths.DATA / "default/videos/carphone_pristine.mp4"
+    fast = tmp_path / "fast.mp4"
+    with av.open(str(src)) as i, av.open(str(fast), "w", options={"movflags": "faststart"}) as o:
+        s = o.add_stream_from_template(i.streams.video[0])
+        for packet in i.demux(i.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = s
+                o.mux(packet)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(fast.read_bytes()[: fast.stat().st_size // 2])
+    p = run("colorize", cut, tmp_path / "o.mp4", "--model", "gray")
+    assert p.returncode == 2 and "looks truncated" in p.stderr, p.stderr
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_output_paths_that_cannot_be_written_fail_before_the_work(tmp_path, manifest):
+    (tmp_path / "file.png").write_bytes(b"x")
+    p = run("colorize", paths.DATA / PUPPY, tmp_path / "file.png" / "o.png", "--model", "gray")
+    assert p.returncode == 2 and "is not a folder" in p.stderr and "Traceback" not in p.stderr
+    (tmp_path / "dir.png").mkdir()
+    p = run("colorize", paths.DATA / PUPPY, tmp_path / "dir.png", "--model", "gray", "--overwrite")
+    assert p.returncode == 2 and "is a folder" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_bad_training_settings_raise_value_errors_not_asserts():
+    from colorizerutils.models import build_model
+    from colorizerutils.training import TrainConfig
+
+    with pytest.raises(ValueError, match="steps, batch and checkpoint_every must be > 0"):
+        TrainConfig(run="x", steps=0)
+    with pytest.raises(ValueError, match="objective must be one of"):
+        TrainConfig(run="x", objective="magic")
+    with pytest.raises(ValueError, match="out_stride"):
+        build_model("unet", out_stride=3)
+    with pytest.raises(ValueError, match="unknown encoder"):
+        build_model("unet", encoder="resnet")
+
+
+@pytest.mark.parametrize("sig,code", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_signals_exit_cleanly_and_leave_nothing(sig, code, tmp_path, manifest):
+    import signal
+    import time
+
+    out = tmp_path / "o.mp4"
+    proc = subprocess.Popen([sys.executable, "-m", "colorizerutils", "colorize", paths.DATA / "default/videos/vtest.avi",
+                             out, "--model", "flow", "--reference", _vtest_first_frame(tmp_path), "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(tmp_path.glob(".o.*.part.mp4")):
+        time.sleep(0.1)
+    assert proc.poll() is None, "finished before it could be interrupted"
+    time.sleep(1.0)                                   # mid-clip: decode thread, model and encoder all busy
+    proc.send_signal(getattr(signal, sig))
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == code, err
+    assert "Traceback" not in err
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["ref.png"]   # no output, no .part left
+
+
+def _vtest_first_frame(tmp_path):
+    from PIL import Image
+
+    from colorizerutils.data import iter_video
+
+    Image.fromarray(next(iter_video(paths.DATA / "default/videos/vtest.avi"))).save(tmp_path / "ref.png")
+    return tmp_path / "ref.png"

@@ -33,9 +33,11 @@ class UNet(nn.Module):
     def __init__(self, *, in_channels: int = 1, out_channels: int = 2, ngf: int = 32, depth: int = 6,
                  max_mult: int = 8, dropout: float = 0.5, tanh: bool = True, out_stride: int = 1):
         super().__init__()
-        assert depth >= 2, "depth: at least 2 down/up levels"
+        if not (depth >= 2):
+            raise ValueError("depth: at least 2 down/up levels")
         skip = out_stride.bit_length() - 1                                   # decoder levels left out
-        assert out_stride == 2 ** skip and skip < depth, f"out_stride must be a power of 2 below 2**depth, got {out_stride}"
+        if not (out_stride == 2 ** skip and skip < depth):
+            raise ValueError(f"out_stride must be a power of 2 below 2**depth, got {out_stride}")
         self.multiple, self.out_stride = 2 ** depth, out_stride
         ch = [ngf * min(2 ** i, max_mult) for i in range(depth)]          # channels after each down step
         self.first = nn.Conv2d(in_channels, ch[0], 4, 2, 1)                  # outermost: no activation, no norm
