@@ -34,18 +34,29 @@ def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None, ti
              progress: bool = True) -> Path:
     """Fetch ``url`` to ``dest``, resuming a partial ``dest.part`` with an HTTP Range request.
 
-    The file appears at ``dest`` only once complete and (when ``sha256`` is given) verified; a checksum mismatch
-    deletes the partial download and raises :class:`DownloadError`.
+    - The file appears at ``dest`` only once complete: a body shorter than the server's Content-Length raises
+      :class:`DownloadError` and keeps ``dest.part``, which the next call resumes.
+    - A resume carries ``If-Range`` with the ETag (or Last-Modified) of the first response, stored beside the part
+      file, so a file that changed on the server is fetched again from the start instead of being spliced.
+    - With ``sha256`` the complete file is verified; a mismatch deletes the partial download and raises.
     """
+    import json
+
     dest = Path(dest)
     if dest.exists():
         if sha256 is None or sha256sum(dest) == sha256:
             return dest
         raise DownloadError(f"{dest} exists but its sha256 is {sha256sum(dest)}, expected {sha256}; delete it and retry")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
+    part, meta_path = dest.with_name(dest.name + ".part"), dest.with_name(dest.name + ".part.json")
     have = part.stat().st_size if part.exists() else 0
-    req = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
+    meta = json.loads(meta_path.read_text()) if have and meta_path.exists() else {}
+    headers = {}
+    if have:
+        headers["Range"] = f"bytes={have}-"
+        if meta.get("validator"):
+            headers["If-Range"] = meta["validator"]
+    req = urllib.request.Request(url, headers=headers)
     try:
         resp = urllib.request.urlopen(req, timeout=timeout)
     except urllib.error.HTTPError as e:
@@ -55,16 +66,22 @@ def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None, ti
             raise DownloadError(_offline_message(url, dest, e)) from e
     except (urllib.error.URLError, OSError) as e:
         raise DownloadError(_offline_message(url, dest, e)) from e
+    total = meta.get("total")
     if resp is not None:
         with resp:
             resumed = have and resp.status == 206
-            mode = "ab" if resumed else "wb"
-            if not resumed:
+            if not resumed:                  # a fresh start, or the server's file changed (If-Range failed)
                 have = 0
-            total = resp.headers.get("Content-Length")
-            total = int(total) + have if total is not None else None
-            with open(part, mode) as f, tqdm(total=total, initial=have, unit="B", unit_scale=True,
-                                             desc=dest.name, disable=not progress) as bar:
+                meta = {"validator": resp.headers.get("ETag") or resp.headers.get("Last-Modified")}
+            length = resp.headers.get("Content-Length")
+            total = int(length) + have if length is not None else None
+            meta["total"] = total
+            from .atomic import write_text
+
+            write_text(meta_path, json.dumps(meta))
+            with open(part, "ab" if resumed else "wb") as f, tqdm(total=total, initial=have, unit="B",
+                                                                   unit_scale=True, desc=dest.name,
+                                                                   disable=not progress) as bar:
                 try:
                     for block in iter(lambda: resp.read(CHUNK), b""):
                         f.write(block)
@@ -72,13 +89,19 @@ def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None, ti
                 except (OSError, urllib.error.URLError) as e:
                     raise DownloadError(f"{url}: connection lost after {f.tell()} bytes ({e}); rerun to resume "
                                         f"from {part}") from e
+    got_bytes = part.stat().st_size if part.exists() else 0
+    if total is not None and got_bytes < total:
+        raise DownloadError(f"{url}: the connection ended after {got_bytes} of {total} bytes; rerun to resume from "
+                            f"{part}")
     if sha256 is not None:
         got = sha256sum(part)
         if got != sha256:
             part.unlink()
+            meta_path.unlink(missing_ok=True)
             raise DownloadError(f"{url}: sha256 mismatch for {dest.name}: got {got}, expected {sha256}. "
                                 f"The partial file was deleted; rerun to download again.")
     os.replace(part, dest)
+    meta_path.unlink(missing_ok=True)
     return dest
 
 

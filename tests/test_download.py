@@ -14,20 +14,31 @@ PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     ranges_seen: list = []
+    if_range_seen: list = []
     files: dict = {}
+    etags: dict = {}
+    cut_after: int | None = None     # send only this many bytes of the body, then close (a dropped connection)
 
     def do_GET(self):
         body = self.files.get(self.path)
         if body is None:
             self.send_error(404)
             return
-        rng = self.headers.get("Range")
+        rng, if_range = self.headers.get("Range"), self.headers.get("If-Range")
         self.ranges_seen.append(rng)
+        self.if_range_seen.append(if_range)
+        etag = self.etags.get(self.path)
+        if rng and if_range is not None and if_range != etag:   # RFC 9110: a changed resource is sent whole
+            rng = None
         start = int(rng.split("=")[1].split("-")[0]) if rng else 0
         self.send_response(206 if rng else 200)
         self.send_header("Content-Length", str(len(body) - start))
+        if etag:
+            self.send_header("ETag", etag)
         self.end_headers()
-        self.wfile.write(body[start:])
+        chunk = body[start:]
+        self.wfile.write(chunk if self.cut_after is None else chunk[:self.cut_after])
+        self.close_connection = True
 
     def log_message(self, *a):
         pass
@@ -35,7 +46,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server():
-    _Handler.ranges_seen = []
+    _Handler.ranges_seen, _Handler.if_range_seen, _Handler.etags, _Handler.cut_after = [], [], {}, None
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     t = threading.Thread(target=httpd.serve_forever, daemon=True)
     t.start()
@@ -86,3 +97,28 @@ def test_davis_from_loopback_mirror(server, tmp_path):
                              sha256=hashlib.sha256(body).hexdigest())
     clips = data.list_clips(out)
     assert list(clips) == ["bear"] and len(list(data.iter_frames(clips["bear"]))) == 3
+
+
+@pytest.mark.parametrize("with_sha", [False, True])
+def test_short_body_is_kept_for_resuming_never_renamed_into_place(server, tmp_path, with_sha):
+    url, h = server
+    h.files, h.etags, h.cut_after = {"/f.bin": PAYLOAD}, {"/f.bin": '"v1"'}, 400_000
+    dest, sha = tmp_path / "f.bin", hashlib.sha256(PAYLOAD).hexdigest() if with_sha else None
+    with pytest.raises(DownloadError, match=r"ended after 400000 of 1048576 bytes"):
+        download(f"{url}/f.bin", dest, sha256=sha, progress=False)
+    assert not dest.exists() and (tmp_path / "f.bin.part").stat().st_size == 400_000
+    h.cut_after = None
+    download(f"{url}/f.bin", dest, sha256=sha, progress=False)
+    assert dest.read_bytes() == PAYLOAD and h.ranges_seen[-1] == "bytes=400000-" and h.if_range_seen[-1] == '"v1"'
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["f.bin"]
+
+
+def test_a_file_changed_on_the_server_is_fetched_again_not_spliced(server, tmp_path):
+    url, h = server
+    h.files, h.etags, h.cut_after = {"/f.bin": PAYLOAD}, {"/f.bin": '"v1"'}, 300_000
+    with pytest.raises(DownloadError):
+        download(f"{url}/f.bin", tmp_path / "f.bin", progress=False)
+    new = bytes(reversed(PAYLOAD))
+    h.files, h.etags, h.cut_after = {"/f.bin": new}, {"/f.bin": '"v2"'}, None
+    download(f"{url}/f.bin", tmp_path / "f.bin", progress=False)
+    assert (tmp_path / "f.bin").read_bytes() == new       # the If-Range failed, so the server sent it whole
