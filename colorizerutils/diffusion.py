@@ -56,9 +56,9 @@ class DiffusionSettings:
     ema: float = 0.999                         # exponential moving average of the weights (0: off); final.pt holds it
 
     def __post_init__(self):
-        if not (self.anchor in ANCHORS):
+        if self.anchor not in ANCHORS:
             raise ValueError(f"anchor must be one of {ANCHORS}, got {self.anchor!r}")
-        if not (self.prediction in PREDICTIONS):
+        if self.prediction not in PREDICTIONS:
             raise ValueError(f"prediction must be one of {PREDICTIONS}, got {self.prediction!r}")
 
     @property
@@ -87,7 +87,7 @@ def sampler(name: str, settings: DiffusionSettings | None = None):
     """A diffusers sampler built from the training scheduler's config: ``ddim`` or ``dpm`` (DPM-Solver++)."""
     from diffusers import DDIMScheduler, DPMSolverMultistepScheduler
 
-    if not (name in SAMPLERS):
+    if name not in SAMPLERS:
         raise ValueError(f"sampler must be one of {SAMPLERS}, got {name!r}")
     s = settings or DiffusionSettings()
     config = ddpm_scheduler(s).config
@@ -228,8 +228,8 @@ class DiffusionColorizer:
     def __init__(self, net, *, device, config: dict | None = None, steps: int = 25, sampler_name: str = "ddim",
                  noise: str = "shared", use_prev: bool = True, guidance: float = 1.0, warm_strength: float = 0.6,
                  seed: int = 0):
-        if not (noise in ("shared"):
-            raise ValueError("fresh", "warm"), f"noise must be shared, fresh or warm, got {noise!r}")
+        if noise not in ("shared", "fresh", "warm"):
+            raise ValueError(f"noise must be shared, fresh or warm, got {noise!r}")
         self.net, self.device = net.eval(), device
         self.settings = settings_from(config)
         self.scheduler = sampler(sampler_name, self.settings)

@@ -1,13 +1,19 @@
-"""The training configurations of the kit's image models, built in one place.
+"""The training configurations of the kit's models, and their training data, built in one place.
 
-Notebook 02 trains ``mse_unet``, notebook 03 ``gan_unet`` and ``cic``, and notebook 06 trains the first two again at
-other seeds. Every one of them takes its configuration from here, so a model with the same name and seed has the same
+Notebook 02 trains ``mse_unet``, notebook 03 ``gan_unet`` and ``cic``, notebook 04 ``diffusion``, and notebook 06
+trains the first two again at other seeds; ``colorizer models`` trains the CLI's defaults (``mse_unet``,
+``diffusion``) with the same settings. Every one of them takes its configuration from here, so a model with the same name and seed has the same
 settings wherever it is trained, and notebook 06 can reuse the seed-0 runs of 02 and 03
 (:func:`colorizerutils.training.reuse_or_train`).
 """
 from __future__ import annotations
 
-from .profiles import Profile
+import dataclasses
+from pathlib import Path
+
+import torch
+
+from .profiles import Profile, profile as get_profile
 from .training import TrainConfig
 
 
@@ -47,3 +53,47 @@ def cic(profile: Profile, *, seed: int = 0, run: str = "cic", ngf: int = 24, dep
     """Notebook 03: Zhang et al.'s classification colorizer (annealed-mean temperature ``temperature``)."""
     return TrainConfig(run=run, model="cic", model_kwargs=dict(ngf=ngf, depth=depth, T=temperature),
                        objective="cic", **_common(profile, seed))
+
+
+def diffusion(profile: Profile, *, seed: int = 0, run: str = "diffusion", ch: int = 32, size: int = 64,
+              batch: int = 12, lr: float = 2e-4, vgg_features: bool = False, anchor: str = "flow",
+              prediction: str = "sample", data_scale: float = 4.0, exemplar_window: int = 5) -> TrainConfig:
+    """Notebook 04: the exemplar-guided video diffusion model (:mod:`colorizerutils.diffusion`)."""
+    from .diffusion import DiffusionSettings
+
+    settings = DiffusionSettings(anchor=anchor, prediction=prediction, data_scale=data_scale,
+                                 exemplar_window=exemplar_window)
+    return TrainConfig(run=run, model="diffusion_unet", model_kwargs=dict(ch=ch, vgg_features=vgg_features),
+                       objective="diffusion", loss_weights=dataclasses.asdict(settings), steps=profile.diffusion_steps,
+                       batch=batch, size=size, lr=lr, betas=(0.9, 0.999), bf16=profile.bf16, seed=seed,
+                       checkpoint_every=max(profile.diffusion_steps // 5, 1))
+
+
+def image_frames(profile: Profile, *, progress: bool = True) -> torch.Tensor:
+    """The image models' training frames (N,3,S,S) LAB: every train clip and photo at the profile's size."""
+    from . import data
+
+    clips = data.load_split("train", size=profile.train_size, max_frames=profile.train_frames,
+                            step=profile.train_step, progress=progress)
+    return torch.cat(list(clips.values()))
+
+
+def video_clips(profile: Profile, *, size: int = 64, progress: bool = True) -> dict[str, torch.Tensor]:
+    """The video model's training clips ``{name: (T,3,size,size)}`` LAB."""
+    from . import data
+
+    return data.load_split("train", kind="video", size=size, max_frames=profile.train_frames,
+                           step=profile.train_step, progress=progress)
+
+
+def starter_models(profile_name: str = "quick", *, progress: bool = True) -> dict[str, Path]:
+    """Train the CLI's default models, ``mse_unet`` and ``diffusion``, with notebooks 02 and 04's settings (a
+    finished run with the same settings is kept), so ``colorizer colorize`` works without ``make reproduce``."""
+    from .training import train
+
+    P = get_profile(profile_name)
+    out = {}
+    for cfg, frames in ((mse_unet(P), lambda: image_frames(P, progress=progress)),
+                        (diffusion(P), lambda: video_clips(P, progress=progress))):
+        out[cfg.run] = train(cfg, frames(), progress=progress, restart_if_changed=True).run_dir
+    return out

@@ -55,7 +55,7 @@ class TrainConfig:
     device: str = "auto"                      # auto: cuda when present, else cpu
 
     def __post_init__(self):
-        if not (self.objective in OBJECTIVES):
+        if self.objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {sorted(OBJECTIVES)}, got {self.objective!r}")
         if not (self.steps > 0 and self.batch > 0 and self.checkpoint_every > 0):
             raise ValueError(f"steps, batch and checkpoint_every must be > 0, got {self.steps}, {self.batch} and "

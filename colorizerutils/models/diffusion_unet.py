@@ -61,8 +61,8 @@ class DiffusionUNet(nn.Module):
     def __init__(self, *, ch: int = 32, mults: tuple = (1, 2, 2, 4), attn_levels: tuple = (2, 3),
                  vgg_features: bool = False):
         super().__init__()
-        if not (all(0 <= a < len(mults) for a in attn_levels)):
-            raise ValueError("attn_levels index into mults")
+        if not all(0 <= a < len(mults) for a in attn_levels):
+            raise ValueError(f"attn_levels {attn_levels} must index into mults {mults}")
         self.multiple = 2 ** (len(mults) - 1)
         tdim = ch * 4
         self.temb = nn.Sequential(nn.Linear(ch, tdim), nn.SiLU(), nn.Linear(tdim, tdim))

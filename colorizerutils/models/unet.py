@@ -33,8 +33,8 @@ class UNet(nn.Module):
     def __init__(self, *, in_channels: int = 1, out_channels: int = 2, ngf: int = 32, depth: int = 6,
                  max_mult: int = 8, dropout: float = 0.5, tanh: bool = True, out_stride: int = 1):
         super().__init__()
-        if not (depth >= 2):
-            raise ValueError("depth: at least 2 down/up levels")
+        if depth < 2:
+            raise ValueError(f"depth must be at least 2 down/up levels, got {depth}")
         skip = out_stride.bit_length() - 1                                   # decoder levels left out
         if not (out_stride == 2 ** skip and skip < depth):
             raise ValueError(f"out_stride must be a power of 2 below 2**depth, got {out_stride}")
