@@ -6,7 +6,6 @@ BIN := $(VENV)/bin
 PROFILE ?= quick
 DATASET ?= default
 export COLORIZER_HEADLESS := 1
-export MPLBACKEND := Agg
 
 .DEFAULT_GOAL := help
 .PHONY: help install data weights models reproduce test bench strip clean ablation

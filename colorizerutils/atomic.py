@@ -61,12 +61,6 @@ def write_text(dest: str | os.PathLike, text: str) -> Path:
     return Path(dest)
 
 
-def write_bytes(dest: str | os.PathLike, data: bytes) -> Path:
-    with atomic_path(dest) as tmp:
-        tmp.write_bytes(data)
-    return Path(dest)
-
-
 def torch_save(obj, dest: str | os.PathLike) -> Path:
     import torch
 

@@ -86,10 +86,7 @@ def bench_image_models(*, quick: bool) -> pd.DataFrame:
     bf16_fast = _fast_bf16()
     for name, model, kwargs in BENCH_MODELS:
         net, source, _ = _trained_or_fresh(name, model, kwargs)
-        inp = (x, torch.zeros(bs, 2, 256, 256)) if model == "patchgan" else (x,)
-        fwd = (lambda n=net, i=inp: n(*i))
-        gflop = _flops(net, tuple(t[:1] for t in inp)[0] if model != "patchgan" else None) / 1e9 \
-            if model != "patchgan" else None
+        gflop = _flops(net, x[:1]) / 1e9 if model != "patchgan" else None
         out = {}
         for bf16 in (False, True):
             reps = (2 if quick else 5) if (not bf16 or bf16_fast) else 1

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -560,27 +560,3 @@ def load_split(split: str, *, size: int, kind: str | None = None, max_frames: in
     return {i["name"]: clip_lab(i["abspath"], size=size, max_frames=max_frames, step=step, sha256=i["sha256"],
                                 cache_dir=Path(root) / "cache" if root else None)
             for i in tqdm(items, desc=f"{split} clips @{size}", disable=not progress)}
-
-
-class FrameDataset(torch.utils.data.Dataset):
-    """Single frames from LAB clips, for the per-frame models: ``(L (1,S,S) in [0,100], ab (2,S,S))``.
-
-    With ``flip`` a random horizontal flip is applied (the only augmentation: colour jitter would change the
-    targets).
-    """
-
-    def __init__(self, clips: dict[str, torch.Tensor] | Sequence[torch.Tensor], *, flip: bool = False):
-        tensors = list(clips.values()) if isinstance(clips, dict) else list(clips)
-        if not tensors:
-            raise DataError("FrameDataset: no clips given")
-        self.lab = torch.cat(tensors)
-        self.flip = flip
-
-    def __len__(self) -> int:
-        return len(self.lab)
-
-    def __getitem__(self, i: int):
-        x = self.lab[i]
-        if self.flip and torch.rand(()) < 0.5:
-            x = x.flip(-1)
-        return x[:1], x[1:]

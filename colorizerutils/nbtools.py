@@ -23,11 +23,6 @@ def strip(path: str) -> bool:
     return changed
 
 
-def parameters_cells(path: str) -> int:
-    nb = nbformat.read(path, as_version=4)
-    return sum("parameters" in c.metadata.get("tags", []) for c in nb.cells)
-
-
 if __name__ == "__main__":
     if len(sys.argv) < 3 or sys.argv[1] != "strip":
         raise SystemExit("usage: python -m colorizerutils.nbtools strip NOTEBOOK...")

@@ -27,6 +27,5 @@ WEIGHTS = ROOT / "weights"            # ImageNet backbone weights (git-ignored)
 CHECKPOINTS = Path(os.environ.get("COLORIZER_CHECKPOINTS", ROOT / "checkpoints"))
 # tables (CSV + Markdown) and provenance, written only by colorizerutils.results
 RESULTS = Path(os.environ.get("COLORIZER_RESULTS", ROOT / "results"))
-FIGURES = RESULTS / "figures"
 NOTEBOOKS = ROOT / "notebooks"
 EXECUTED = ROOT / "build" / "executed"  # papermill's executed copies (git-ignored)

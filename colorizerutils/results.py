@@ -126,11 +126,23 @@ def save_figure(fig, name: str, *, results_dir: Path | None = None, dpi: int = 1
     return dest
 
 
-def read_table(name: str, *, results_dir: Path | None = None) -> pd.DataFrame:
-    path = Path(results_dir or paths.RESULTS) / f"{name}.csv"
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such table; the notebook that writes it has not run (make reproduce)")
-    return pd.read_csv(path)
+def save_notebook(executed: Path, *, results_dir: Path | None = None, max_mb: float = 4.0) -> Path:
+    """Publish an executed notebook (outputs and inline figures) as ``results/notebooks/<name>``, so a visitor sees
+    the story with its figures without running it. Widget state is dropped (it renders only in a live kernel)."""
+    import nbformat
+
+    nb = nbformat.read(str(executed), as_version=4)
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            out.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
+    text = nbformat.writes(nb)
+    if len(text) > max_mb * 2 ** 20:
+        raise ValueError(f"{executed}: the executed notebook is {len(text) / 2 ** 20:.1f} MB; expected at most "
+                         f"{max_mb} MB (save fewer or smaller figures inline)")
+    out = Path(results_dir or paths.RESULTS) / "notebooks"
+    out.mkdir(parents=True, exist_ok=True)
+    return write_text(out / Path(executed).name, text)
 
 
 def save_clip(rows: dict[str, list], name: str, *, fps: int = 8, results_dir: Path | None = None, **prov) -> Path:

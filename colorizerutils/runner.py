@@ -24,7 +24,8 @@ def notebooks(folder: Path | None = None) -> list[Path]:
 
 
 def run_notebook(nb: Path, *, profile: str, out_dir: Path | None = None, parameters: dict | None = None,
-                 kernel: str = "python3") -> Path:
+                 kernel: str = "python3", progress: bool = False) -> Path:
+    """Execute one notebook with papermill at ``profile``; ``progress`` shows a bar over its cells."""
     import papermill as pm
 
     if profile not in PROFILES:
@@ -33,12 +34,21 @@ def run_notebook(nb: Path, *, profile: str, out_dir: Path | None = None, paramet
     out_dir = Path(out_dir or paths.EXECUTED)
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / nb.name
+    import os
+
+    previous = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"   # figures inline in the executed copy
     try:
         pm.execute_notebook(str(nb), str(out), parameters={"PROFILE": profile, **(parameters or {})},
-                            kernel_name=kernel, cwd=str(nb.parent), progress_bar=False, log_output=False)
+                            kernel_name=kernel, cwd=str(nb.parent), progress_bar=progress, log_output=False)
     except pm.PapermillExecutionError as e:
         raise NotebookFailed(f"{nb.name} failed in cell {e.exec_count} ({e.ename}: {e.evalue}).\n"
                              f"The executed copy with the traceback is {out}") from e
+    finally:
+        if previous is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = previous
     return out
 
 
@@ -58,7 +68,9 @@ def reproduce(profile: str = "quick", *, only: list[str] | None = None) -> list[
             continue
         t = time.perf_counter()
         print(f"[reproduce] {nb.name} (PROFILE={profile}) ...", flush=True)
-        run_notebook(nb, profile=profile)
+        from .results import save_notebook
+
+        save_notebook(run_notebook(nb, profile=profile, progress=True))
         timings.append((nb.name, time.perf_counter() - t))
         print(f"[reproduce] {nb.name} done in {timings[-1][1]:.0f}s", flush=True)
     return timings

@@ -27,13 +27,26 @@ def test_configs_are_hashed_and_identical_except_the_loss():
     assert da == db
 
 
-def test_audit_reproduces_the_inflation():
-    g = torch.randint(0, 250, (2, 3, 32, 32), dtype=torch.uint8)
+def test_audit_reports_identical_frames_instead_of_a_capped_mean():
+    import math
+
+    import pandas as pd
+
+    g = torch.randint(0, 250, (4, 3, 32, 32), dtype=torch.uint8)
     p = (g.int() + torch.randint(-40, 40, g.shape)).clamp(0, 254).to(torch.uint8)
+    g[:2, :, :4] = 255                                 # frames 0-1 keep some pure white in the truth only
     out = ablation.audit(p, g)
     assert out["psnr (correct)"] < 30
-    assert out["psnr after uint8 // 255"] > 60 and out["pixels zeroed by // 255"] == 1.0
+    assert out["frames identical after // 255"] == 0.5   # frames 2-3 become all-zero in both: infinite PSNR
+    assert math.isfinite(out["psnr after // 255, finite frames"])
     assert out["psnr with uint8 subtraction"] < out["psnr (correct)"]
+    per_frame = pd.DataFrame({"method": "m", "clip": "c", "psnr_floor_div": ablation.psnr_floor_div(p, g).numpy()})
+    caps = ablation.cap_table(per_frame, caps=(50, 100))
+    finite = out["psnr after // 255, finite frames"]
+    assert caps.loc[0, "mean, inf -> 50 dB"] == pytest.approx((finite + 50) / 2, rel=1e-6)   # 2 finite, 2 inf
+    assert caps.loc[0, "mean, inf -> 100 dB"] - caps.loc[0, "mean, inf -> 50 dB"] == pytest.approx(25)
+    text = ablation.discuss_audit(caps, band=(45.0, 50.0))
+    assert "50% of 4 frames become identical" in text
 
 
 def test_rerun_check_compares_weights_bitwise(tmp_path, monkeypatch, manifest):

