@@ -61,7 +61,7 @@ def test_samplers_come_from_diffusers():
     from diffusers import DDIMScheduler, DPMSolverMultistepScheduler
 
     assert isinstance(sampler("ddim"), DDIMScheduler) and isinstance(sampler("dpm"), DPMSolverMultistepScheduler)
-    with pytest.raises(AssertionError):
+    with pytest.raises(ValueError, match="sampler must be one of"):
         sampler("euler-magic")
 
 
