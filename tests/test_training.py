@@ -104,7 +104,7 @@ def test_resume_refuses_another_configuration(tmp_path, monkeypatch):
 
 
 def test_bad_objective_is_refused():
-    with pytest.raises(AssertionError, match="objective must be one of"):
+    with pytest.raises(ValueError, match="objective must be one of"):
         TrainConfig(run="x", objective="magic")
 
 
