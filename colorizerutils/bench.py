@@ -312,5 +312,9 @@ def run_evaluate_memory() -> pd.DataFrame:
     timer = results.Timer().__enter__()
     df = bench_evaluate_memory()
     timer.__exit__()
-    write_evaluate_memory(df, notebook="make bench", params={"only": "evaluate"}, seed=0, wall_time_s=timer.seconds)
+    import os
+
+    write_evaluate_memory(df, notebook="make bench", seed=0, wall_time_s=timer.seconds,
+                          params={"only": "evaluate", "torch_threads": torch.get_num_threads(),
+                                  "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")})
     return df
