@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import itertools
 import time
 from pathlib import Path
 from typing import Iterator
@@ -26,7 +27,6 @@ import torch
 from tqdm.auto import tqdm
 
 from . import metrics
-from .color import lab_to_rgb, to_uint8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,7 +106,7 @@ def colorize_clip(colorizer, path: str | Path, protocol: Protocol, *, model_size
     clock = {"read": 0.0}
 
     def source():
-        it = _chain(first, frames)
+        it = itertools.chain([first], frames)
         while True:
             t = time.perf_counter()
             f = next(it, None)
@@ -125,11 +125,6 @@ def colorize_clip(colorizer, path: str | Path, protocol: Protocol, *, model_size
         if out is None:
             return
         yield out, pending.popleft()
-
-
-def _chain(first, rest):
-    yield first
-    yield from rest
 
 
 def evaluate(colorizer, clips, *, method: str, protocol: Protocol, model_size: int | None = None,
@@ -167,9 +162,9 @@ def ground_truth(clips, *, protocol: Protocol, method: str = "ground truth") -> 
     rows = []
     for name, path in clip_paths(clips):
         scorer = metrics.ClipScorer(with_lpips=False, temporal=protocol.temporal)
-        frames = list(protocol_frames(path, protocol))[1 if protocol.exemplar else 0:]
-        for i in range(0, len(frames), 16):
-            gt = _chw(frames[i:i + 16])[0]
+        frames = itertools.islice(protocol_frames(path, protocol), 1 if protocol.exemplar else 0, None)
+        while chunk := list(itertools.islice(frames, 16)):   # streamed, as in evaluate()
+            gt = _chw(chunk)[0]
             scorer.update(gt, gt)
         r = scorer.result()
         rows.append(dict(method=method, clip=name, frames=scorer.frames,
@@ -210,11 +205,6 @@ def lab_clip(path: str | Path, protocol: Protocol) -> torch.Tensor:
 
     frames = torch.from_numpy(np.stack(list(protocol_frames(path, protocol)))).permute(0, 3, 1, 2)
     return rgb_to_lab(frames.float() / 255)
-
-
-def lab_frames_to_uint8(lab: torch.Tensor) -> torch.Tensor:
-    """LAB frames (T,3,H,W) -> uint8 RGB frames (T,3,H,W), clipped and rounded."""
-    return to_uint8(lab_to_rgb(lab.float()))
 
 
 def benchmark_clips(root: str | Path, *, names_file: str | Path | None = None) -> dict[str, Path]:
