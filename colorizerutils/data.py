@@ -417,8 +417,12 @@ def _open_av(path: Path):
 EXACT_COUNT_EXTS = {".mp4", ".mov", ".m4v"}   # containers whose header frame count is exact (AVI counts dropped frames)
 
 
-def iter_video(path: str | Path, *, max_frames: int | None = None, step: int = 1) -> Iterator[np.ndarray]:
+def iter_video(path: str | Path, *, max_frames: int | None = None, step: int = 1,
+               times: list | None = None) -> Iterator[np.ndarray]:
     """Stream the frames of a video file as (H,W,3) uint8 RGB, decoding one at a time (memory stays flat).
+
+    ``times``, when given, receives each yielded frame's presentation time in seconds (None where the file has none)
+    before the frame is yielded, so a writer can keep a variable frame rate (:func:`colorizerutils.video.write_video`).
 
     An mp4/mov that decodes to fewer frames than its header declares (a truncated file) raises :class:`DataError`
     once the frames run out, instead of passing for a shorter clip.
@@ -433,6 +437,8 @@ def iter_video(path: str | Path, *, max_frames: int | None = None, step: int = 1
         for i, frame in enumerate(container.decode(stream)):
             if i % step:
                 continue
+            if times is not None:
+                times.append(None if frame.time is None else float(frame.time))
             yield frame.to_ndarray(format="rgb24")
             n += 1
             if max_frames is not None and n >= max_frames:
@@ -490,8 +496,9 @@ def list_clips(root: str | Path) -> dict[str, Path]:
 
 
 def iter_frames(source: str | Path, *, max_frames: int | None = None, step: int = 1,
-                allow_gray: bool = False) -> Iterator[np.ndarray]:
-    """Stream (H,W,3) uint8 RGB frames from a video file, a folder of frames, or a single image."""
+                allow_gray: bool = False, times: list | None = None) -> Iterator[np.ndarray]:
+    """Stream (H,W,3) uint8 RGB frames from a video file, a folder of frames, or a single image (``times``: see
+    :func:`iter_video`; frames of a folder or an image have none)."""
     source = Path(source)
     if not source.exists():
         raise DataError(f"{source}: no such file or folder")
@@ -500,7 +507,7 @@ def iter_frames(source: str | Path, *, max_frames: int | None = None, step: int 
         for f in files:
             yield read_image(f, allow_gray=allow_gray)
     elif source.suffix.lower() in VIDEO_EXTS:
-        yield from iter_video(source, max_frames=max_frames, step=step)
+        yield from iter_video(source, max_frames=max_frames, step=step, times=times)
     elif source.suffix.lower() in IMAGE_EXTS:
         yield read_image(source, allow_gray=allow_gray)
     else:

@@ -321,9 +321,18 @@ def _check_encoder(crf: int, preset: str) -> None:
         raise ValueError(f"crf {crf} is outside x264's 0-51")
 
 
+VIDEO_TIME_BASE = Fraction(1, 90000)   # the MPEG clock: exact for 24, 25, 30 and NTSC (30000/1001) frame times
+
+
 def write_video(frames: Iterator[np.ndarray], dest: Path, *, fps: float, audio_from: Path | None = None,
-                crf: int = 20, preset: str = "veryfast", progress: bool = True, total: int | None = None) -> int:
+                crf: int = 20, preset: str = "veryfast", progress: bool = True, total: int | None = None,
+                times: list | None = None) -> int:
     """Encode frames to ``dest`` (H.264 in mp4/mkv/mov), copying the audio stream of ``audio_from`` when present.
+
+    ``times`` (seconds per frame, filled by :func:`colorizerutils.data.iter_video` as it decodes) keeps the source's
+    timing, a variable frame rate included; without it, or where the source has no time for a frame, frames are
+    ``1/fps`` apart. Every size is kept exactly: even sizes are written as yuv420p (plays everywhere), odd ones as
+    yuv444p, since 4:2:0 needs even sides (a 321x241 input would otherwise come back 320x240).
 
     ``crf`` sets the quality (x264's scale: 0 lossless, 18-23 visually good) and ``preset`` the speed for it (faster
     presets write bigger files). The encoder gets half of torch's threads: it runs beside the model, and on a small
@@ -349,14 +358,23 @@ def write_video(frames: Iterator[np.ndarray], dest: Path, *, fps: float, audio_f
                     a_in = src.streams.audio[0]
                     a_out = out.add_stream_from_template(a_in)
             bar = tqdm(total=total, unit="frame", desc=dest.name, disable=not progress)
+            t0, last = None, -1
             for f in frames:
                 if vs is None:
                     vs = out.add_stream("libx264", rate=rate)
-                    vs.width, vs.height = f.shape[1] - f.shape[1] % 2, f.shape[0] - f.shape[0] % 2
-                    vs.pix_fmt = "yuv420p"
+                    vs.width, vs.height = f.shape[1], f.shape[0]
+                    vs.pix_fmt = "yuv420p" if f.shape[0] % 2 == 0 and f.shape[1] % 2 == 0 else "yuv444p"
+                    vs.codec_context.time_base = VIDEO_TIME_BASE
                     vs.options = {"crf": str(crf), "preset": preset,
                                   "threads": str(max(1, torch.get_num_threads() // 2))}
-                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(f[:vs.height, :vs.width]), format="rgb24")
+                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")
+                t = times[n] if times is not None and n < len(times) else None
+                if t is not None and t0 is None and n == 0:
+                    t0 = t
+                pts = round((t - t0) / VIDEO_TIME_BASE) if t is not None and t0 is not None else \
+                    last + round(1 / (rate * VIDEO_TIME_BASE))
+                frame.pts, frame.time_base = max(pts, last + 1), VIDEO_TIME_BASE   # strictly increasing
+                last = frame.pts
                 for packet in vs.encode(frame):
                     out.mux(packet)
                 n += 1
@@ -435,7 +453,8 @@ def colorize_path(colorizer, src: str | Path, dest: str | Path, *, size: int | N
         raise DataError(f"{dest}: the input {src.name} is a {in_kind} of frames; write a video (.mp4) or a "
                         f"frame folder (no extension), not an image")
     ref = read_image(reference) if reference is not None else None
-    frames = _prefetch(iter_frames(src, allow_gray=True))
+    times: list = []   # each decoded frame's time, filled ahead of the writer (the source's frame rate, even if variable)
+    frames = _prefetch(iter_frames(src, allow_gray=True, times=times))
     # three stages overlap: decoding (thread), colorizing (thread) and encoding (here)
     out = _prefetch(colorize_frames(colorizer, frames, size=size, reference=ref, batch=batch), depth=2 * batch)
     if out_kind == "image":
@@ -456,4 +475,4 @@ def colorize_path(colorizer, src: str | Path, dest: str | Path, *, size: int | N
         return write_frames(out, dest, progress=progress, total=total)
     fps = video_fps(src) if in_kind == "video" else 25.0
     return write_video(out, dest, fps=fps, audio_from=src if in_kind == "video" else None, progress=progress,
-                       total=total, crf=crf, preset=preset)
+                       total=total, crf=crf, preset=preset, times=times if in_kind == "video" else None)

@@ -253,3 +253,55 @@ def _vtest_first_frame(tmp_path):
 
     Image.fromarray(next(iter_video(paths.DATA / "default/videos/vtest.avi"))).save(tmp_path / "ref.png")
     return tmp_path / "ref.png"
+
+
+def _write_test_video(path, pts, size, time_base):
+    import av
+    import numpy as np
+
+    w, h = size
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=10)
+        vs.width, vs.height, vs.pix_fmt = w, h, "yuv444p"
+        vs.codec_context.time_base = time_base
+        rng = np.random.default_rng(0)
+        for pt in pts:
+            f = av.VideoFrame.from_ndarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8), format="rgb24")
+            f.pts, f.time_base = pt, time_base
+            for p in vs.encode(f):
+                out.mux(p)
+        for p in vs.encode():
+            out.mux(p)
+
+
+def _frame_times(path):
+    import av
+
+    with av.open(str(path)) as c:
+        return [float(f.time) for f in c.decode(video=0)]
+
+
+def test_variable_frame_rate_is_kept(tmp_path):
+    # frames at 0, 0.1, 0.2, 0.5, 0.6 and 1.0 s: a constant-rate writer spreads them 1/fps apart (the old 0..0.5 s)
+    from fractions import Fraction
+
+    src, out = tmp_path / "vfr.mp4", tmp_path / "out.mp4"
+    _write_test_video(src, [0, 1, 2, 5, 6, 10], (64, 48), Fraction(1, 10))
+    assert _frame_times(src) == pytest.approx([0, 0.1, 0.2, 0.5, 0.6, 1.0])
+    p = run("colorize", src, out, "--model", "gray", "--quiet")
+    assert p.returncode == 0, p.stderr
+    assert _frame_times(out) == pytest.approx([0, 0.1, 0.2, 0.5, 0.6, 1.0], abs=1e-4)
+
+
+def test_odd_sizes_are_kept_and_the_output_evaluates_against_its_input(tmp_path):
+    # 4:2:0 needs even sides: the old writer cropped 33x25 to 32x24, and `colorizer evaluate out in` refused it
+    from fractions import Fraction
+
+    from colorizerutils import data
+
+    src, out = tmp_path / "odd.mp4", tmp_path / "out.mp4"
+    _write_test_video(src, range(5), (33, 25), Fraction(1, 10))
+    assert run("colorize", src, out, "--model", "gray", "--quiet").returncode == 0
+    assert data.probe(out)["width"] == 33 and data.probe(out)["height"] == 25
+    p = run("evaluate", out, src, "--json", "--no-lpips")
+    assert p.returncode == 0, p.stderr
