@@ -72,7 +72,7 @@ def _cmd_colorize(args) -> int:
         raise ValueError(f"--steps {args.steps}: expected at least 1 sampling step")
     options = {"steps": args.steps, "seed": args.seed} if args.steps is not None else {"seed": args.seed}
     colorizer = load_colorizer(args.checkpoint or args.model or "mse_unet", device=args.device, bf16=args.bf16,
-                               sampler_options=options)
+                               sampler_options=options, sha256=args.sha256)
     if args.reference and not hasattr(colorizer, "sequential"):
         print(f"note: {colorizer.name} is a per-frame model and does not use --reference", file=sys.stderr)
     torch.set_grad_enabled(False)
@@ -151,7 +151,7 @@ def _cmd_benchmark(args) -> int:
 
     options = {"steps": args.steps, "seed": args.seed} if args.steps is not None else {"seed": args.seed}
     name = args.checkpoint or args.model
-    colorizer = load_colorizer(name, device=args.device, sampler_options=options)
+    colorizer = load_colorizer(name, device=args.device, sampler_options=options, sha256=args.sha256)
     table = evaluate.benchmark(colorizer, args.root, method=str(name), names_file=args.list, size=args.size,
                                progress=not args.quiet)
     if args.output:
@@ -227,7 +227,9 @@ def _register_more(sub) -> None:
     c.add_argument("output", help="image, .mp4 (source fps, audio copied) or a folder (no extension), by extension")
     c.add_argument("--model", help="mse_unet | gan_unet | cic | diffusion (checkpoints from make reproduce), or a "
                                     "baseline: gray | reference | farneback | flow | flow-propagate (need --reference)")
-    c.add_argument("--checkpoint", help="path to a final.pt (or its run folder)")
+    c.add_argument("--checkpoint", help="path to a final.pt (or its run folder), or a published one: gdrive:FILE_ID, "
+                                         "a Google-Drive link or an http(s) URL (with --sha256)")
+    c.add_argument("--sha256", help="the published checkpoint's sha256 (required with a download; checked)")
     c.add_argument("--size", type=int, help="model resolution, shorter side (default: the size the model was "
                                             "trained at); ab is upsampled onto the full-resolution L")
     c.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
@@ -264,7 +266,9 @@ def _register_more(sub) -> None:
                                          "frame at 480p, frame 0 the exemplar)")
     k.add_argument("root", help="folder with JPEGImages/480p/<seq>/ (DAVIS) or <seq>/ frame folders")
     k.add_argument("--model", default="mse_unet", help="a model or baseline name, as for colorize")
-    k.add_argument("--checkpoint", help="path to a final.pt instead of --model")
+    k.add_argument("--checkpoint", help="path to a final.pt instead of --model, or a published one (as for "
+                                         "colorize, with --sha256)")
+    k.add_argument("--sha256", help="the published checkpoint's sha256 (required with a download; checked)")
     k.add_argument("--list", help="file of sequence names to score (e.g. TCVC's DAVIS30); default: "
                                   "ImageSets/2017/val.txt when present, else every sequence")
     k.add_argument("--size", type=int, default=480, help="shorter side the frames are scored at (default 480)")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -105,24 +106,68 @@ def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None, ti
     return dest
 
 
-def download_gdrive(file_id: str, dest: str | os.PathLike, *, sha256: str | None = None) -> Path:
-    """Fetch a Google-Drive-hosted file (mirrors and checkpoints) with gdown, with the same checksum contract."""
+GDRIVE_URL = "https://drive.google.com/uc?id={id}"   # gdown follows Drive's confirmation page for big files
+_DRIVE_ID = re.compile(r"drive\.google\.com/(?:file/d/|open\?id=|uc\?(?:export=download&)?id=)([\w-]{10,})")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def user_cache() -> Path:
+    """``~/.cache/colorizerutils`` (or under ``$XDG_CACHE_HOME``): what the kit fetches for a user, outside any clone."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")).expanduser() / "colorizerutils"
+
+
+def download_gdrive(file_id: str, dest: str | os.PathLike, *, sha256: str | None = None,
+                    progress: bool = True) -> Path:
+    """Fetch a Google-Drive file (a mirror, or a checkpoint someone published) with gdown, under
+    :func:`download`'s contract: the file appears at ``dest`` only complete and, with ``sha256``, verified.
+
+    gdown resumes its own partial file beside ``dest`` when a transfer breaks off.
+    """
     import gdown
 
     dest = Path(dest)
-    if dest.exists() and (sha256 is None or sha256sum(dest) == sha256):
-        return dest
+    url = GDRIVE_URL.format(id=file_id)
+    if dest.exists():
+        if sha256 is None or sha256sum(dest) == sha256:
+            return dest
+        raise DownloadError(f"{dest} exists but its sha256 is {sha256sum(dest)}, expected {sha256}; delete it and retry")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
+    landing = dest.with_name(dest.name + ".download")   # gdown renames its part file to this when complete
     try:
-        out = gdown.download(id=file_id, output=str(part), quiet=False, resume=True)
+        out = gdown.download(url=url, output=str(landing), quiet=not progress, resume=True)
     except Exception as e:  # gdown raises several unrelated types when offline
-        raise DownloadError(_offline_message(f"https://drive.google.com/uc?id={file_id}", dest, e)) from e
-    if out is None or not part.exists():
-        raise DownloadError(_offline_message(f"https://drive.google.com/uc?id={file_id}", dest,
-                                             RuntimeError("gdown returned nothing")))
-    if sha256 is not None and sha256sum(part) != sha256:
-        part.unlink()
-        raise DownloadError(f"Google Drive file {file_id}: sha256 mismatch for {dest.name}")
-    os.replace(part, dest)
+        raise DownloadError(_offline_message(url, dest, e)) from e
+    if out is None or not landing.exists():
+        raise DownloadError(_offline_message(url, dest, RuntimeError("gdown returned nothing")))
+    if sha256 is not None:
+        got = sha256sum(landing)
+        if got != sha256:
+            landing.unlink()
+            raise DownloadError(f"{url}: sha256 mismatch for {dest.name}: got {got}, expected {sha256}. The file was "
+                                f"deleted; check the file id and the sha256 you were given.")
+    os.replace(landing, dest)
     return dest
+
+
+def fetch_checkpoint(spec: str, sha256: str | None, *, progress: bool = True) -> Path:
+    """A published checkpoint -> its local path, downloaded once into :func:`user_cache` and always verified.
+
+    ``spec`` is ``gdrive:FILE_ID``, a Google-Drive share link, or an http(s) URL. ``sha256`` is required: the
+    publisher prints it with ``sha256sum final.pt``, and it makes what runs here exactly what was published (the
+    file is also loaded with ``weights_only``, so it cannot run code either way).
+    """
+    if sha256 is None or not _SHA256.fullmatch(sha256.lower()):
+        raise ValueError(f"{spec}: a downloaded checkpoint needs --sha256 with its 64-hex-digit sha256 (the publisher "
+                         f"gets it with `sha256sum final.pt`); got {sha256!r}")
+    sha256 = sha256.lower()
+    dest = user_cache() / "checkpoints" / f"{sha256[:16]}.pt"   # by content: a second use downloads nothing
+    m = _DRIVE_ID.search(spec)
+    if spec.startswith("gdrive:") or m:
+        return download_gdrive(spec[len("gdrive:"):] if spec.startswith("gdrive:") else m.group(1), dest,
+                               sha256=sha256, progress=progress)
+    return download(spec, dest, sha256=sha256, progress=progress)
+
+
+def is_remote(spec: str) -> bool:
+    """Whether a checkpoint argument names a download (``gdrive:ID`` or an http(s) URL) rather than a local file."""
+    return str(spec).startswith(("gdrive:", "http://", "https://"))

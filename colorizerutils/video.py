@@ -153,8 +153,14 @@ BASELINES = {"gray": GrayBaseline, "reference": ReferenceCopy, "farneback": lamb
              "flow": lambda: FlowReference("dis"), "flow-propagate": lambda: FlowReference("dis", propagate=True)}
 
 
-def checkpoint_path(name_or_path: str | Path) -> Path:
-    """A named model (``mse_unet``, ``gan_unet``, ``cic``, ``diffusion``) or a checkpoint path -> final.pt."""
+def checkpoint_path(name_or_path: str | Path, *, sha256: str | None = None) -> Path:
+    """A named model (``mse_unet``, ``gan_unet``, ``cic``, ``diffusion``), a checkpoint path, or a published checkpoint
+    (``gdrive:FILE_ID``, a Drive link or a URL, with its ``sha256``; :func:`colorizerutils.download.fetch_checkpoint`)
+    -> final.pt."""
+    from .download import fetch_checkpoint, is_remote
+
+    if is_remote(str(name_or_path)):
+        return fetch_checkpoint(str(name_or_path), sha256)
     p = Path(name_or_path)
     if str(name_or_path) in NAMED:
         p = paths.CHECKPOINTS / str(name_or_path) / "final.pt"
@@ -183,17 +189,18 @@ def read_checkpoint(name_or_path: str | Path) -> dict:
 
 
 def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool = False,
-                   sampler_options: dict | None = None):
+                   sampler_options: dict | None = None, sha256: str | None = None):
     """Load a model written by :func:`colorizerutils.training.train` (``final.pt``), checking its architecture.
 
     ``sampler_options`` (steps, seed) go to the diffusion sampler; per-frame models have none and ignore them.
+    ``sha256`` verifies a published checkpoint (:func:`checkpoint_path`).
     The checkpoint is read once, with ``weights_only`` (:func:`colorizerutils.atomic.load_torch`).
     """
     from .training import resolve_device
 
     if str(name_or_path) in BASELINES:
         return BASELINES[str(name_or_path)]()
-    path = checkpoint_path(name_or_path)
+    path = checkpoint_path(name_or_path, sha256=sha256)
     ckpt = read_checkpoint(path)
     dev = resolve_device(device)
     kwargs = dict(ckpt["model_kwargs"])

