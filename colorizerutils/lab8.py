@@ -100,8 +100,28 @@ def _lab_to_rgb8(L, ab, m, white, u8lut, out):   # pragma: no cover - compiled
                                                                            m, white, u8lut)
 
 
+_announced = False
+
+
+def _announce_first_compile() -> None:
+    """Say so before numba compiles the kernels (about 20 s on 2 cores, once per machine and kit version): otherwise
+    the first colorized frame of a fresh install just stalls. Nothing is printed once the disk cache holds them."""
+    global _announced
+    if _announced:
+        return
+    _announced = True
+    cache, stamp = Path(os.environ["NUMBA_CACHE_DIR"]), Path(__file__).stat().st_mtime
+    names = ("_rgb8_to_l", "_lab_to_rgb8", "_column_taps")
+    if not all(any(f.stat().st_mtime >= stamp for f in cache.rglob(f"lab8.{n}-*.nbi")) for n in names):
+        import sys
+
+        print(f"note: compiling the 8-bit colour kernels (numba), about 20 s, once per machine; cached in {cache}",
+              file=sys.stderr, flush=True)
+
+
 def l_from_rgb8(rgb: np.ndarray, lin: np.ndarray, wy: np.ndarray, ylut: np.ndarray) -> np.ndarray:
     """(..., 3) uint8 sRGB -> (...) float32 L in [0,100]."""
+    _announce_first_compile()
     flat = np.ascontiguousarray(rgb).reshape(-1, 3)
     out = np.empty(flat.shape[0], np.float32)
     _rgb8_to_l(flat, lin, wy, ylut, out)
@@ -111,6 +131,7 @@ def l_from_rgb8(rgb: np.ndarray, lin: np.ndarray, wy: np.ndarray, ylut: np.ndarr
 def lab_to_rgb8(L: np.ndarray, ab: np.ndarray, m: np.ndarray, white: np.ndarray, u8lut: np.ndarray) -> np.ndarray:
     """float32 L (B,H,W) and ab (B,2,h,w), at H,W or lower (then upsampled bilinearly on the fly) -> (B,H,W,3)
     uint8 sRGB, clipped to the gamut."""
+    _announce_first_compile()
     out = np.empty((*L.shape, 3), np.uint8)
     _lab_to_rgb8(np.ascontiguousarray(L), np.ascontiguousarray(ab), m, white, u8lut, out)
     return out

@@ -138,8 +138,13 @@ def test_numba_cache_goes_to_the_user_cache_not_the_package(tmp_path):
     env.pop("NUMBA_CACHE_DIR", None)
     code = ("import torch; from colorizerutils.color import l_from_uint8, lab_to_uint8; "
             "L = l_from_uint8(torch.zeros(1, 4, 4, 3, dtype=torch.uint8)); lab_to_uint8(L, torch.zeros(1, 2, 4, 4))")
-    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=600)
+    first = subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=600, capture_output=True,
+                           text=True)
     assert list((tmp_path / "colorizerutils" / "numba").rglob("*.nbi")), "numba cached nothing in the user cache"
+    assert "compiling the 8-bit colour kernels" in first.stderr          # the ~20 s wait is announced ...
+    again = subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=600, capture_output=True,
+                           text=True)
+    assert "compiling" not in again.stderr                               # ... and only when it happens
 
 
 def _png(path, h, w, value=128):
