@@ -38,10 +38,44 @@ def channel_image(lab: torch.Tensor, channel: str) -> tuple[np.ndarray, dict]:
     raise ValueError(f"unknown channel {channel!r}; expected one of {CHANNELS}")
 
 
-def clip_viewer(clips: dict[str, torch.Tensor]):
-    """Clip / frame / channel viewer over LAB clips ``{name: (T,3,H,W)}``."""
+def _show(out, fig) -> None:
+    """Replace what ``out`` shows with ``fig`` and close it: a redraw per slider step must not pile up open figures
+    (matplotlib warns at 20, and each one holds its pixels)."""
+    from IPython.display import display
+
+    with out:
+        out.clear_output(wait=True)
+        display(fig)
+    plt.close(fig)
+
+
+def _player(slider, interval_ms: int = 100):
+    """A Play button driving ``slider`` (linked in the kernel, so it works in JupyterLab and Colab alike)."""
     import ipywidgets as W
 
+    play = W.Play(value=slider.value, min=slider.min, max=slider.max, step=1, interval=interval_ms,
+                  description="play")
+    W.link((play, "value"), (slider, "value"))
+    W.link((slider, "max"), (play, "max"))
+    return play
+
+
+def _rgb(a: np.ndarray, what: str) -> np.ndarray:
+    a = np.asarray(a)
+    if a.ndim != 3 or a.shape[-1] != 3:
+        raise ValueError(f"{what}: expected an (H,W,3) RGB frame, got shape {a.shape}")
+    return a
+
+
+def clip_viewer(clips: dict[str, torch.Tensor]):
+    """Clip / frame / channel viewer over LAB clips ``{name: (T,3,H,W)}``, with a Play button."""
+    import ipywidgets as W
+
+    if not clips:
+        raise ValueError("clip_viewer: expected at least one clip")
+    for name, c in clips.items():
+        if c.ndim != 4 or c.shape[1] != 3:
+            raise ValueError(f"clip_viewer: clip {name!r} has shape {tuple(c.shape)}; expected (T,3,H,W) LAB")
     names = list(clips)
     clip = W.Dropdown(options=names, description="clip")
     frame = W.IntSlider(0, 0, len(clips[names[0]]) - 1, description="frame")
@@ -51,37 +85,38 @@ def clip_viewer(clips: dict[str, torch.Tensor]):
     def draw(*_):
         frame.max = len(clips[clip.value]) - 1
         img, kw = channel_image(clips[clip.value][min(frame.value, frame.max)].float(), channel.value)
-        with out:
-            out.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(5, 5))
-            ax.imshow(img, **kw)
-            ax.set_axis_off()
-            ax.set_title(f"{clip.value} · frame {frame.value} · {channel.value}")
-            plt.show()
+        fig, ax = plt.subplots(figsize=(5, 5))
+        ax.imshow(img, **kw)
+        ax.set_axis_off()
+        ax.set_title(f"{clip.value} · frame {frame.value} · {channel.value}")
+        _show(out, fig)
 
     for w in (clip, frame, channel):
         w.observe(draw, names="value")
     draw()
-    return W.VBox([W.HBox([clip, frame]), channel, out])
+    return W.VBox([W.HBox([clip, _player(frame), frame]), channel, out])
 
 
 def before_after(gray: np.ndarray, colour: np.ndarray):
-    """A slider that wipes between a gray frame and its colorization (both (H,W,3) RGB, uint8 or float in [0,1])."""
+    """A slider that wipes between a gray frame and its colorization (both (H,W,3) RGB of one size, uint8 or float
+    in [0,1])."""
     import ipywidgets as W
 
+    gray, colour = _rgb(gray, "before_after: gray"), _rgb(colour, "before_after: colour")
+    if gray.shape != colour.shape:
+        raise ValueError(f"before_after: gray is {gray.shape[1]}x{gray.shape[0]} but colour is "
+                         f"{colour.shape[1]}x{colour.shape[0]}; expected the same frame at one size")
     split = W.FloatSlider(0.5, min=0, max=1, step=0.01, description="before | after")
     out = W.Output()
 
     def draw(*_):
         cut = int(split.value * gray.shape[1])
         img = np.concatenate([gray[:, :cut], colour[:, cut:]], axis=1)
-        with out:
-            out.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(6, 6 * gray.shape[0] / gray.shape[1]))
-            ax.imshow(img)
-            ax.axvline(cut, color="w", lw=1)
-            ax.set_axis_off()
-            plt.show()
+        fig, ax = plt.subplots(figsize=(6, 6 * gray.shape[0] / gray.shape[1]))
+        ax.imshow(img)
+        ax.axvline(cut, color="w", lw=1)
+        ax.set_axis_off()
+        _show(out, fig)
 
     split.observe(draw, names="value")
     draw()
@@ -89,23 +124,30 @@ def before_after(gray: np.ndarray, colour: np.ndarray):
 
 
 def frame_scrubber(videos: dict[str, np.ndarray]):
-    """Scrub through several aligned videos side by side: ``{title: (T,H,W,3) RGB, uint8 or float in [0,1]}``."""
+    """Scrub or play through aligned videos side by side: ``{title: (T,H,W,3) RGB, uint8 or float in [0,1]}``, all
+    with the same number of frames."""
     import ipywidgets as W
 
-    n = min(len(v) for v in videos.values())
+    if not videos:
+        raise ValueError("frame_scrubber: expected at least one video")
+    lengths = {title: len(v) for title, v in videos.items()}
+    if len(set(lengths.values())) != 1:
+        raise ValueError(f"frame_scrubber: the videos have different frame counts {lengths}; expected aligned "
+                         f"videos of one length")
+    for title, v in videos.items():
+        _rgb(v[0], f"frame_scrubber: {title!r}")
+    n = next(iter(lengths.values()))
     frame = W.IntSlider(0, 0, n - 1, description="frame")
     out = W.Output()
 
     def draw(*_):
-        with out:
-            out.clear_output(wait=True)
-            fig, axes = plt.subplots(1, len(videos), figsize=(3 * len(videos), 3), squeeze=False)
-            for ax, (title, v) in zip(axes[0], videos.items()):
-                ax.imshow(v[frame.value])
-                ax.set_title(title)
-                ax.set_axis_off()
-            plt.show()
+        fig, axes = plt.subplots(1, len(videos), figsize=(3 * len(videos), 3), squeeze=False)
+        for ax, (title, v) in zip(axes[0], videos.items()):
+            ax.imshow(v[frame.value])
+            ax.set_title(title)
+            ax.set_axis_off()
+        _show(out, fig)
 
     frame.observe(draw, names="value")
     draw()
-    return W.VBox([frame, out])
+    return W.VBox([W.HBox([_player(frame), frame]), out])
