@@ -8,7 +8,7 @@ DATASET ?= default
 export COLORIZER_HEADLESS := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install data weights models reproduce test bench strip clean ablation
+.PHONY: help install data weights models reproduce test bench strip clean ablation lab
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ models: data weights ## train the CLI's default models (mse_unet, diffusion) at 
 
 reproduce: data weights ## run every notebook with papermill and regenerate results/ (PROFILE=smoke|quick|full)
 	$(BIN)/colorizer reproduce --profile $(PROFILE)
+
+lab: data weights ## open the notebooks in JupyterLab, on the kit's environment and kernel
+	cd notebooks && env -u COLORIZER_HEADLESS ../$(BIN)/jupyter lab   # widgets are live here
 
 test: data weights ## run the test suite (CPU, real data, every notebook in PROFILE=smoke)
 	$(BIN)/python -m pytest -q tests
