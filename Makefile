@@ -8,7 +8,7 @@ DATASET ?= default
 export COLORIZER_HEADLESS := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install data weights models reproduce test bench strip clean ablation lab
+.PHONY: help install data weights models reproduce test bench strip clean ablation lab browser-test
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,10 +35,14 @@ reproduce: data weights ## run every notebook with papermill and regenerate resu
 	$(BIN)/colorizer reproduce --profile $(PROFILE)
 
 lab: data weights ## open the notebooks in JupyterLab, on the kit's environment and kernel
-	cd notebooks && env -u COLORIZER_HEADLESS ../$(BIN)/jupyter lab   # widgets are live here
+	cd notebooks && env -u COLORIZER_HEADLESS ../$(BIN)/jupyter lab $$([ $$(id -u) = 0 ] && echo --allow-root)   # live widgets
 
 test: data weights ## run the test suite (CPU, real data, every notebook in PROFILE=smoke)
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q tests --ignore=tests/browser
+
+browser-test: data weights ## notebooks 01 and 04 in JupyterLab in headless Chromium (needs apt: chromium chromium-driver)
+	$(BIN)/pip install --quiet -e '.[test,lab,browser]'
+	$(BIN)/python -m pytest -q -rs tests/browser
 
 bench: data weights ## speed benchmarks (fp32 vs bf16, throughput, sampler cost) into results/
 	$(BIN)/colorizer bench

@@ -153,6 +153,51 @@ def evaluate(colorizer, clips, *, method: str, protocol: Protocol, model_size: i
     return pd.DataFrame(rows)
 
 
+class _Recording:
+    """Passes a colorizer through and keeps every ab it predicts, in frame order."""
+
+    def __init__(self, inner):
+        self.inner, self.ab = inner, []
+        self.size, self.sequential = getattr(inner, "size", None), getattr(inner, "sequential", False)
+
+    def reset(self, reference=None) -> None:
+        self.inner.reset(reference)
+
+    def __call__(self, L):
+        return self.predict(L)
+
+    def predict(self, L):
+        ab = getattr(self.inner, "predict", self.inner)(L)
+        self.ab.append(ab)
+        return ab
+
+
+def fit_chroma_scale(colorizer, clips, protocol: Protocol, *, scales=None,
+                     progress: bool = True) -> tuple[float, pd.DataFrame]:
+    """The factor on a model's ab (:class:`colorizerutils.video.ChromaScaled`) that maximises the mean PSNR over
+    ``clips`` (the val split), from one pass of the model: ``(best scale, table of scale vs mean PSNR)``.
+
+    Each clip's frames are colorized once; every scale is then applied to the stored ab exactly as
+    :func:`colorizerutils.video.colorize_frames` applies ab (upsampled onto the full-resolution L).
+    """
+    from .color import l_from_uint8, lab_to_uint8
+
+    scales = np.round(np.linspace(0, 1, 21), 3) if scales is None else np.asarray(scales, float)
+    per_clip = []
+    for name, path in tqdm(clip_paths(clips), desc="fit chroma scale", unit="clip", disable=not progress,
+                           leave=False):
+        rec = _Recording(colorizer)
+        with torch.no_grad():
+            gt = torch.from_numpy(np.stack([g for _, g in colorize_clip(rec, path, protocol)]))   # (N,H,W,3)
+        ab, L = torch.cat(rec.ab), l_from_uint8(gt)
+        frames = slice(1, None) if protocol.exemplar else slice(None)
+        gt_chw = gt.permute(0, 3, 1, 2)[frames]
+        per_clip.append([float(metrics.psnr(lab_to_uint8(L, ab * s).permute(0, 3, 1, 2)[frames], gt_chw).mean())
+                         for s in scales])
+    table = pd.DataFrame({"chroma_scale": scales, "psnr": np.mean(per_clip, axis=0)})
+    return float(table.loc[table.psnr.idxmax(), "chroma_scale"]), table
+
+
 def _chw(*lists):
     return tuple(torch.from_numpy(np.stack(x)).permute(0, 3, 1, 2) for x in lists)
 

@@ -126,6 +126,26 @@ def save_figure(fig, name: str, *, results_dir: Path | None = None, dpi: int = 1
     return dest
 
 
+def save_png(image, name: str, *, results_dir: Path | None = None, **prov) -> Path:
+    """Save PNG bytes or an (H,W,3) uint8 array (a screenshot, a frame) as ``results/figures/<name>.png``, provenance
+    in the PNG's text chunks as :func:`save_figure` does."""
+    import io
+
+    import numpy as np
+    from PIL import Image, PngImagePlugin
+
+    img = Image.open(io.BytesIO(image)) if isinstance(image, (bytes, bytearray)) else Image.fromarray(np.asarray(image))
+    out = Path(results_dir or paths.RESULTS) / "figures"
+    out.mkdir(parents=True, exist_ok=True)
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", "colorizerutils")
+    info.add_text("Description", json.dumps(provenance(**prov)))
+    dest = out / f"{name}.png"
+    with atomic_path(dest) as tmp:
+        img.save(tmp, format="PNG", pnginfo=info, optimize=True)
+    return dest
+
+
 def save_notebook(executed: Path, *, results_dir: Path | None = None, max_mb: float = 4.0) -> Path:
     """Publish an executed notebook (outputs and inline figures) as ``results/notebooks/<name>``, so a visitor sees
     the story with its figures without running it. Widget state is dropped (it renders only in a live kernel)."""

@@ -132,6 +132,32 @@ class FlowReference(ReferenceCopy):
         return torch.cat(out)
 
 
+class ChromaScaled:
+    """A colorizer whose ab is multiplied by ``scale`` (0: the gray baseline, 1: the model itself).
+
+    The calibration of an over-confident regression model: trained on little data, it predicts strong colours that
+    are often wrong, and on unseen clips a wrong colour costs more than none. ``scale`` is fitted on the val split
+    (:func:`colorizerutils.evaluate.fit_chroma_scale`), never on test.
+    """
+
+    def __init__(self, colorizer, scale: float):
+        if not 0 <= scale <= 2:
+            raise ValueError(f"chroma scale {scale}: expected a factor between 0 and 2")
+        self.inner, self.scale = colorizer, float(scale)
+        self.name = f"{getattr(colorizer, 'name', 'model')} (chroma x {self.scale:g})"
+        self.size, self.objective = getattr(colorizer, "size", None), getattr(colorizer, "objective", None)
+        self.sequential = getattr(colorizer, "sequential", False)
+
+    def reset(self, reference=None) -> None:
+        self.inner.reset(reference)
+
+    def __call__(self, L: torch.Tensor) -> torch.Tensor:
+        return self.inner(L) * self.scale
+
+    def predict(self, L: torch.Tensor) -> torch.Tensor:
+        return getattr(self.inner, "predict", self.inner)(L) * self.scale
+
+
 class WithoutReference:
     """A colorizer that is never given the exemplar (automatic mode), under a protocol that has one."""
 

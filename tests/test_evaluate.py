@@ -122,3 +122,22 @@ def test_benchmark_follows_the_davis_protocol(manifest, tmp_path):
     assert t.psnr.iloc[2] == pytest.approx(t.psnr.iloc[:2].mean())
     p = run("--model", "gray", "--list", str(tmp_path / "nothing.txt"))
     assert p.returncode == 2 and "nothing.txt" in p.stderr
+
+
+def test_chroma_scale_fit_reproduces_the_evaluation_at_0_and_1(manifest):
+    # the fit applies each scale to stored ab; at 0 it must equal the gray baseline's PSNR, at 1 the model's own
+    # evaluation, and a scaled colorizer at the best scale must score what the fit's table says
+    from colorizerutils.models import build_model
+
+    torch.manual_seed(0)
+    model = video.Colorizer(build_model("unet", ngf=8, depth=3).eval(), objective="regression",
+                            device=torch.device("cpu"), name="untrained", size=32)
+    clips = {"bikes": paths.DATA / BIKES, "carphone": paths.DATA / CARPHONE}
+    p = evaluate.Protocol(size=64, max_frames=9, stride=3, lpips=False, temporal=False)
+    best, table = evaluate.fit_chroma_scale(model, clips, p, scales=[0.0, 0.3, 1.0], progress=False)
+    psnr = lambda c: evaluate.evaluate(c, clips, method="m", protocol=p, progress=False).psnr.mean()
+    at = table.set_index("chroma_scale").psnr
+    assert at[0.0] == pytest.approx(psnr(video.GrayBaseline()), abs=1e-9)
+    assert at[1.0] == pytest.approx(psnr(model), abs=1e-9)
+    assert at[0.3] == pytest.approx(psnr(video.ChromaScaled(model, 0.3)), abs=1e-9)
+    assert best == float(at.idxmax()) and len(table) == 3
