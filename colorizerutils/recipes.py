@@ -86,14 +86,52 @@ def video_clips(profile: Profile, *, size: int = 64, progress: bool = True) -> d
                            step=profile.train_step, progress=progress)
 
 
+# Training time of each named model on 2 CPU cores (AMD EPYC, no other work), from the runs' log.csv: what a
+# notebook announces before it trains a model it needs from an earlier notebook.
+TRAIN_SECONDS = {"quick": {"mse_unet": 185, "gan_unet": 420, "cic": 200, "diffusion": 450},
+                 "smoke": {"mse_unet": 5, "gan_unet": 8, "cic": 5, "diffusion": 10}}
+
+
+def _builders(P: Profile, progress: bool) -> dict:
+    image = lambda: image_frames(P, progress=progress)
+    return {"mse_unet": (mse_unet(P), image), "gan_unet": (gan_unet(P), image), "cic": (cic(P), image),
+            "diffusion": (diffusion(P), lambda: video_clips(P, progress=progress))}
+
+
+def ensure_models(names, profile_name: str = "quick", *, progress: bool = True) -> dict[str, Path]:
+    """The named models an earlier notebook trains (notebook 03 uses 02's ``mse_unet``): kept when a finished run
+    exists under that name, at whatever settings, otherwise trained here at ``profile_name`` with the earlier
+    notebook's settings (saying how long that takes first)."""
+    from . import paths
+    from .training import train
+
+    P = get_profile(profile_name)
+    builders = _builders(P, progress)
+    unknown = [n for n in names if n not in builders]
+    if unknown:
+        raise ValueError(f"unknown model {unknown}; expected some of {', '.join(builders)}")
+    out = {}
+    for name in names:
+        run_dir = paths.CHECKPOINTS / name
+        if not (run_dir / "final.pt").exists():
+            secs = TRAIN_SECONDS.get(P.name, {}).get(name)
+            print(f"{name} is not trained yet (an earlier notebook trains it): training it now at PROFILE={P.name}"
+                  + (f", about {max(1, round(secs / 60))} min on 2 CPU cores" if secs else ""), flush=True)
+            cfg, frames = builders[name]
+            train(cfg, frames(), progress=progress)
+        out[name] = run_dir
+    return out
+
+
 def starter_models(profile_name: str = "quick", *, progress: bool = True) -> dict[str, Path]:
     """Train the CLI's default models, ``mse_unet`` and ``diffusion``, with notebooks 02 and 04's settings (a
     finished run with the same settings is kept), so ``colorizer colorize`` works without ``make reproduce``."""
     from .training import train
 
     P = get_profile(profile_name)
+    builders = _builders(P, progress)
     out = {}
-    for cfg, frames in ((mse_unet(P), lambda: image_frames(P, progress=progress)),
-                        (diffusion(P), lambda: video_clips(P, progress=progress))):
+    for name in ("mse_unet", "diffusion"):
+        cfg, frames = builders[name]
         out[cfg.run] = train(cfg, frames(), progress=progress, restart_if_changed=True).run_dir
     return out

@@ -1,0 +1,63 @@
+"""Colab from a fresh runtime, simulated: a new virtual environment, the notebook's own install cell run against a
+clone of this repository, then notebook 03 at smoke without notebook 02 having run (its setup call trains 02's model).
+
+What is simulated, and only that: the runtime marks itself as Colab by having imported ``google.colab`` (a one-line
+module on PYTHONPATH here), and the new environment sees the already-installed dependencies through a ``.pth`` line
+instead of downloading torch again. The install cell, the clone, the kit's data preparation (from the package
+registry), the weights and the training all run for real. The clone is of the committed HEAD, as Colab would get it.
+"""
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from colorizerutils import paths
+
+
+def _run(*cmd, **kw):
+    p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=900, **kw)
+    assert p.returncode == 0, f"{cmd}: {p.stderr[-3000:]}"
+    return p
+
+
+@pytest.mark.slow
+def test_notebook_03_runs_from_a_fresh_runtime_through_its_colab_cell(tmp_path, manifest, monkeypatch):
+    import papermill as pm
+
+    venv, content, stub = tmp_path / "venv", tmp_path / "content", tmp_path / "colab"
+    content.mkdir()
+    _run(sys.executable, "-m", "venv", venv)
+    site = _run(venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").stdout
+    (Path(site.strip()) / "kit_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    (stub / "google" / "colab").mkdir(parents=True)
+    (stub / "google" / "colab" / "__init__.py").write_text('"""Stand-in: this runtime is Colab."""\n')
+    (stub / "sitecustomize.py").write_text("import google.colab  # the Colab runtime imports it at start-up\n")
+    kernels = tmp_path / "jupyter"
+    _run(venv / "bin" / "python", "-m", "ipykernel", "install", "--prefix", kernels, "--name", "colab-sim")
+
+    for k in [k for k in os.environ if k.startswith("COLORIZER_")]:
+        monkeypatch.delenv(k)               # the kit in the runtime finds its own root: the clone
+    monkeypatch.setenv("JUPYTER_PATH", str(kernels / "share" / "jupyter"))
+    monkeypatch.setenv("PYTHONPATH", str(stub))
+    monkeypatch.setenv("PATH", f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    out = tmp_path / "03.ipynb"
+    pm.execute_notebook(str(paths.NOTEBOOKS / "03_gan_unet.ipynb"), str(out), kernel_name="colab-sim",
+                        parameters={"PROFILE": "smoke", "KIT_GIT_URL": f"file://{paths.ROOT}"}, cwd=str(content),
+                        progress_bar=False)
+
+    kit = content / "kit"
+    assert (kit / "pyproject.toml").exists() and (kit / "data" / "manifest.json").exists()
+    assert (kit / "checkpoints" / "mse_unet" / "final.pt").exists()            # 02's model, trained by the setup
+    table = kit / "results" / "03_comparison.csv"
+    assert table.exists() and "MSE U-Net" in table.read_text()
+    nb = json.loads(out.read_text())
+    text = "".join(o.get("text", "") if isinstance(o.get("text"), str) else "".join(o.get("text", []))
+                   for c in nb["cells"] for o in c.get("outputs", []))
+    assert "mse_unet is not trained yet" in text                           # it said what it was doing
+    where = _run(venv / "bin" / "python", "-c", "import colorizerutils; print(colorizerutils.__file__)",
+                 cwd=content).stdout
+    assert where.startswith(str(kit)), where                                # the runtime uses the clone
