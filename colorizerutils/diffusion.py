@@ -295,9 +295,8 @@ class DiffusionColorizer:
             start = int(len(timesteps) * (1 - self.warm_strength))
             timesteps = timesteps[start:]
             x = self.scheduler.add_noise(self.settings.data_scale * (self.prev - anchor), noise, timesteps[:1])
-            if hasattr(self.scheduler, "_step_index"):
-                self.scheduler._step_index = None
-                self.scheduler._begin_index = start
+            if hasattr(self.scheduler, "set_begin_index"):   # multistep schedulers count steps from here
+                self.scheduler.set_begin_index(start)
         for t in timesteps:
             x_in = self.scheduler.scale_model_input(x, t)
             out = self._predict(x_in, t.reshape(1), l, ex, prev, anchor)
