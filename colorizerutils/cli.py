@@ -73,13 +73,14 @@ def _cmd_colorize(args) -> int:
     options = {"steps": args.steps, "seed": args.seed} if args.steps is not None else {"seed": args.seed}
     colorizer = load_colorizer(args.checkpoint or args.model or "mse_unet", device=args.device, bf16=args.bf16,
                                sampler_options=options, sha256=args.sha256)
-    if args.reference and not hasattr(colorizer, "sequential"):
+    if args.reference and not getattr(colorizer, "uses_reference", False):
         print(f"note: {colorizer.name} is a per-frame model and does not use --reference", file=sys.stderr)
     torch.set_grad_enabled(False)
     if args.size is not None and hasattr(colorizer, "size"):
         colorizer.size = args.size
     n = colorize_path(colorizer, args.input, args.output, size=args.size, reference=args.reference,
-                      progress=not args.quiet, crf=args.crf, preset=args.preset, overwrite=args.overwrite)
+                      progress=not args.quiet, crf=args.crf, preset=args.preset, overwrite=args.overwrite,
+                      shots=not args.no_shots)
     print(f"wrote {args.output} ({n} frame{'s' if n != 1 else ''})")
     return 0
 
@@ -234,7 +235,10 @@ def _register_more(sub) -> None:
                                             "trained at); ab is upsampled onto the full-resolution L")
     c.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--reference", help="exemplar image for the diffusion model (e.g. the first frame, hand-coloured)")
+    c.add_argument("--reference", nargs="+", help="exemplar image(s) or a folder of them (e.g. hand-coloured first "
+                                                   "frames of each shot): each shot uses the one that fits it")
+    c.add_argument("--no-shots", action="store_true", help="no cut detection: one reference and one state for the "
+                                                           "whole clip")
     c.add_argument("--steps", type=int, help="diffusion sampling steps (default: the model's)")
     c.add_argument("--bf16", action="store_true", help="bf16 autocast (fast only on CPUs with AMX, or GPUs)")
     c.add_argument("--crf", type=int, default=20, help="video output: H.264 quality, 0 (lossless) to 51 (default 20)")

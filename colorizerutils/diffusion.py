@@ -224,6 +224,7 @@ class DiffusionColorizer:
 
     sequential = True
     uses_reference = True     # evaluated with frame 0 as the exemplar (automatic mode: video.WithoutReference)
+    automatic = True          # also runs without an exemplar (reset(None)): shots that no reference fits
 
     def __init__(self, net, *, device, config: dict | None = None, steps: int = 25, sampler_name: str = "ddim",
                  noise: str = "shared", use_prev: bool = True, guidance: float = 1.0, warm_strength: float = 0.6,

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from . import paths
-from .atomic import atomic_path, load_torch
+from .atomic import atomic_path, load_torch, write_text
 from .color import denormalize_ab, l_from_uint8, lab_to_uint8, normalize_l, rgb_to_lab, upsample_ab
 from .data import IMAGE_EXTS, VIDEO_EXTS, DataError, iter_frames, read_image, video_fps
 from .models import MODELS, build_model
@@ -253,30 +253,43 @@ def _model_size(h: int, w: int, size: int) -> tuple[int, int]:
 
 
 def colorize_frames(colorizer, frames: Iterator[np.ndarray], *, size: int | None = None, batch: int = 8,
-                    reference: np.ndarray | None = None) -> Iterator[np.ndarray]:
+                    reference: np.ndarray | None = None, references: list[np.ndarray] | None = None,
+                    shots: list | None = None) -> Iterator[np.ndarray]:
     """Stream (H,W,3) uint8 frames -> colorized (H,W,3) uint8 frames: model at ``size`` (shorter side; None: the
-    size the model was trained at), ab upsampled onto the full-resolution L."""
+    size the model was trained at), ab upsampled onto the full-resolution L.
+
+    ``reference`` (or the first of ``references``) is the exemplar for the whole clip. Passing a list as ``shots``
+    turns on shot handling for colorizers with frame-to-frame state (:mod:`colorizerutils.shots`): at every cut the
+    colorizer starts afresh with the reference of ``references`` that fits the new shot, or without one where none
+    fits and the colorizer has an automatic mode (else with the closest one), and one dict per shot is appended to
+    ``shots`` (first frame, reference index, its NCC, whether it fits, the NCC across the cut).
+    """
+    from .shots import CutDetector, best_reference
+
     size = size or getattr(colorizer, "size", None)   # None: the frames' own size (baselines)
-    ref = None
-    if reference is not None:
-        ref = torch.from_numpy(np.array(reference)).permute(2, 0, 1)[None].float() / 255
-    started = False
+    refs = list(references) if references is not None else ([reference] if reference is not None else [])
+    as_tensor = lambda r: torch.from_numpy(np.array(r)).permute(2, 0, 1)[None].float() / 255
+    ref_t = [as_tensor(r) for r in refs]
+    stateful = getattr(colorizer, "sequential", False) or getattr(colorizer, "uses_reference", False)
+    detector = CutDetector() if shots is not None and stateful else None
+    state = {"ref": ref_t[0] if ref_t else None, "reset": True}
     buf: list[np.ndarray] = []
     shape = None
 
     def flush(items):
-        nonlocal started
         x = torch.from_numpy(np.stack(items))                           # (B,H,W,3) uint8
         h, w = x.shape[1:3]
-        if ref is not None and not started and abs(ref.shape[-1] / ref.shape[-2] - w / h) > 0.02 * (w / h):
-            raise DataError(f"the reference is {ref.shape[-1]}x{ref.shape[-2]} but the frames are {w}x{h}; expected "
-                            f"the same aspect ratio (crop the reference to the frames' shape rather than stretch it)")
+        ref = state["ref"]
         mh, mw = _model_size(h, w, size) if size else (h, w)
         small = lambda t: t if t.shape[-2:] == (mh, mw) else F.interpolate(
             t, size=(mh, mw), mode="bilinear", antialias=True, align_corners=False)
-        if not started:
+        if state["reset"]:
+            if ref is not None and abs(ref.shape[-1] / ref.shape[-2] - w / h) > 0.02 * (w / h):
+                raise DataError(f"the reference is {ref.shape[-1]}x{ref.shape[-2]} but the frames are {w}x{h}; "
+                                f"expected the same aspect ratio (crop the reference to the frames' shape rather "
+                                f"than stretch it)")
             colorizer.reset(None if ref is None else rgb_to_lab(small(ref)))
-            started = True
+            state["reset"] = False
         L_full = l_from_uint8(x)
         L_small = small(L_full)
         predict = getattr(colorizer, "predict", colorizer)               # low-res ab where the model has it
@@ -289,6 +302,19 @@ def colorize_frames(colorizer, frames: Iterator[np.ndarray], *, size: int | None
         elif f.shape != shape:
             raise DataError(f"frame {i} is {f.shape[1]}x{f.shape[0]} but frame 0 is {shape[1]}x{shape[0]}; expected "
                             f"every frame of a clip at one size")
+        if detector is not None and (detector(f) or i == 0):
+            if buf:
+                yield from flush(buf)
+                buf = []
+            entry = dict(shot=len(shots), start_frame=i, reference=None, reference_ncc=None, fits=False,
+                         cut_ncc=None if i == 0 else round(detector.last_ncc, 4))
+            if refs:
+                k, score, fits = best_reference(f, refs)
+                use = k if fits or not getattr(colorizer, "automatic", False) else None
+                entry.update(reference=use, reference_ncc=round(score, 4), fits=fits)
+                state["ref"] = None if use is None else ref_t[use]
+            state["reset"] = True
+            shots.append(entry)
         buf.append(f)
         if len(buf) == step:
             yield from flush(buf)
@@ -445,13 +471,35 @@ def write_frames(frames: Iterator[np.ndarray], dest: Path, *, progress: bool = T
     return n
 
 
+def reference_images(reference) -> list[Path]:
+    """``--reference`` values -> image paths: each an image, or a folder whose images are taken in name order."""
+    if reference is None:
+        return []
+    out = []
+    for r in [reference] if isinstance(reference, (str, Path)) else reference:
+        r = Path(r)
+        if r.is_dir():
+            found = sorted(f for f in r.iterdir() if f.suffix.lower() in IMAGE_EXTS)
+            if not found:
+                raise DataError(f"{r}: the reference folder holds no images ({', '.join(sorted(IMAGE_EXTS))})")
+            out += found
+        elif not r.exists():
+            raise DataError(f"{r}: no such reference image or folder")
+        else:
+            out.append(r)
+    return out
+
+
 def colorize_path(colorizer, src: str | Path, dest: str | Path, *, size: int | None = None,
-                  reference: str | Path | None = None, progress: bool = True, batch: int = 8, crf: int = 20,
-                  preset: str = "veryfast", overwrite: bool = False) -> int:
+                  reference=None, progress: bool = True, batch: int = 8, crf: int = 20,
+                  preset: str = "veryfast", overwrite: bool = False, shots: bool = True) -> int:
     """Colorize an image, a video or a frame folder into an image, an mp4 (or mkv/mov) or a frame folder.
 
     The output kind is chosen by ``dest``'s extension (none: a frame folder) and must suit the input; ``crf`` and
-    ``preset`` go to the H.264 encoder (:func:`write_video`).
+    ``preset`` go to the H.264 encoder (:func:`write_video`). ``reference``: an image, a folder of images or a list
+    of them. With ``shots`` (the default) a colorizer with frame-to-frame state starts afresh at every cut, with the
+    reference that fits the shot (:func:`colorize_frames`); the shots are printed and written beside the output as
+    ``<output>.shots.json``.
     """
     src, dest = Path(src), Path(dest)
     _check_encoder(crf, preset)
@@ -485,11 +533,38 @@ def colorize_path(colorizer, src: str | Path, dest: str | Path, *, size: int | N
     if in_kind != "image" and out_kind == "image":
         raise DataError(f"{dest}: the input {src.name} is a {in_kind} of frames; write a video (.mp4) or a "
                         f"frame folder (no extension), not an image")
-    ref = read_image(reference) if reference is not None else None
+    ref_paths = reference_images(reference)
+    refs = [read_image(r) for r in ref_paths]
     times: list = []   # each decoded frame's time, filled ahead of the writer (the source's frame rate, even if variable)
     frames = _prefetch(iter_frames(src, allow_gray=True, times=times))
+    stateful = getattr(colorizer, "sequential", False) or getattr(colorizer, "uses_reference", False)
+    shot_log = [] if shots and in_kind != "image" and stateful else None
     # three stages overlap: decoding (thread), colorizing (thread) and encoding (here)
-    out = _prefetch(colorize_frames(colorizer, frames, size=size, reference=ref, batch=batch), depth=2 * batch)
+    out = _prefetch(colorize_frames(colorizer, frames, size=size, references=refs, batch=batch, shots=shot_log),
+                    depth=2 * batch)
+    n = _write_output(out, src, dest, in_kind=in_kind, out_kind=out_kind, ext=ext, progress=progress, crf=crf,
+                      preset=preset, times=times)
+    if shot_log is not None:
+        _report_shots(shot_log, ref_paths, dest, progress=progress)
+    return n
+
+
+def _report_shots(shot_log: list[dict], ref_paths: list[Path], dest: Path, *, progress: bool) -> None:
+    import json
+    import sys
+
+    for s in shot_log:
+        s["reference_file"] = None if s["reference"] is None else str(ref_paths[s["reference"]])
+        if progress:
+            used = ("no reference (automatic)" if s["reference"] is None else
+                    f"{ref_paths[s['reference']].name} (NCC {s['reference_ncc']:.2f}"
+                    f"{'' if s['fits'] else ', fits none: the closest'})")
+            print(f"shot {s['shot']} from frame {s['start_frame']}: {used}", file=sys.stderr)
+    write_text(dest.with_name(dest.name + ".shots.json"), json.dumps(shot_log, indent=1) + "\n")
+
+
+def _write_output(out, src: Path, dest: Path, *, in_kind: str, out_kind: str, ext: str, progress: bool, crf: int,
+                  preset: str, times: list) -> int:
     if out_kind == "image":
         from PIL import Image
 
