@@ -9,7 +9,7 @@ Both work on what the colorizer sees, the frames' luminance, as the content chec
 
 - A cut: the NCC of consecutive thumbnails falls below :data:`CUT_NCC`. Measured on the default data
   (``docs/metrics.md``, "Shots"): within a shot the lowest consecutive NCC is 0.549 (a fast pan in bikes.mp4), while
-  the cuts inside bikes.mp4 and Megamind.avi score 0.216 or less. Blank frames (fades) carry no content and are skipped.
+  the real cuts inside the clips score 0.418 or less. Blank frames (fades) carry no content and are skipped.
 - A reference fits a shot when the NCC of its gray thumbnail with the shot's first frame is at least
   :data:`MATCH_NCC`; the best fitting one is used. A shot that no reference fits is colorized without one (the
   automatic mode), and the shot log says so.
@@ -20,7 +20,7 @@ import numpy as np
 
 from .split import FLAT_STD, thumbnail
 
-CUT_NCC = 0.4      # consecutive frames below this are a cut (within shots >= 0.549, cuts <= 0.216: docs/metrics.md)
+CUT_NCC = 0.48     # consecutive frames below this are a cut (within shots >= 0.549, cuts <= 0.418: docs/metrics.md)
 MATCH_NCC = 0.5    # a reference fits a shot's first frame at this NCC or more
 
 
