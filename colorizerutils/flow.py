@@ -10,11 +10,21 @@ import numpy as np
 import torch
 
 
+# Farneback's settings, as in OpenCV's own dense-flow sample (python/opt_flow.py)
+FARNEBACK = dict(pyr_scale=0.5,   # each pyramid level half the size of the one below
+                 levels=3,        # pyramid levels above the image
+                 winsize=15,      # averaging window: larger is smoother and steadier on fast motion
+                 iterations=3,    # per pyramid level
+                 poly_n=5,        # neighbourhood of the polynomial expansion
+                 poly_sigma=1.2,  # its Gaussian (1.1 for poly_n 5 in the paper; 1.2 as OpenCV's sample)
+                 flags=0)
+
+
 def farneback(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(H,W) uint8, (H,W) uint8 -> (H,W,2) float32 flow from a to b (x, y)."""
+    """(H,W) uint8, (H,W) uint8 -> (H,W,2) float32 flow from a to b (x, y), with :data:`FARNEBACK`'s settings."""
     import cv2
 
-    return cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+    return cv2.calcOpticalFlowFarneback(a, b, None, **FARNEBACK)
 
 
 def dis(a: np.ndarray, b: np.ndarray) -> np.ndarray:
