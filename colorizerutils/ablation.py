@@ -47,7 +47,7 @@ def config(combo: str, profile: Profile, *, seed: int = 0, ngf: int = 24, depth:
     base = dict(model="unet", model_kwargs={"ngf": ngf, "depth": depth}, objective="regression", loss=combo,
                 steps=profile.ablation_steps, batch=profile.ablation_batch, size=profile.train_size, bf16=profile.bf16,
                 seed=seed, checkpoint_every=max(profile.ablation_steps // 2, 1), log_every=10)
-    digest = hashlib.sha256(json.dumps(dict(base, data=[profile.train_frames, profile.train_step]),
+    digest = hashlib.sha256(json.dumps(dict(base, data=[profile.train_frames, profile.train_frame_stride]),
                                        sort_keys=True).encode()).hexdigest()[:10]
     return TrainConfig(run=f"ablation/{combo.replace('+', '_')}-{digest}", **base)
 
@@ -56,7 +56,7 @@ def train_frames(profile: Profile, *, progress: bool = True) -> torch.Tensor:
     from . import data
 
     clips = data.load_split("train", size=profile.train_size, max_frames=profile.train_frames,
-                            step=profile.train_step, progress=progress)
+                            step=profile.train_frame_stride, progress=progress)
     return torch.cat(list(clips.values()))
 
 

@@ -16,8 +16,8 @@ class Profile:
     eval_frames: int        # frames per test clip from its start (the protocol's cap: 300)
     exemplar_size: int      # exemplar models: clips scored at their own resolution up to this shorter side
     train_size: int         # training crops
-    train_frames: int       # frames taken per training clip (every train_step-th)
-    train_step: int
+    train_frames: int       # frames taken per training clip, every train_frame_stride-th
+    train_frame_stride: int  # a frame stride (not a training step): every k-th frame of a training clip
     steps: int              # optimiser steps for the image models
     batch: int
     diffusion_steps: int    # optimiser steps for the video diffusion model
@@ -33,7 +33,7 @@ class Profile:
 
 PROFILES = {
     "smoke": Profile("smoke", eval_size=64, eval_frames=10, exemplar_size=64, train_size=64, train_frames=6,
-                     train_step=20, steps=30,
+                     train_frame_stride=20, steps=30,
                      batch=8, diffusion_steps=30, sample_steps=4, video_frames=6, sweep_steps=(2, 4, 8),
                      ablation_steps=6, ablation_batch=8, bf16=False, seeds=(0, 1)),
     # quick: 0.1 s per U-Net step at 64x64, batch 16, on 2 cores (fp32: these CPUs have no AMX, so bf16 is slower).
@@ -43,11 +43,11 @@ PROFILES = {
     # ~0.35 s per frame and method on 2 cores (metrics at 480p, the sampler at 64 px), so they score 30 frames
     # after the exemplar; the 20-combination and seed sweeps score every 10th frame.
     "quick": Profile("quick", eval_size=256, eval_frames=300, exemplar_size=480, train_size=64, train_frames=160,
-                     train_step=3, steps=1200,
+                     train_frame_stride=3, steps=1200,
                      batch=16, diffusion_steps=800, sample_steps=25, video_frames=30, sweep_steps=(10, 25, 50, 250),
                      ablation_steps=150, ablation_batch=8, bf16=False, sweep_stride=10, seeds=(0, 1, 2)),
     "full": Profile("full", eval_size=256, eval_frames=300, exemplar_size=480, train_size=256, train_frames=10_000,
-                    train_step=1,
+                    train_frame_stride=1,
                     steps=40_000, batch=32, diffusion_steps=100_000, sample_steps=25, video_frames=299,
                     sweep_steps=(10, 25, 50, 250), ablation_steps=5_000, ablation_batch=32, bf16=False,
                     seeds=(0, 1, 2, 3, 4)),

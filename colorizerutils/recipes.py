@@ -74,7 +74,7 @@ def image_frames(profile: Profile, *, progress: bool = True) -> torch.Tensor:
     from . import data
 
     clips = data.load_split("train", size=profile.train_size, max_frames=profile.train_frames,
-                            step=profile.train_step, progress=progress)
+                            step=profile.train_frame_stride, progress=progress)
     return torch.cat(list(clips.values()))
 
 
@@ -83,7 +83,7 @@ def video_clips(profile: Profile, *, size: int = 64, progress: bool = True) -> d
     from . import data
 
     return data.load_split("train", kind="video", size=size, max_frames=profile.train_frames,
-                           step=profile.train_step, progress=progress)
+                           step=profile.train_frame_stride, progress=progress)
 
 
 # Training time of each named model on 2 CPU cores (AMD EPYC, no other work), from the runs' log.csv: what a
