@@ -148,18 +148,34 @@ def save_png(image, name: str, *, results_dir: Path | None = None, **prov) -> Pa
 
 def save_notebook(executed: Path, *, results_dir: Path | None = None, max_mb: float = 4.0) -> Path:
     """Publish an executed notebook (outputs and inline figures) as ``results/notebooks/<name>``, so a visitor sees
-    the story with its figures without running it. Widget state is dropped (it renders only in a live kernel)."""
+    the story with its figures without running it. Widget state is dropped (it renders only in a live kernel).
+
+    The copy stays under ``max_mb``: while it is bigger, its largest inline image is replaced by a line pointing to
+    ``results/figures/`` (where every figure is saved in full), largest first.
+    """
     import nbformat
 
     nb = nbformat.read(str(executed), as_version=4)
     nb.metadata.pop("widgets", None)
+    images = []
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             out.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
+            if "image/png" in out.get("data", {}):
+                images.append(out)
     text = nbformat.writes(nb)
+    for out in sorted(images, key=lambda o: len(o["data"]["image/png"]), reverse=True):
+        if len(text) <= max_mb * 2 ** 20:
+            break
+        size = len(out["data"]["image/png"]) * 3 / 4 / 2 ** 20
+        out["data"] = {"text/plain": f"[a {size:.1f} MB figure, left out of this published copy to keep it under "
+                                     f"{max_mb:g} MB; the figures are in results/figures/]"}
+        out.pop("metadata", None)
+        out["metadata"] = {}
+        text = nbformat.writes(nb)
     if len(text) > max_mb * 2 ** 20:
-        raise ValueError(f"{executed}: the executed notebook is {len(text) / 2 ** 20:.1f} MB; expected at most "
-                         f"{max_mb} MB (save fewer or smaller figures inline)")
+        raise ValueError(f"{executed}: the executed notebook is {len(text) / 2 ** 20:.1f} MB without its figures; "
+                         f"expected at most {max_mb} MB")
     out = Path(results_dir or paths.RESULTS) / "notebooks"
     out.mkdir(parents=True, exist_ok=True)
     return write_text(out / Path(executed).name, text)

@@ -70,3 +70,33 @@ def test_git_commit_is_dirty_for_code_changes_but_not_for_rewritten_results(tmp_
     assert git_commit(tmp_path) == sha
     (tmp_path / "code.py").write_text("x = 2\n")                       # the code itself changed
     assert git_commit(tmp_path) == sha + "+dirty"
+
+
+def test_published_notebook_drops_its_largest_figures_to_stay_under_the_cap(tmp_path):
+    # the quick profile's notebook 05 came to 4.2 MB and stopped `make reproduce` before 06; now its largest inline
+    # figures give way (they are in results/figures/ in full) and the small ones stay
+    import base64
+    import io
+
+    import nbformat
+    import numpy as np
+    from PIL import Image
+
+    from colorizerutils.results import save_notebook
+
+    def png(side):   # noise does not compress: about 3 * side**2 bytes
+        buf = io.BytesIO()
+        Image.fromarray(np.random.default_rng(side).integers(0, 255, (side, side, 3), dtype=np.uint8)).save(buf, "PNG")
+        return base64.b64encode(buf.getvalue()).decode()
+
+    cells = [nbformat.v4.new_code_cell("plot()", outputs=[nbformat.v4.new_output(
+        "display_data", data={"image/png": png(side), "text/plain": "<Figure>"})]) for side in (500, 300, 60)]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    src = tmp_path / "05_x.ipynb"
+    nbformat.write(nb, str(src))
+    assert src.stat().st_size > 1.2 * 2 ** 20
+    out = save_notebook(src, results_dir=tmp_path / "results", max_mb=1.0)
+    assert out.stat().st_size <= 2 ** 20
+    kept = [("image/png" in c.outputs[0].data) for c in nbformat.read(str(out), as_version=4).cells]
+    assert kept == [False, True, True]                 # only the largest had to go
+    assert "left out of this published copy" in nbformat.read(str(out), as_version=4).cells[0].outputs[0].data["text/plain"]
