@@ -1,5 +1,6 @@
 """Colab from a fresh runtime, simulated: a new virtual environment, the notebook's own install cell run against a
-clone of this repository, then notebook 03 at smoke without notebook 02 having run (its setup call trains 02's model).
+clone of this repository, then notebook 03 at smoke without notebook 02 having run (its setup call trains 02's model),
+and the video notebook 04 after it in the same runtime.
 
 What is simulated, and only that: the runtime marks itself as Colab by having imported ``google.colab`` (a one-line
 module on PYTHONPATH here), and the new environment sees the already-installed dependencies through a ``.pth`` line
@@ -25,7 +26,7 @@ def _run(*cmd, **kw):
 
 
 @pytest.mark.slow
-def test_notebook_03_runs_from_a_fresh_runtime_through_its_colab_cell(tmp_path, manifest, monkeypatch):
+def test_notebooks_03_and_04_run_from_a_fresh_runtime_through_their_colab_cell(tmp_path, manifest, monkeypatch):
     import papermill as pm
 
     venv, content, stub = tmp_path / "venv", tmp_path / "content", tmp_path / "colab"
@@ -45,9 +46,11 @@ def test_notebook_03_runs_from_a_fresh_runtime_through_its_colab_cell(tmp_path, 
     monkeypatch.setenv("PYTHONPATH", str(stub))
     monkeypatch.setenv("PATH", f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}")
     out = tmp_path / "03.ipynb"
-    pm.execute_notebook(str(paths.NOTEBOOKS / "03_gan_unet.ipynb"), str(out), kernel_name="colab-sim",
-                        parameters={"PROFILE": "smoke", "KIT_GIT_URL": f"file://{paths.ROOT}"}, cwd=str(content),
-                        progress_bar=False)
+    run = lambda nb, dest: pm.execute_notebook(str(paths.NOTEBOOKS / nb), str(dest), kernel_name="colab-sim",
+                                               parameters={"PROFILE": "smoke", "KIT_GIT_URL": f"file://{paths.ROOT}"},
+                                               cwd=str(content), progress_bar=False)
+    run("03_gan_unet.ipynb", out)
+    run("04_video_diffusion.ipynb", tmp_path / "04.ipynb")     # the video notebook, in the same runtime
 
     kit = content / "kit"
     assert (kit / "pyproject.toml").exists() and (kit / "data" / "manifest.json").exists()
@@ -58,6 +61,7 @@ def test_notebook_03_runs_from_a_fresh_runtime_through_its_colab_cell(tmp_path, 
     text = "".join(o.get("text", "") if isinstance(o.get("text"), str) else "".join(o.get("text", []))
                    for c in nb["cells"] for o in c.get("outputs", []))
     assert "mse_unet is not trained yet" in text                           # it said what it was doing
+    assert (kit / "results" / "04_video_comparison.csv").exists()
     where = _run(venv / "bin" / "python", "-c", "import colorizerutils; print(colorizerutils.__file__)",
                  cwd=content).stdout
     assert where.startswith(str(kit)), where                                # the runtime uses the clone

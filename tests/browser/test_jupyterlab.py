@@ -114,7 +114,9 @@ const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.
 return !!(k && k.status === 'idle' && w.content && w.content.widgets.length);
 """
 ALL_RUN = KERNEL_IDLE.replace("return !!(", "const idle = !!(") + """
-return idle && w.content.widgets.filter(c => c.model.type === 'code').every(c => c.model.executionCount !== null);
+const code = w.content.widgets.filter(c => c.model.type === 'code');
+const failed = code.some(c => c.model.outputs.toJSON().some(o => o.output_type === 'error'));
+return idle && (failed || code.every(c => c.model.executionCount !== null));
 """
 CELL_STATE = """
 const nb = window.jupyterapp.shell.currentWidget.content;
@@ -138,7 +140,8 @@ def _wait(driver, script, what, timeout=900, poll=2.0):
 
 
 def _run_all(driver, url, token, name):
-    driver.get(f"{url}/lab/tree/{name}.ipynb?token={token}")
+    # a workspace of its own, reset: JupyterLab would otherwise reopen the previous notebook's tab beside this one
+    driver.get(f"{url}/lab/workspaces/{name}/tree/{name}.ipynb?reset&token={token}")
     _wait(driver, KERNEL_IDLE, f"{name}: the kernel to start", timeout=180)
     driver.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells');")
     time.sleep(3)
