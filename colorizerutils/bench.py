@@ -153,7 +153,7 @@ def bench_end_to_end(*, quick: bool) -> pd.DataFrame:
     for r in range(3 if quick else 5):
         for preset in presets:
             t = time.perf_counter()
-            colorize_path(colorizer, src, out, size=256, progress=False, preset=preset)
+            colorize_path(colorizer, src, out, size=256, progress=False, preset=preset, overwrite=True)
             runs.append(dict(round=r, preset=preset, fps=n_frames / (time.perf_counter() - t),
                              mb=out.stat().st_size / 2 ** 20))
         model_only.append(8 / _time(lambda: colorizer(x), reps=3))
