@@ -208,7 +208,11 @@ def bench_diffusion(*, quick: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _rss_of(cmd: list[str]) -> tuple[float, float]:
-    """(peak RSS in MB, seconds) of one command run as a child process (its own rusage, from wait4)."""
+    """(peak RSS in MB, seconds) of one command run as a child process (its own rusage, from wait4).
+
+    Linux carries a process's peak RSS over into the children it forks, so call this from a small process: ``make
+    bench`` measures it first, before the other benchmarks grow the parent (run last, the children reported the
+    parent's 2.1 GB)."""
     import os
     import subprocess
 
@@ -278,6 +282,8 @@ def run_all(*, quick: bool = False) -> None:
     peaks = pd.DataFrame([dict(dtype="fp32", gflop_s=matmul_peak(torch.float32)),
                           dict(dtype="bf16", gflop_s=matmul_peak(torch.bfloat16))])
     print(peaks.to_string(index=False), flush=True)
+    memory = bench_evaluate_memory()   # first: its child processes would inherit a larger parent's peak RSS
+    print(memory.to_string(index=False), flush=True)
     img = bench_image_models(quick=quick)
     img["fraction_of_fp32_peak"] = img.achieved_gflop_s / peaks.gflop_s[0]
     img["fraction_of_bf16_peak"] = img.achieved_gflop_s / peaks.gflop_s[1]
@@ -286,8 +292,6 @@ def run_all(*, quick: bool = False) -> None:
     print(e2e.to_string(index=False), flush=True)
     steps_df, cost = bench_diffusion(quick=quick)
     print(steps_df.to_string(index=False), cost.to_string(index=False), sep="\n", flush=True)
-    memory = bench_evaluate_memory()
-    print(memory.to_string(index=False), flush=True)
     timer.__exit__()
     prov = dict(notebook="make bench", params={"quick": quick, "unet": DEFAULT_UNET,
                                                "threads": torch.get_num_threads()}, seed=0, wall_time_s=timer.seconds)
