@@ -157,13 +157,19 @@ def save_notebook(executed: Path, *, results_dir: Path | None = None, max_mb: fl
 
     nb = nbformat.read(str(executed), as_version=4)
     nb.metadata.pop("widgets", None)
+    # no machine paths in what is published: papermill records where it ran, and outputs may print paths
+    pm_meta = nb.metadata.get("papermill", {})
+    ran_in = Path(pm_meta.get("input_path") or executed).resolve().parent.parent
+    for key in ("input_path", "output_path"):
+        pm_meta.pop(key, None)
     images = []
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             out.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
             if "image/png" in out.get("data", {}):
                 images.append(out)
-    text = nbformat.writes(nb)
+    strip = lambda t: t.replace(f"{ran_in}/", "")
+    text = strip(nbformat.writes(nb))
     for out in sorted(images, key=lambda o: len(o["data"]["image/png"]), reverse=True):
         if len(text) <= max_mb * 2 ** 20:
             break
@@ -172,7 +178,7 @@ def save_notebook(executed: Path, *, results_dir: Path | None = None, max_mb: fl
                                      f"{max_mb:g} MB; the figures are in results/figures/]"}
         out.pop("metadata", None)
         out["metadata"] = {}
-        text = nbformat.writes(nb)
+        text = strip(nbformat.writes(nb))
     if len(text) > max_mb * 2 ** 20:
         raise ValueError(f"{executed}: the executed notebook is {len(text) / 2 ** 20:.1f} MB without its figures; "
                          f"expected at most {max_mb} MB")
