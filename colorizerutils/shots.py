@@ -18,17 +18,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .split import FLAT_STD, thumbnail
+from .split import _unit as split_unit, thumbnail
 
 CUT_NCC = 0.48     # consecutive frames below this are a cut (within shots >= 0.549, cuts <= 0.418: docs/metrics.md)
 MATCH_NCC = 0.5    # a reference fits a shot's first frame at this NCC or more
 
 
 def _unit(t: np.ndarray) -> np.ndarray | None:
-    v = t.astype(np.float64).ravel()
-    v = v - v.mean()
-    n = np.linalg.norm(v)
-    return None if n / np.sqrt(v.size) < FLAT_STD else v / n
+    """One thumbnail as the split check's zero-mean unit vector, or None for a blank frame."""
+    u = split_unit(t[None])
+    return u[0] if len(u) else None
 
 
 def ncc(a: np.ndarray, b: np.ndarray) -> float:
