@@ -19,7 +19,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from .atomic import load_torch
-from . import data, paths, results
+from . import data, media, paths, results
 from .color import lab_to_rgb, merge_lab, normalize_l, to_uint8
 from .metrics import psnr
 from .models import build_model
@@ -160,7 +160,7 @@ def bench_end_to_end(*, quick: bool) -> pd.DataFrame:
     runs = pd.DataFrame(runs)
     runs["model_fps"] = [(model_only[r] + model_only[r + 1]) / 2 for r in runs["round"]]
     runs["ratio"] = runs.fps / runs.model_fps
-    decode = n_frames / _time(lambda: sum(1 for _ in data.iter_video(src)), reps=1, warmup=0)
+    decode = n_frames / _time(lambda: sum(1 for _ in media.iter_video(src)), reps=1, warmup=0)
     rows = []
     for preset, g in runs.groupby("preset", sort=False):
         rows.append(dict(clip="bigbuckbunny.mp4 (1280x720, 132 frames)", model_size="256x455", weights=source,
@@ -246,7 +246,7 @@ def bench_evaluate_memory(*, frames=(30, 300), size=(854, 480)) -> pd.DataFrame:
     with tempfile.TemporaryDirectory() as tmp:
         gt_dir, pred_dir = Path(tmp) / "gt", Path(tmp) / "pred"
         gt_dir.mkdir(), pred_dir.mkdir()
-        for i, f in enumerate(data.iter_video(src, max_frames=max(frames))):
+        for i, f in enumerate(media.iter_video(src, max_frames=max(frames))):
             f = cv2.resize(f, size, interpolation=cv2.INTER_AREA)
             L = l_from_uint8(torch.from_numpy(f)[None])
             gray = lab_to_uint8(L, torch.zeros(1, 2, *L.shape[-2:]))[0].numpy()

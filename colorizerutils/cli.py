@@ -94,7 +94,7 @@ def _cmd_evaluate(args) -> int:
     import torch
 
     from . import metrics
-    from .data import iter_frames
+    from .media import iter_frames
 
     scorer = metrics.ClipScorer(with_lpips=not args.no_lpips)
     fid = metrics.fid_accumulator() if args.fid else None

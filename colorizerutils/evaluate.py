@@ -67,7 +67,7 @@ def protocol_frames(path: str | Path, protocol: Protocol) -> Iterator[np.ndarray
     """The frames of a clip as the protocol scores them: (H,W,3) uint8 RGB, shorter side at most ``size``."""
     import cv2
 
-    from .data import iter_frames
+    from .media import iter_frames
 
     for i, f in enumerate(iter_frames(path, max_frames=protocol.max_frames)):
         if i % protocol.stride:
@@ -256,7 +256,7 @@ def benchmark_clips(root: str | Path, *, names_file: str | Path | None = None) -
     """The clips of a DAVIS-layout folder (``JPEGImages/480p/<seq>/``) to benchmark: those listed in ``names_file``
     (one sequence per line, e.g. TCVC's DAVIS30 list), else in ``ImageSets/2017/val.txt`` when the folder has it
     (DAVIS 2017 val, 30 sequences), else every sequence."""
-    from .data import DataError, list_clips
+    from .media import DataError, list_clips
 
     root = Path(root)
     clips = list_clips(root)

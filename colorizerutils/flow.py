@@ -64,3 +64,99 @@ def warp_lab_onto(src: torch.Tensor, dst_L: torch.Tensor, *, method: str = "farn
         w = warp(np.ascontiguousarray(img[i]), FLOWS[method](d8[i], s8[i]))
         out.append(torch.from_numpy(w.reshape(*w.shape[:2], -1)).permute(2, 0, 1))
     return torch.stack(out).to(src)
+
+
+def consistency(fw: np.ndarray, bw: np.ndarray) -> np.ndarray:
+    """Forward-backward confidence (H,W) in [0,1] of the flow ``fw`` from a to b, given ``bw`` from b to a.
+
+    Where a pixel is seen in both frames and the flow is right, following ``fw`` and then ``bw`` returns to the
+    start: ``fw(p) + bw(p + fw(p)) ~ 0``. Sundaram et al. 2010 (ECCV, "Dense point trajectories by GPU-accelerated
+    large displacement optical flow") call a pixel occluded where the squared mismatch exceeds
+    ``0.01 (|fw|^2 + |bw|^2) + 0.5``; this is the soft version, ``exp(-mismatch / tolerance)``: 1 where the two
+    flows agree, 0.37 at Sundaram's threshold, near 0 in occlusions and where the flow is lost.
+    """
+    bw_at = warp(bw, fw)
+    d2 = ((fw + bw_at) ** 2).sum(-1)
+    tol = 0.01 * ((fw ** 2).sum(-1) + (bw_at ** 2).sum(-1)) + 0.5
+    return np.exp(-d2 / tol).astype(np.float32)
+
+
+def _u8(L: torch.Tensor) -> np.ndarray:
+    """L (H,W) in [0,100] -> uint8 gray, as the flow methods take it."""
+    return (L.detach().float().cpu().clamp(0, 100) * 2.55 + 0.5).to(torch.uint8).numpy()
+
+
+FUSIONS = ("long", "short", "confidence")
+
+
+class FlowAnchor:
+    """The best colour that optical flow alone gives for frame t, at the frame's full resolution, with a confidence.
+
+    Two candidates, each a backward warp with :data:`FLOWS` ``[method]`` and its forward-backward
+    :func:`consistency`:
+
+    - *long range*: the exemplar (the reference frame) moved onto frame t; the only candidate for the first frame;
+    - *short range*: the previous output moved onto frame t (after :meth:`update`).
+
+    ``fusion`` picks how they combine per pixel: ``long`` or ``short`` alone, or ``confidence``: the two weighted by
+    their confidences, short range first: ``w_short = c_short + (1 - c_short)(1 - c_long)``,
+    ``w_long = (1 - c_short) c_long``. Consecutive frames move little, so their flow is the more accurate one, and
+    where the previous frame does not see a pixel (it was just uncovered) but the reference does, its colour comes
+    from the reference. Chosen on the val clips (exemplar protocol, 30 frames after the exemplar at up to 480 px,
+    PSNR): long 36.95 dB, short 38.12, short first 38.13, long first 36.97, weights proportional to the confidences
+    37.26, the more confident of the two 37.74 (one run on 2 CPU cores).
+
+    ``__call__`` returns the anchor LAB (1,3,H,W; L is frame t's own) and the fused confidence (1,1,H,W; None
+    with ``confidence=False`` and a single candidate, which then skips the backward flows).
+    """
+
+    def __init__(self, method: str = "dis", fusion: str = "confidence", *, confidence: bool = True):
+        if method not in FLOWS:
+            raise ValueError(f"unknown flow {method!r}; expected one of {', '.join(FLOWS)}")
+        if fusion not in FUSIONS:
+            raise ValueError(f"unknown fusion {fusion!r}; expected one of {', '.join(FUSIONS)}")
+        self.method, self.fusion = method, fusion
+        self.confidence = confidence or fusion == "confidence"   # False: no backward flows, confidence None
+        self.ref = self.prev = None
+
+    def reset(self, reference: torch.Tensor) -> None:
+        """Start a clip with ``reference`` (1,3,H,W) LAB in CIE units, at the frames' resolution."""
+        self.ref = self._side(reference)
+        self.prev = None
+
+    def update(self, lab: torch.Tensor) -> None:
+        """The output just made for the current frame (1,3,H,W LAB, its own L): the next frame's short range."""
+        self.prev = self._side(lab)
+
+    @staticmethod
+    def _side(lab: torch.Tensor):
+        return _u8(lab[0, 0]), np.ascontiguousarray(lab[0].detach().float().cpu().permute(1, 2, 0).numpy())
+
+    def _candidate(self, cur8: np.ndarray, side) -> tuple[np.ndarray, np.ndarray]:
+        src8, img = side
+        flow = FLOWS[self.method]
+        fw = flow(cur8, src8)
+        return warp(img, fw), consistency(fw, flow(src8, cur8)) if self.confidence else None
+
+    def __call__(self, L: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.ref is None:
+            raise ValueError("FlowAnchor needs reset(reference) before the first frame")
+        if L.shape[-2:] != self.ref[0].shape:
+            raise ValueError(f"FlowAnchor: frame {tuple(L.shape[-2:])} and reference {self.ref[0].shape} differ in "
+                             f"size; expected the reference at the frames' resolution")
+        cur8 = _u8(L[0, 0])
+        use_long = self.fusion != "short" or self.prev is None
+        use_short = self.fusion != "long" and self.prev is not None
+        if use_long:
+            a_l, c_l = self._candidate(cur8, self.ref)
+        if use_short:
+            a_s, c_s = self._candidate(cur8, self.prev)
+        if use_long and use_short:
+            w_l = ((1 - c_s) * c_l)[..., None]
+            lab = w_l * a_l + (1 - w_l) * a_s
+            conf = c_s + (1 - c_s) * c_l
+        else:
+            lab, conf = (a_l, c_l) if use_long else (a_s, c_s)
+        lab = torch.from_numpy(np.ascontiguousarray(lab.reshape(*lab.shape[:2], -1))).permute(2, 0, 1)[None].float()
+        lab[:, :1] = L.float().cpu()
+        return lab, None if conf is None else torch.from_numpy(conf)[None, None]

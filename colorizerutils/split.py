@@ -32,7 +32,7 @@ def thumbnail(frame: np.ndarray) -> np.ndarray:
 
 def thumbnails(path: str | Path, *, sha256: str | None = None, cache_dir: Path | None = None) -> np.ndarray:
     """Every frame of an image, video or frame folder as thumbnails (N,THUMB,THUMB) float32, cached by content."""
-    from .data import iter_frames
+    from .media import iter_frames
     from .download import sha256sum
 
     path = Path(path)

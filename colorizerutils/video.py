@@ -7,21 +7,18 @@ used through its L only, so anyone can compare the result with the original.
 from __future__ import annotations
 
 import os
-import queue
-import threading
-from fractions import Fraction
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from . import paths
 from .atomic import atomic_path, load_torch, write_text
 from .color import denormalize_ab, l_from_uint8, lab_to_uint8, normalize_l, rgb_to_lab, upsample_ab
-from .data import IMAGE_EXTS, VIDEO_EXTS, DataError, iter_frames, read_image, video_fps
+from .media import (IMAGE_EXTS, VIDEO_EXTS, VIDEO_OUT_EXTS, DataError, check_encoder, declared_frames, iter_frames,
+                    prefetch, read_image, video_fps, write_frames, write_video)
 from .models import MODELS, build_model
 
 # name -> (run folder under checkpoints/, what creates it)
@@ -99,35 +96,37 @@ class ReferenceCopy:
 
 
 class FlowReference(ReferenceCopy):
-    """Exemplar baselines by optical flow, at the frame's resolution (:mod:`.flow`):
+    """Exemplar baselines by optical flow, at the frame's resolution (:class:`colorizerutils.flow.FlowAnchor`):
 
-    - ``propagate=False``: the exemplar warped onto every frame (long range, reference -> frame t);
-    - ``propagate=True``: the previous output warped onto the next frame (short range, frame to frame).
+    - ``fusion="long"``: the exemplar warped onto every frame (long range, reference -> frame t);
+    - ``fusion="short"`` (or ``propagate=True``): the previous output warped onto the next frame (frame to frame);
+    - ``fusion="confidence"``: both, weighted per pixel by their forward-backward consistency, long range first.
     """
 
     sequential = True
+    NAMES = {"long": "warp", "short": "propagation", "confidence": "long+short fused by confidence"}
 
-    def __init__(self, method: str = "dis", *, propagate: bool = False):
+    def __init__(self, method: str = "dis", *, propagate: bool = False, fusion: str | None = None):
+        from .flow import FlowAnchor
+
         super().__init__()
-        self.method, self.propagate = method, propagate
-        self.name = f"{method} {'propagation' if propagate else 'warp'} from the exemplar"
+        fusion = fusion or ("short" if propagate else "long")
+        self.anchor = FlowAnchor(method, fusion, confidence=False)
+        self.method, self.fusion = method, fusion
+        self.name = f"{method} {self.NAMES[fusion]} from the exemplar"
 
     def reset(self, reference=None) -> None:
         super().reset(reference)
-        self.prev = None
+        self.anchor.reset(self.ref)
 
     def __call__(self, L: torch.Tensor) -> torch.Tensor:
-        from .flow import warp_lab_onto
-
+        if self.ref.shape[-2:] != L.shape[-2:]:      # a reference given at another size: moved to the frames' grid
+            self.ref = F.interpolate(self.ref, size=L.shape[-2:], mode="bilinear", align_corners=False)
+            self.anchor.reset(self.ref)
         out = []
         for i in range(len(L)):
-            src = self.ref if self.ref.shape[-2:] == L.shape[-2:] else F.interpolate(
-                self.ref, size=L.shape[-2:], mode="bilinear", align_corners=False)
-            if self.propagate and self.prev is not None:
-                src = self.prev
-            lab = warp_lab_onto(src, L[i:i + 1].float(), method=self.method)
-            lab[:, :1] = L[i:i + 1]
-            self.prev = lab
+            lab, _ = self.anchor(L[i:i + 1])
+            self.anchor.update(lab)
             out.append(lab[:, 1:])
         return torch.cat(out)
 
@@ -176,7 +175,8 @@ class WithoutReference:
 
 
 BASELINES = {"gray": GrayBaseline, "reference": ReferenceCopy, "farneback": lambda: FlowReference("farneback"),
-             "flow": lambda: FlowReference("dis"), "flow-propagate": lambda: FlowReference("dis", propagate=True)}
+             "flow": lambda: FlowReference("dis"), "flow-propagate": lambda: FlowReference("dis", propagate=True),
+             "flow-fused": lambda: FlowReference("dis", fusion="confidence")}
 
 
 def checkpoint_path(name_or_path: str | Path, *, sha256: str | None = None) -> Path:
@@ -271,6 +271,7 @@ def colorize_frames(colorizer, frames: Iterator[np.ndarray], *, size: int | None
     as_tensor = lambda r: torch.from_numpy(np.array(r)).permute(2, 0, 1)[None].float() / 255
     ref_t = [as_tensor(r) for r in refs]
     stateful = getattr(colorizer, "sequential", False) or getattr(colorizer, "uses_reference", False)
+    full = getattr(colorizer, "full_resolution", False)   # takes full-size L and reference: predict_full(L, size)
     detector = CutDetector() if shots is not None and stateful else None
     state = {"ref": ref_t[0] if ref_t else None, "reset": True}
     buf: list[np.ndarray] = []
@@ -288,9 +289,14 @@ def colorize_frames(colorizer, frames: Iterator[np.ndarray], *, size: int | None
                 raise DataError(f"the reference is {ref.shape[-1]}x{ref.shape[-2]} but the frames are {w}x{h}; "
                                 f"expected the same aspect ratio (crop the reference to the frames' shape rather "
                                 f"than stretch it)")
-            colorizer.reset(None if ref is None else rgb_to_lab(small(ref)))
+            if full and ref is not None and ref.shape[-2:] != (h, w):
+                ref = F.interpolate(ref, size=(h, w), mode="bilinear", antialias=True, align_corners=False)
+            colorizer.reset(None if ref is None else rgb_to_lab(ref if full else small(ref)))
             state["reset"] = False
         L_full = l_from_uint8(x)
+        if full:                                                        # the colorizer resizes for itself
+            yield from lab_to_uint8(L_full, colorizer.predict_full(L_full, (mh, mw))).numpy()
+            return
         L_small = small(L_full)
         predict = getattr(colorizer, "predict", colorizer)               # low-res ab where the model has it
         yield from lab_to_uint8(L_full, predict(L_small)).numpy()       # upsamples ab on the fly, once
@@ -321,154 +327,6 @@ def colorize_frames(colorizer, frames: Iterator[np.ndarray], *, size: int | None
             buf = []
     if buf:
         yield from flush(buf)
-
-
-def _prefetch(it: Iterator, depth: int = 8) -> Iterator:
-    """Run ``it`` in a background thread (PyAV releases the GIL while decoding) so decode overlaps compute.
-
-    When the consumer stops early (an error, Ctrl-C, SIGTERM) the worker is told to stop and is joined, so no thread
-    is left inside torch or PyAV while the interpreter exits.
-    """
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    done, stop = object(), threading.Event()
-
-    def put(x) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(x, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def worker():
-        try:
-            for x in it:
-                if not put(x):
-                    return
-        except BaseException as e:  # re-raised in the consumer
-            put(e)
-        finally:
-            close = getattr(it, "close", None)
-            if close is not None and stop.is_set():
-                close()
-        put(done)
-
-    thread = threading.Thread(target=worker, daemon=True)
-    thread.start()
-    try:
-        while True:
-            x = q.get()
-            if x is done:
-                return
-            if isinstance(x, BaseException):
-                raise x
-            yield x
-    finally:
-        stop.set()
-        thread.join(timeout=30)
-
-
-VIDEO_OUT_EXTS = {".mp4", ".mkv", ".mov"}   # containers that carry H.264 (webm and avi do not, mpg is MPEG-1/2)
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
-
-
-def _check_encoder(crf: int, preset: str) -> None:
-    if preset not in X264_PRESETS:
-        raise ValueError(f"unknown x264 preset {preset!r}; expected one of {', '.join(X264_PRESETS)}")
-    if not 0 <= crf <= 51:
-        raise ValueError(f"crf {crf} is outside x264's 0-51")
-
-
-VIDEO_TIME_BASE = Fraction(1, 90000)   # the MPEG clock: exact for 24, 25, 30 and NTSC (30000/1001) frame times
-
-
-def write_video(frames: Iterator[np.ndarray], dest: Path, *, fps: float, audio_from: Path | None = None,
-                crf: int = 20, preset: str = "veryfast", progress: bool = True, total: int | None = None,
-                times: list | None = None) -> int:
-    """Encode frames to ``dest`` (H.264 in mp4/mkv/mov), copying the audio stream of ``audio_from`` when present.
-
-    ``times`` (seconds per frame, filled by :func:`colorizerutils.data.iter_video` as it decodes) keeps the source's
-    timing, a variable frame rate included; without it, or where the source has no time for a frame, frames are
-    ``1/fps`` apart. Every size is kept exactly: even sizes are written as yuv420p (plays everywhere), odd ones as
-    yuv444p, since 4:2:0 needs even sides (a 321x241 input would otherwise come back 320x240).
-
-    ``crf`` sets the quality (x264's scale: 0 lossless, 18-23 visually good) and ``preset`` the speed for it (faster
-    presets write bigger files). The encoder gets half of torch's threads: it runs beside the model, and on a small
-    machine x264's default (1.5 threads per core) only adds switching (measured on 2 cores: 17.0 vs 20.7 ms of CPU
-    per 720p frame at veryfast, same output size).
-
-    Written to a temporary sibling and renamed at the end; returns the number of frames written.
-    """
-    import av
-
-    _check_encoder(crf, preset)
-    n = 0
-    with atomic_path(dest) as tmp:
-        out = av.open(str(tmp), mode="w")
-        src = None
-        try:
-            rate = Fraction(fps).limit_denominator(1001)
-            vs = None
-            a_in = a_out = None
-            if audio_from is not None:
-                src = av.open(str(audio_from))
-                if src.streams.audio:
-                    a_in = src.streams.audio[0]
-                    a_out = out.add_stream_from_template(a_in)
-            bar = tqdm(total=total, unit="frame", desc=dest.name, disable=not progress)
-            t0, last = None, -1
-            for f in frames:
-                if vs is None:
-                    vs = out.add_stream("libx264", rate=rate)
-                    vs.width, vs.height = f.shape[1], f.shape[0]
-                    vs.pix_fmt = "yuv420p" if f.shape[0] % 2 == 0 and f.shape[1] % 2 == 0 else "yuv444p"
-                    vs.codec_context.time_base = VIDEO_TIME_BASE
-                    vs.options = {"crf": str(crf), "preset": preset,
-                                  "threads": str(max(1, torch.get_num_threads() // 2))}
-                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")
-                t = times[n] if times is not None and n < len(times) else None
-                if t is not None and t0 is None and n == 0:
-                    t0 = t
-                pts = round((t - t0) / VIDEO_TIME_BASE) if t is not None and t0 is not None else \
-                    last + round(1 / (rate * VIDEO_TIME_BASE))
-                frame.pts, frame.time_base = max(pts, last + 1), VIDEO_TIME_BASE   # strictly increasing
-                last = frame.pts
-                for packet in vs.encode(frame):
-                    out.mux(packet)
-                n += 1
-                bar.update(1)
-            bar.close()
-            if vs is None:
-                raise DataError(f"{dest}: no frames to write")
-            for packet in vs.encode():
-                out.mux(packet)
-            if a_in is not None:
-                for packet in src.demux(a_in):
-                    if packet.dts is None:
-                        continue
-                    packet.stream = a_out
-                    out.mux(packet)
-        finally:
-            out.close()
-            if src is not None:
-                src.close()
-    return n
-
-
-def write_frames(frames: Iterator[np.ndarray], dest: Path, *, progress: bool = True, total: int | None = None) -> int:
-    """Write frames as ``dest/00000.png`` ...; the folder appears only when complete."""
-    from PIL import Image
-
-    n = 0
-    with atomic_path(dest, suffix="") as tmp:
-        tmp.mkdir()
-        for f in tqdm(frames, total=total, unit="frame", desc=dest.name, disable=not progress):
-            Image.fromarray(f).save(tmp / f"{n:05d}.png")
-            n += 1
-        if n == 0:
-            raise DataError(f"{dest}: no frames to write")
-    return n
 
 
 def reference_images(reference) -> list[Path]:
@@ -502,7 +360,7 @@ def colorize_path(colorizer, src: str | Path, dest: str | Path, *, size: int | N
     ``<output>.shots.json``.
     """
     src, dest = Path(src), Path(dest)
-    _check_encoder(crf, preset)
+    check_encoder(crf, preset)
     if not src.exists():
         raise DataError(f"{src}: no such input file or folder")
     if not dest.parent.exists():
@@ -536,11 +394,11 @@ def colorize_path(colorizer, src: str | Path, dest: str | Path, *, size: int | N
     ref_paths = reference_images(reference)
     refs = [read_image(r) for r in ref_paths]
     times: list = []   # each decoded frame's time, filled ahead of the writer (the source's frame rate, even if variable)
-    frames = _prefetch(iter_frames(src, allow_gray=True, times=times))
+    frames = prefetch(iter_frames(src, allow_gray=True, times=times))
     stateful = getattr(colorizer, "sequential", False) or getattr(colorizer, "uses_reference", False)
     shot_log = [] if shots and in_kind != "image" and stateful else None
     # three stages overlap: decoding (thread), colorizing (thread) and encoding (here)
-    out = _prefetch(colorize_frames(colorizer, frames, size=size, references=refs, batch=batch, shots=shot_log),
+    out = prefetch(colorize_frames(colorizer, frames, size=size, references=refs, batch=batch, shots=shot_log),
                     depth=2 * batch)
     n = _write_output(out, src, dest, in_kind=in_kind, out_kind=out_kind, ext=ext, progress=progress, crf=crf,
                       preset=preset, times=times)
@@ -574,11 +432,7 @@ def _write_output(out, src: Path, dest: Path, *, in_kind: str, out_kind: str, ex
         return 1
     total = None
     if in_kind == "video":
-        from .data import _open_av
-
-        c = _open_av(src)
-        total = c.streams.video[0].frames or None
-        c.close()
+        total = declared_frames(src)
     if out_kind == "folder":
         return write_frames(out, dest, progress=progress, total=total)
     fps = video_fps(src) if in_kind == "video" else 25.0

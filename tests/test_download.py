@@ -7,7 +7,7 @@ import zipfile
 import pytest
 import torch
 
-from colorizerutils import data
+from colorizerutils import data, media
 from colorizerutils.download import DownloadError, download
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
@@ -96,8 +96,8 @@ def test_davis_from_loopback_mirror(server, tmp_path):
     root = tmp_path / "data"
     out = data.prepare_davis(root, url=f"{url}/DAVIS-2017-trainval-480p.zip",
                              sha256=hashlib.sha256(body).hexdigest())
-    clips = data.list_clips(out)
-    assert list(clips) == ["bear"] and len(list(data.iter_frames(clips["bear"]))) == 3
+    clips = media.list_clips(out)
+    assert list(clips) == ["bear"] and len(list(media.iter_frames(clips["bear"]))) == 3
 
 
 @pytest.mark.parametrize("with_sha", [False, True])
@@ -180,4 +180,4 @@ def test_published_checkpoint_by_url_in_the_cli(server, tmp_path):
     assert p.returncode == 2 and "--sha256" in p.stderr and "Traceback" not in p.stderr
     p = run(tmp_path / "b.png", "--checkpoint", f"{url}/m/final.pt", "--sha256", hashlib.sha256(body).hexdigest())
     assert p.returncode == 0, p.stderr
-    assert data.read_image(tmp_path / "b.png").shape == data.read_image(src).shape
+    assert media.read_image(tmp_path / "b.png").shape == media.read_image(src).shape

@@ -86,7 +86,7 @@ def _davis_folder(root, manifest):
     """A small DAVIS-2017-layout folder built from real clips: JPEGImages/480p/<seq>/00000.jpg, ImageSets/2017."""
     from PIL import Image
 
-    from colorizerutils.data import iter_video
+    from colorizerutils.media import iter_video
 
     for seq, clip in (("carphone", CARPHONE), ("bikes", BIKES)):
         d = root / "JPEGImages" / "480p" / seq

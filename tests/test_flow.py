@@ -20,3 +20,64 @@ def test_warping_a_real_frame_onto_its_shifted_copy_recovers_the_copy(manifest):
 def test_mismatched_shapes_are_refused():
     with pytest.raises(ValueError, match="same batch and size"):
         warp_lab_onto(torch.zeros(1, 3, 16, 16), torch.zeros(1, 1, 8, 8))
+
+
+def test_consistency_is_high_where_the_flows_agree_and_low_where_they_do_not():
+    import numpy as np
+
+    from colorizerutils.flow import consistency
+
+    fw = np.zeros((20, 30, 2), np.float32)
+    fw[..., 0] = 3.0                                                # every pixel moves 3 px right
+    bw = -fw                                                       # and comes back
+    assert consistency(fw, bw).min() > 0.99
+    wrong = bw.copy()
+    wrong[5:10, 5:10] = 4.0                                        # a patch whose backward flow goes elsewhere
+    c = consistency(fw, wrong)
+    # the forward flow lands 3 px to the right, so the bad patch is seen from the pixels 3 px left of it
+    assert c[6:9, 3:6].max() < 1e-3 and c[15:, :].min() > 0.99
+
+
+def test_a_real_frame_shifted_by_a_known_motion_is_confident_inside_and_not_at_the_uncovered_border(manifest):
+    """Frame b is frame a moved 4 px right, with a fresh strip on the left that a does not show: the anchor from a
+    recovers b inside, with confidence near 1, and is unsure over the uncovered strip."""
+    from colorizerutils.flow import FlowAnchor
+
+    lab = data.clip_lab(paths.DATA / "default/videos/bigbuckbunny.mp4", size=96, max_frames=1)[:1].float()
+    a = lab[..., 8:-8]
+    b = lab[..., 4:-12]                                            # content 4 px further right than in a
+    anchor = FlowAnchor("dis", "long")
+    anchor.reset(a)
+    got, conf = anchor(b[:, :1])
+    assert torch.equal(got[:, :1], b[:, :1])                       # L is the frame's own
+    inner = (..., slice(8, -8), slice(12, -8))
+    err = (got[:, 1:] - b[:, 1:])[inner].abs().mean()
+    err_still = (a[:, 1:] - b[:, 1:])[inner].abs().mean()
+    assert err < 0.25 * err_still, (float(err), float(err_still))
+    assert float(conf[inner].mean()) > 0.8
+    assert float(conf[..., :, :3].mean()) < float(conf[inner].mean())
+
+
+def test_flow_reference_rows_are_the_plain_warp_and_the_fused_anchor_uses_the_previous_output(manifest):
+    """The long-range baseline is exactly the exemplar warped by DIS (an independent call of warp_lab_onto); the
+    fused anchor differs from it once a previous output exists, and equals it on the first frame."""
+    from colorizerutils.flow import FlowAnchor
+    from colorizerutils.video import FlowReference
+
+    clip = data.clip_lab(paths.DATA / "default/videos/bikes.mp4", size=64, max_frames=4).float()
+    ref = FlowReference("dis")
+    ref.reset(clip[:1])
+    expected = warp_lab_onto(clip[:1].expand(3, -1, -1, -1), clip[1:, :1], method="dis")[:, 1:]
+    assert torch.equal(ref(clip[1:, :1]), expected)
+    fused = FlowAnchor("dis", "confidence")
+    fused.reset(clip[:1])
+    first, conf = fused(clip[1:2, :1])
+    long_only = FlowAnchor("dis", "long", confidence=True)
+    long_only.reset(clip[:1])
+    lab1, c1 = long_only(clip[1:2, :1])
+    assert torch.allclose(first, lab1) and torch.allclose(conf, c1)   # no previous output: the long range alone
+    fused.update(first)
+    second, _ = fused(clip[2:3, :1])
+    assert not torch.allclose(second[:, 1:], expected[1:2])
+    with pytest.raises(ValueError, match="unknown fusion"):
+        FlowAnchor("dis", "median")

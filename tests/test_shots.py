@@ -9,18 +9,17 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 import torch
 from PIL import Image
 
-from colorizerutils import data, metrics, paths, shots, video
+from colorizerutils import media, metrics, paths, shots, video
 
 V = "default/videos/"
 
 
 def _cuts(name, **kw):
     det = shots.CutDetector(**kw)
-    return [i for i, f in enumerate(data.iter_video(paths.DATA / V / name)) if det(f)]
+    return [i for i, f in enumerate(media.iter_video(paths.DATA / V / name)) if det(f)]
 
 
 def test_cuts_are_found_exactly_and_single_shot_clips_have_none(manifest):
@@ -32,7 +31,7 @@ def test_cuts_are_found_exactly_and_single_shot_clips_have_none(manifest):
 
 def _joined(tmp_path):
     """Three test clips joined (30 frames each, 320x240), their first frames as the references (in another order)."""
-    parts = [list(data.iter_video(paths.DATA / V / n, max_frames=30)) for n in ("bikes.mp4", "cup.mp4", "vtest.avi")]
+    parts = [list(media.iter_video(paths.DATA / V / n, max_frames=30)) for n in ("bikes.mp4", "cup.mp4", "vtest.avi")]
     size = lambda f: np.asarray(Image.fromarray(f).resize((320, 240), Image.BILINEAR))
     parts = [[size(f) for f in p] for p in parts]
     clip, refs = tmp_path / "joined", tmp_path / "refs"
@@ -54,7 +53,7 @@ def test_joined_clip_each_shot_uses_its_reference_and_matches_colorizing_it_alon
     assert [s["start_frame"] for s in log] == [0, 30, 60]                   # the cuts, to the frame
     assert [s["reference_file"].rsplit("/", 1)[1] for s in log] == ["b_bikes.png", "c_cup.png", "a_vtest.png"]
     assert all(s["fits"] for s in log) and "shot 1 from frame 30: c_cup.png" in p.stderr
-    got = [data.read_image(f) for f in data.list_frame_files(out)]
+    got = [media.read_image(f) for f in media.list_frame_files(out)]
     chw = lambda fs: torch.from_numpy(np.stack(fs)).permute(0, 3, 1, 2)
     for k, part in enumerate(parts):
         alone = list(video.colorize_frames(video.FlowReference("dis"), iter(part), reference=part[0]))
@@ -80,8 +79,8 @@ def test_without_shot_handling_the_first_reference_runs_across_the_cuts(tmp_path
 
 
 def test_a_shot_no_reference_fits_runs_without_one_where_the_model_can(manifest):
-    frames = list(data.iter_video(paths.DATA / V / "cup.mp4", max_frames=3))
-    other = next(data.iter_video(paths.DATA / V / "vtest.avi", max_frames=1))
+    frames = list(media.iter_video(paths.DATA / V / "cup.mp4", max_frames=3))
+    other = next(media.iter_video(paths.DATA / V / "vtest.avi", max_frames=1))
     k, score, fits = shots.best_reference(frames[0], [other])
     assert k == 0 and not fits and score < shots.MATCH_NCC
     log = []

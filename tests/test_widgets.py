@@ -10,13 +10,13 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from colorizerutils import data, evaluate, paths, widgets  # noqa: E402
+from colorizerutils import evaluate, media, paths, widgets  # noqa: E402
 
 CLIP = "default/videos/carphone_pristine.mp4"
 
 
 def _frames(n=6, clip=CLIP):
-    return np.stack(list(data.iter_video(paths.DATA / clip, max_frames=n)))
+    return np.stack(list(media.iter_video(paths.DATA / clip, max_frames=n)))
 
 
 def _descendants(w):
