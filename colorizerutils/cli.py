@@ -57,6 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _sampler_options(args) -> dict:
+    """The diffusion sampler's options from colorize/benchmark arguments (per-frame models ignore them)."""
+    options = {"seed": args.seed}
+    if args.steps is not None:
+        options["steps"] = args.steps
+    if args.anchor is not None:
+        options["full_anchor"] = args.anchor == "full"
+    return options
+
+
 def _cmd_colorize(args) -> int:
     import torch
 
@@ -70,7 +80,7 @@ def _cmd_colorize(args) -> int:
         raise ValueError(f"--size {args.size}: expected the model's shorter side in pixels, at least 16")
     if args.steps is not None and args.steps < 1:
         raise ValueError(f"--steps {args.steps}: expected at least 1 sampling step")
-    options = {"steps": args.steps, "seed": args.seed} if args.steps is not None else {"seed": args.seed}
+    options = _sampler_options(args)
     colorizer = load_colorizer(args.checkpoint or args.model or "mse_unet", device=args.device, bf16=args.bf16,
                                sampler_options=options, sha256=args.sha256)
     if args.reference and not getattr(colorizer, "uses_reference", False):
@@ -150,7 +160,7 @@ def _cmd_benchmark(args) -> int:
     from .atomic import write_text
     from .video import load_colorizer
 
-    options = {"steps": args.steps, "seed": args.seed} if args.steps is not None else {"seed": args.seed}
+    options = _sampler_options(args)
     name = args.checkpoint or args.model
     colorizer = load_colorizer(name, device=args.device, sampler_options=options, sha256=args.sha256)
     table = evaluate.benchmark(colorizer, args.root, method=str(name), names_file=args.list, size=args.size,
@@ -197,10 +207,12 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_bench(args) -> int:
-    from .bench import run_all, run_evaluate_memory
+    from .bench import run_all, run_evaluate_memory, run_exemplar_end_to_end
 
     if args.only == "evaluate":
         print(run_evaluate_memory().to_string(index=False))
+    elif args.only == "exemplar":
+        print(run_exemplar_end_to_end(quick=args.quick).to_string(index=False))
     else:
         run_all(quick=args.quick)
     return 0
@@ -227,7 +239,8 @@ def _register_more(sub) -> None:
     c.add_argument("input", help="image, video file (mp4/avi/mov/...) or folder of frames; colour input is used as gray")
     c.add_argument("output", help="image, .mp4 (source fps, audio copied) or a folder (no extension), by extension")
     c.add_argument("--model", help="mse_unet | gan_unet | cic | diffusion (checkpoints from make reproduce), or a "
-                                    "baseline: gray | reference | farneback | flow | flow-propagate (need --reference)")
+                                    "baseline: gray | reference | farneback | flow | flow-propagate | flow-fused "
+                                    "(need --reference)")
     c.add_argument("--checkpoint", help="path to a final.pt (or its run folder), or a published one: gdrive:FILE_ID, "
                                          "a Google-Drive link or an http(s) URL (with --sha256)")
     c.add_argument("--sha256", help="the published checkpoint's sha256 (required with a download; checked)")
@@ -240,6 +253,9 @@ def _register_more(sub) -> None:
     c.add_argument("--no-shots", action="store_true", help="no cut detection: one reference and one state for the "
                                                            "whole clip")
     c.add_argument("--steps", type=int, help="diffusion sampling steps (default: the model's)")
+    c.add_argument("--anchor", choices=["full", "model"], help="diffusion with a reference: build the optical-flow "
+                   "anchor at the frames' resolution and add the model's residual to it (full), or run everything at "
+                   "the model size and upsample (model); default: the sampler's")
     c.add_argument("--bf16", action="store_true", help="bf16 autocast (fast only on CPUs with AMX, or GPUs)")
     c.add_argument("--crf", type=int, default=20, help="video output: H.264 quality, 0 (lossless) to 51 (default 20)")
     c.add_argument("--preset", default="veryfast", help="video output: x264 speed, ultrafast ... veryslow; faster "
@@ -277,6 +293,9 @@ def _register_more(sub) -> None:
                                   "ImageSets/2017/val.txt when present, else every sequence")
     k.add_argument("--size", type=int, default=480, help="shorter side the frames are scored at (default 480)")
     k.add_argument("--steps", type=int, help="diffusion sampling steps")
+    k.add_argument("--anchor", choices=["full", "model"], help="diffusion with a reference: build the optical-flow "
+                   "anchor at the frames' resolution and add the model's residual to it (full), or run everything at "
+                   "the model size and upsample (model); default: the sampler's")
     k.add_argument("--seed", type=int, default=0)
     k.add_argument("--device", default="auto")
     k.add_argument("--output", help="also write the table to a .csv or .json file")
@@ -293,7 +312,8 @@ def _register_more(sub) -> None:
 
     b = sub.add_parser("bench", help="speed benchmarks into results/")
     b.add_argument("--quick", action="store_true", help="fewer repetitions")
-    b.add_argument("--only", choices=["evaluate"], help="run one benchmark: evaluate (peak memory, 30 vs 300 frames)")
+    b.add_argument("--only", choices=["evaluate", "exemplar"], help="run one benchmark: evaluate (peak memory, 30 vs "
+                   "300 frames) or exemplar (colorize with a reference at 854x480, frames/s)")
     b.set_defaults(func=_cmd_bench)
 
 

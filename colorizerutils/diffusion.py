@@ -17,6 +17,12 @@
   motion-compensated reference. ``anchor="exemplar"`` uses the exemplar unwarped; ``"none"`` generates ab itself.
   Without an exemplar the anchor is zero. The notebook reports the flow-warped exemplar on its own as a baseline, so
   what the network adds on top of it stays visible.
+- At full resolution (``full_anchor``, the default with an exemplar): the anchor is built at the frames' own
+  resolution by :class:`.flow.FlowAnchor` (DIS warps from the exemplar and from the previous anchor, fused by their
+  forward-backward consistency); the network generates its residual at the model size against the downsized anchor,
+  and the residual is upsampled and added where the anchor is unsure (``residual="gated"``: weighted by one minus
+  its confidence). A zero residual returns the full-resolution anchor exactly, so the flow's colour detail is kept
+  instead of being upsampled from 64 px.
 - The network predicts x0 (``prediction="sample"``) of the residual scaled by ``data_scale`` (ab/110 has a standard
   deviation near 0.15, far below the unit-variance noise the schedule assumes; Chen 2023, "On the importance of
   noise scheduling for diffusion models").
@@ -227,9 +233,9 @@ class DiffusionColorizer:
     uses_reference = True     # evaluated with frame 0 as the exemplar (automatic mode: video.WithoutReference)
     automatic = True          # also runs without an exemplar (reset(None)): shots that no reference fits
 
-    def __init__(self, net, *, device, config: dict | None = None, steps: int = 25, sampler_name: str = "ddim",
+    def __init__(self, net, *, device, config: dict | None = None, steps: int = 5, sampler_name: str = "ddim",
                  noise: str = "shared", use_prev: bool = True, guidance: float = 1.0, warm_strength: float = 0.6,
-                 seed: int = 0, full_anchor: bool = False, fusion: str = "confidence", residual: str = "full"):
+                 seed: int = 0, full_anchor: bool = True, fusion: str = "confidence", residual: str = "gated"):
         if noise not in ("shared", "fresh", "warm"):
             raise ValueError(f"noise must be shared, fresh or warm, got {noise!r}")
         if residual not in RESIDUALS:
@@ -243,6 +249,10 @@ class DiffusionColorizer:
         self.size = (config or {}).get("size")   # the CLI runs the model at its training size unless --size
         # full_anchor: the flow anchor is built at the frames' resolution (colorize_frames hands in full-size L and
         # reference, see full_resolution) and the network's residual, made at the model size, is upsampled onto it
+        # Chosen on the val clips (exemplar protocol, 30 frames at up to 480 px, PSNR): with everything at the model
+        # size 34.00 dB; full anchor + residual everywhere 37.60; gated 38.13, the same as the fused anchor alone (the
+        # network trained against a 64-px Farneback anchor does not improve on the full-resolution one). 5 DDIM steps
+        # scored +0.05 dB over 25 there, and +0.16 dB at the model size in make bench.
         self.full_resolution = full_anchor
         self.flow_anchor = FlowAnchor("dis", fusion) if full_anchor else None
         self.residual = residual
@@ -325,7 +335,9 @@ class DiffusionColorizer:
                 res = F.interpolate(res, size=Lf.shape[-2:], mode="bilinear", align_corners=False)
                 ab_full = ab_full + (res * (1 - conf) if self.residual == "gated" else res)
             ab_full = ab_full.clamp(-AB_SCALE, AB_SCALE)
-            self.flow_anchor.update(torch.cat([Lf, ab_full], 1))
+            # the short range follows the anchor itself, not the output: a residual fed back through it would pile up
+            # frame after frame (measured: a mean residual of +0.2 ab per frame cost 11 dB on the val clips by frame 30)
+            self.flow_anchor.update(lab)
             self.prev = normalize_ab(small(ab_full)).clamp(-1, 1).to(self.device)
             out.append(ab_full)
         return torch.cat(out)

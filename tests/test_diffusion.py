@@ -71,7 +71,8 @@ def test_with_a_full_resolution_anchor_a_zero_residual_returns_the_fused_flow_an
               for f in media.iter_video(paths.DATA / "default/videos/bigbuckbunny.mp4", max_frames=5)]
     config = {"loss_weights": dataclasses.asdict(DiffusionSettings(anchor="flow", prediction="sample", data_scale=4)),
               "size": 32}
-    c = DiffusionColorizer(_net(), device=torch.device("cpu"), config=config, steps=3, seed=0, full_anchor=True)
+    c = DiffusionColorizer(_net(), device=torch.device("cpu"), config=config, steps=3, seed=0, full_anchor=True,
+                           residual="full")
     got = np.stack(list(colorize_frames(c, iter(frames), reference=frames[0])))
     flow_row = np.stack(list(colorize_frames(FlowReference("dis", fusion="confidence"), iter(frames),
                                              reference=frames[0])))
@@ -79,7 +80,8 @@ def test_with_a_full_resolution_anchor_a_zero_residual_returns_the_fused_flow_an
     assert np.abs(got.astype(int) - flow_row.astype(int)).max() <= 1
     assert c.calls == 5 * 3                                             # the network did run, at 32 px
     low = np.stack(list(colorize_frames(DiffusionColorizer(_net(), device=torch.device("cpu"), config=config,
-                                                           steps=3, seed=0), iter(frames), reference=frames[0])))
+                                                           steps=3, seed=0, full_anchor=False), iter(frames),
+                                        reference=frames[0])))
     assert np.abs(low.astype(int) - flow_row.astype(int)).mean() > 1   # the model-size anchor is another thing
 
 
@@ -140,7 +142,8 @@ def test_cli_colours_a_real_clip_with_and_without_reference(overfit_run, tmp_pat
 
     for i, f in enumerate(media.iter_video(paths.DATA / "default/videos/carphone_pristine.mp4", max_frames=4)):
         Image.fromarray(f).save(clip / f"{i:05d}.png")
-    for extra in ([], ["--reference", str(clip / "00000.png")]):
+    ref = ["--reference", str(clip / "00000.png")]
+    for extra in ([], ref, [*ref, "--anchor", "model"]):
         out = tmp_path / f"out{len(extra)}.mp4"
         p = subprocess.run([sys.executable, "-m", "colorizerutils", "colorize", str(clip), str(out), "--checkpoint",
                             str(r.run_dir), "--steps", "3", "--size", "32", "--quiet", *extra],
