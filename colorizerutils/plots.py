@@ -61,7 +61,7 @@ def metric_bars(table: pd.DataFrame, metrics: list[str], *, by: str = "method"):
     return fig
 
 
-def paired_seeds(per_seed: pd.DataFrame, metrics: list[str], *, methods: list[str] | None = None, split: str):
+def seed_pairs(per_seed: pd.DataFrame, metrics: list[str], *, methods: list[str] | None = None, split: str):
     """One panel per metric: every seed's value for each method, a line joining the values of the same seed, and
     the mean over seeds as a bar behind them."""
     from .metrics import HIGHER_IS_BETTER

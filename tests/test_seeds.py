@@ -7,7 +7,7 @@ import torch
 from scipy import stats
 
 import colorizerutils as cu
-from colorizerutils import data, evaluate, recipes, training
+from colorizerutils import data, recipes, report, training
 from colorizerutils.atomic import load_torch
 
 
@@ -64,7 +64,7 @@ def _per_seed(rng, n=6):
 
 def test_paired_seeds_matches_scipy_paired_t_test():
     df = _per_seed(np.random.default_rng(0))
-    out = evaluate.paired_seeds(df, method="GAN U-Net", baseline="MSE U-Net", metrics=("colorfulness", "psnr"))
+    out = report.paired_comparison(df, method="GAN U-Net", baseline="MSE U-Net", metrics=("colorfulness", "psnr"))
     assert len(out) == 4 and set(out.split) == {"val", "test"}
     for r in out.to_dict("records"):
         g = df[df.split == r["split"]].pivot_table(index="seed", columns="method", values=r["metric"])
@@ -78,8 +78,8 @@ def test_paired_seeds_matches_scipy_paired_t_test():
 
 def test_discussion_follows_the_numbers():
     df = _per_seed(np.random.default_rng(1))
-    out = evaluate.paired_seeds(df, method="GAN U-Net", baseline="MSE U-Net", metrics=("colorfulness",))
-    text = evaluate.discuss_seeds(out, method="GAN U-Net", baseline="MSE U-Net").splitlines()
+    out = report.paired_comparison(df, method="GAN U-Net", baseline="MSE U-Net", metrics=("colorfulness",))
+    text = report.discuss_seeds(out, method="GAN U-Net", baseline="MSE U-Net").splitlines()
     test_line = next(l for l in text if l.startswith("- **test"))
     val_line = next(l for l in text if l.startswith("- **val"))
     # test: a shift of 2 with noise 1 at 6 seeds is far beyond two standard errors; val: no shift
@@ -94,4 +94,4 @@ def test_paired_seeds_needs_common_seeds():
     df = pd.DataFrame([dict(split="test", method="MSE U-Net", seed=0, psnr=1.0),
                        dict(split="test", method="GAN U-Net", seed=1, psnr=2.0)])
     with pytest.raises(ValueError, match="no seed has both"):
-        evaluate.paired_seeds(df, method="GAN U-Net", baseline="MSE U-Net", metrics=("psnr",))
+        report.paired_comparison(df, method="GAN U-Net", baseline="MSE U-Net", metrics=("psnr",))

@@ -1,0 +1,80 @@
+"""What the notebooks say about their tables, generated from the numbers so the text can never contradict them:
+comparisons against a baseline, and paired comparisons over seeds with their standard errors."""
+from __future__ import annotations
+
+import pandas as pd
+
+
+def discuss(table: pd.DataFrame, *, baseline: str, metrics=("psnr", "lpips", "colorfulness", "cdc")) -> str:
+    """Markdown sentences generated from a summary table: best method per metric and each method against the
+    baseline, so a notebook's discussion can never contradict its numbers."""
+    from .metrics import HIGHER_IS_BETTER
+
+    t = table.set_index("method")
+    if baseline not in t.index:
+        raise ValueError(f"baseline {baseline!r} not in the table's methods {list(t.index)}")
+    lines = []
+    for m in metrics:
+        if m not in t.columns or t[m].isna().all():
+            continue
+        hib = HIGHER_IS_BETTER.get(m, True)
+        best = t[m].idxmax() if hib else t[m].idxmin()
+        lines.append(f"- **{m}** ({'higher' if hib else 'lower'} is better): best is *{best}* ({t.loc[best, m]:.4g}).")
+        for method in t.index:
+            if method == baseline:
+                continue
+            d = t.loc[method, m] - t.loc[baseline, m]
+            better = (d > 0) == hib and d != 0
+            lines.append(f"  - *{method}* vs *{baseline}*: {d:+.4g} ({'better' if better else 'not better'}).")
+    return "\n".join(lines)
+
+
+def paired_comparison(per_seed: pd.DataFrame, *, method: str, baseline: str,
+                 metrics=("psnr", "lpips", "colorfulness")) -> pd.DataFrame:
+    """``method`` against ``baseline`` over seeds, from rows with columns split, seed, method and the metrics (one
+    row per model, seed and split, as :func:`colorizerutils.evaluate.summarize` gives per seed).
+
+    The comparison is paired: both models trained at the same seed (same initial draws of the shared generator
+    layout, same batches). One row per split and metric: the mean and standard deviation of each model over seeds,
+    the mean difference (method - baseline) with its standard deviation and standard error, and the number of seeds
+    at which the method's value is the higher one.
+    """
+    rows = []
+    for split, g in per_seed.groupby("split", sort=False):
+        a = g[g.method == method].set_index("seed")
+        b = g[g.method == baseline].set_index("seed")
+        seeds = a.index.intersection(b.index)
+        if len(seeds) == 0:
+            raise ValueError(f"split {split!r}: no seed has both {method!r} and {baseline!r}")
+        for m in metrics:
+            d = a.loc[seeds, m] - b.loc[seeds, m]
+            n = len(seeds)
+            rows.append({"split": split, "metric": m, "seeds": n,
+                         f"{baseline} mean": b.loc[seeds, m].mean(), f"{baseline} std": b.loc[seeds, m].std(),
+                         f"{method} mean": a.loc[seeds, m].mean(), f"{method} std": a.loc[seeds, m].std(),
+                         "difference mean": d.mean(), "difference std": d.std(),
+                         "difference se": d.std() / n ** 0.5 if n > 1 else float("nan"),
+                         "seeds higher": int((d > 0).sum())})
+    return pd.DataFrame(rows)
+
+
+def discuss_seeds(paired: pd.DataFrame, *, method: str, baseline: str) -> str:
+    """Markdown sentences generated from :func:`paired_comparison`: per split and metric, which model is ahead on
+    average, at how many seeds, and whether the mean difference exceeds twice its standard error."""
+    from .metrics import HIGHER_IS_BETTER
+
+    lines = []
+    for r in paired.to_dict("records"):
+        d, se, n, k = r["difference mean"], r["difference se"], r["seeds"], r["seeds higher"]
+        direction = "higher" if d > 0 else "lower" if d < 0 else "equal"
+        better = "higher is better" if HIGHER_IS_BETTER.get(r["metric"], True) else "lower is better"
+        if n < 2:
+            verdict = "one seed gives no spread, so nothing can be said about noise"
+        elif abs(d) > 2 * se:
+            verdict = f"the mean difference is more than twice its standard error ({se:.3g})"
+        else:
+            verdict = f"the mean difference is within twice its standard error ({se:.3g}): seed noise can explain it"
+        lines.append(f"- **{r['split']} · {r['metric']}** ({better}): *{method}* is {direction} than *{baseline}* on "
+                     f"average ({r[f'{method} mean']:.4g} vs {r[f'{baseline} mean']:.4g}, difference {d:+.3g}); its "
+                     f"value is the higher one at {k} of {n} seeds; {verdict}.")
+    return "\n".join(lines)
