@@ -1,4 +1,5 @@
-"""Exemplar-guided, temporally linked diffusion colorization of video: training objective and sampler.
+"""Exemplar-guided, temporally linked diffusion colorization of video: settings, schedules and the sampler (its
+training objective is :class:`colorizerutils.objectives.DiffusionObjective`).
 
 - Noise schedules and samplers come from diffusers: ``DDPMScheduler`` for training, ``DDIMScheduler`` and
   ``DPMSolverMultistepScheduler`` (built from the same config) for sampling.
@@ -33,7 +34,6 @@
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 
 import torch
@@ -41,7 +41,6 @@ import torch.nn.functional as F
 
 from .color import AB_SCALE, denormalize_ab, denormalize_l, normalize_ab, normalize_l
 from .flow import FlowAnchor, warp_lab_onto
-from .models import build_model
 
 SAMPLERS = ("ddim", "dpm")
 ANCHORS = ("flow", "exemplar", "none")
@@ -119,105 +118,6 @@ def make_cond(l: torch.Tensor, ex_lab: torch.Tensor | None, prev_ab: torch.Tenso
     ex = torch.cat([ex_lab[:, 1:], ex_lab[:, :1], torch.ones_like(l)], 1) if ex_lab is not None else z(4)
     pv = torch.cat([prev_ab, torch.ones_like(l)], 1) if prev_ab is not None else z(3)
     return torch.cat([l, ex, pv], 1)
-
-
-class DiffusionObjective:
-    """Training objective for :func:`colorizerutils.training.train`: Ho et al. 2020's simple loss, MSE on the
-    network's target (x0 by default; v as in Salimans & Ho 2022, or the noise)."""
-
-    def __init__(self, cfg, clips: dict[str, torch.Tensor]):
-        if not isinstance(clips, dict):
-            raise TypeError("the diffusion objective trains on clips: pass {name: (T,3,S,S) LAB}")
-        self.cfg = cfg
-        self.settings = settings_from(dataclasses.asdict(cfg))
-        self.clips = [c for c in clips.values()]
-        self.weights = torch.tensor([float(len(c)) for c in self.clips])
-        self.nets = {"G": build_model(cfg.model, **cfg.model_kwargs)}
-        if self.settings.ema:
-            # the averaged weights sample better than the last iterate (Ho et al. 2020; Song & Ermon 2020). They live
-            # in nets, so checkpoints and resuming carry them like any other network
-            self.nets["G_ema"] = copy.deepcopy(self.nets["G"]).requires_grad_(False)
-        self.scheduler = ddpm_scheduler(self.settings)
-
-    def optimizers(self):
-        return {"G": torch.optim.AdamW(self.nets["G"].parameters(), lr=self.cfg.lr, betas=self.cfg.betas)}
-
-    def batch(self, gen: torch.Generator, device) -> dict:
-        s, B = self.settings, self.cfg.batch
-        cur, prev, ex, has_prev, has_ex = [], [], [], [], []
-        for _ in range(B):
-            c = self.clips[int(torch.multinomial(self.weights, 1, generator=gen))]
-            T = len(c)
-            t = int(torch.randint(T, (1,), generator=gen))
-            frame = c[t].float()
-            if self.cfg.flip and torch.rand(1, generator=gen) < 0.5:
-                c = c.flip(-1)
-                frame = frame.flip(-1)
-            cur.append(frame)
-            p_ok = t > 0 and torch.rand(1, generator=gen) >= s.p_drop_prev
-            prev.append(c[t - 1].float() if p_ok else torch.zeros_like(frame))
-            has_prev.append(bool(p_ok))
-            # exemplar: another frame of the same clip (never the target frame itself)
-            e_ok = T > 1 and torch.rand(1, generator=gen) >= s.p_drop_exemplar
-            if e_ok:
-                w = s.exemplar_window or T
-                lo, hi = max(0, t - w), min(T - 1, t + w)          # candidates lo..hi without t itself
-                j = lo + int(torch.randint(hi - lo, (1,), generator=gen))
-                j = j + 1 if j >= t else j
-                e = c[j].float()
-                if s.anchor == "flow":                              # the exemplar moved onto this frame
-                    e = warp_lab_onto(e[None], frame[None, :1])[0]
-                ex.append(e)
-            else:
-                ex.append(torch.zeros_like(frame))
-            has_ex.append(bool(e_ok))
-        cur, prev, ex = torch.stack(cur), torch.stack(prev), torch.stack(ex)
-        l = normalize_l(cur[:, :1])
-        ab = normalize_ab(cur[:, 1:])
-        prev_ab = normalize_ab(prev[:, 1:])
-        # corrupt the previous ground truth: noise and a small random shift, so copying it is not enough
-        prev_ab = prev_ab + s.prev_noise * torch.randn(prev_ab.shape, generator=gen)
-        dx, dy = (int(v) for v in torch.randint(-2, 3, (2,), generator=gen))
-        prev_ab = torch.roll(prev_ab, shifts=(dy, dx), dims=(-2, -1))
-        mp = torch.tensor(has_prev, dtype=torch.float32).view(-1, 1, 1, 1)
-        me = torch.tensor(has_ex, dtype=torch.float32).view(-1, 1, 1, 1)
-        ex_lab = torch.cat([normalize_l(ex[:, :1]), normalize_ab(ex[:, 1:])], 1) * me
-        cond = make_cond(l, ex_lab, prev_ab * mp)
-        cond[:, 4:5] = me                       # exemplar mask
-        cond[:, 7:8] = mp                       # previous-frame mask
-        x0 = s.data_scale * (ab - ex_lab[:, 1:] if s.anchor != "none" else ab)   # dropped exemplar: zero anchor
-        noise = torch.randn(ab.shape, generator=gen)
-        t = torch.randint(self.scheduler.config.num_train_timesteps, (B,), generator=gen)
-        x_t = self.scheduler.add_noise(x0, noise, t)
-        target = {"v_prediction": lambda: self.scheduler.get_velocity(x0, noise, t), "sample": lambda: x0,
-                  "epsilon": lambda: noise}[s.prediction]()
-        return {k: v.to(device) for k, v in dict(x_t=x_t, t=t, cond=cond, target=target).items()}
-
-    def step(self, b, opts, autocast):
-        with autocast():
-            pred = self.nets["G"](b["x_t"], b["t"], b["cond"])
-            loss = F.mse_loss(pred.float(), b["target"])
-        opts["G"].zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.nets["G"].parameters(), 1.0)
-        opts["G"].step()
-        if self.settings.ema:
-            self._update_ema(opts["G"])
-        return {"loss": float(loss.detach())}
-
-    @torch.no_grad()
-    def _update_ema(self, opt) -> None:
-        G = self.nets["G"]
-        G = G.module if hasattr(G, "module") else G
-        params = list(G.parameters())
-        n = int(opt.state[params[0]]["step"])                  # optimiser steps so far (restored on resume)
-        decay = min(self.settings.ema, (1 + n) / (10 + n))     # warm-up as in diffusers' EMAModel
-        for p_ema, p in zip(self.nets["G_ema"].parameters(), params):
-            p_ema.lerp_(p, 1 - decay)
-
-    def export(self) -> torch.nn.Module:
-        """The network final.pt holds: the weight average when ``ema`` is on."""
-        return self.nets["G_ema" if self.settings.ema else "G"]
 
 
 class DiffusionColorizer:

@@ -1,7 +1,7 @@
 """One training loop for every model; objectives differ only in their step function.
 
-- Objectives by name: ``regression`` (any :mod:`.losses` combination, e.g. MSE), ``gan`` (pix2pix: adversarial +
-  lambda L1), ``cic`` (Zhang et al. re-weighted cross-entropy), ``diffusion`` (noise prediction, :mod:`.diffusion`).
+- Objectives by name (:mod:`.objectives`): ``regression`` (any :mod:`.losses` combination, e.g. MSE), ``gan``
+  (pix2pix: adversarial + lambda L1), ``cic`` (Zhang et al. re-weighted cross-entropy), ``diffusion`` (DDPM).
 - Each step draws its batch and its randomness from a generator seeded by (seed, step, rank), so a run killed and
   resumed from its last checkpoint ends with exactly the weights of an uninterrupted run (CPU).
 - Checkpoints (models, optimisers, step) are written atomically every ``checkpoint_every`` steps with the resolved
@@ -20,13 +20,11 @@ from pathlib import Path
 import pandas as pd
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from . import paths
 from .atomic import load_torch, torch_save, write_text
-from .color import normalize_ab, normalize_l, upsample_ab
-from .models import build_model
+from .objectives import OBJECTIVES, Objective, _unwrap
 
 
 @dataclasses.dataclass
@@ -72,132 +70,6 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Objectives: build their networks, draw a batch, take one optimisation step
-# --------------------------------------------------------------------------------------------------------------
-class Objective:
-    """Base: one generator network ``G`` on frames; subclasses override :meth:`losses`."""
-
-    def __init__(self, cfg: TrainConfig, frames: torch.Tensor):
-        self.cfg = cfg
-        self.frames = frames                  # (N,3,S,S) LAB, CIE units
-        self.nets = {"G": build_model(cfg.model, **cfg.model_kwargs)}
-
-    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        """Adam per trainable network; a pretrained encoder gets its own group at ``encoder_lr_mult`` times lr."""
-        opts = {}
-        for k, n in self.nets.items():
-            if not any(p.requires_grad for p in n.parameters()):
-                continue
-            enc = {id(p) for p in n.encoder_parameters()} if hasattr(n, "encoder_parameters") else set()
-            groups = [{"params": [p for p in n.parameters() if id(p) not in enc]}]
-            if enc:
-                groups.append({"params": [p for p in n.parameters() if id(p) in enc],
-                               "lr": self.cfg.lr * self.cfg.encoder_lr_mult})
-            opts[k] = torch.optim.Adam(groups, lr=self.cfg.lr, betas=self.cfg.betas)
-        return opts
-
-    def at_step(self, step: int) -> None:
-        """Called by the loop before each step: a pretrained encoder trains only from ``encoder_frozen_steps`` on
-        (frozen, it costs no backward pass)."""
-        G = _unwrap(self.nets["G"])
-        if hasattr(G, "encoder_parameters"):
-            G.encoder.requires_grad_(step >= self.cfg.encoder_frozen_steps)
-
-    def batch(self, gen: torch.Generator, device) -> dict[str, torch.Tensor]:
-        idx = torch.randint(len(self.frames), (self.cfg.batch,), generator=gen)
-        lab = self.frames[idx].float()
-        if self.cfg.flip:
-            flip = torch.rand(self.cfg.batch, generator=gen) < 0.5
-            lab = torch.where(flip.view(-1, 1, 1, 1), lab.flip(-1), lab)
-        lab = lab.to(device)
-        return {"l": normalize_l(lab[:, :1]), "ab": normalize_ab(lab[:, 1:]), "ab_cie": lab[:, 1:]}
-
-    def step(self, b: dict, opts: dict, autocast) -> dict[str, float]:
-        with autocast():
-            total, terms = self.losses(b)
-        opts["G"].zero_grad(set_to_none=True)
-        total.backward()
-        opts["G"].step()
-        return {"loss": float(total.detach()), **{k: float(v) for k, v in terms.items()}}
-
-
-class Regression(Objective):
-    def __init__(self, cfg, frames):
-        super().__init__(cfg, frames)
-        from .losses import build_loss
-
-        self.loss_fn = build_loss(cfg.loss, **cfg.loss_weights)
-
-    def losses(self, b):
-        pred = upsample_ab(self.nets["G"](b["l"]), b["ab"].shape[-2:])   # out_stride > 1: low-res ab
-        total, terms = self.loss_fn(pred.float(), b["ab"], b["l"])
-        return total, terms
-
-
-class GAN(Objective):
-    """pix2pix: D learns real (L,ab) vs (L,G(L)); G minimises adversarial + lambda * L1 (Isola et al. 2017, eq. 4).
-
-    The reconstruction term is ``cfg.loss`` from :mod:`.losses`, as for regression: ``"mae"`` is pix2pix's L1;
-    ``"mse"`` makes the GAN differ from the MSE regression only by the adversary.
-    """
-
-    def __init__(self, cfg, frames):
-        super().__init__(cfg, frames)
-        from .losses import build_loss
-
-        self.nets["D"] = build_model("patchgan", **cfg.disc_kwargs)
-        self.recon_fn = build_loss(cfg.loss, **cfg.loss_weights)
-
-    def step(self, b, opts, autocast):
-        G, D = self.nets["G"], self.nets["D"]
-        with autocast():
-            fake = upsample_ab(G(b["l"]), b["ab"].shape[-2:])
-            # 1. discriminator: real -> 1, fake -> 0
-            d_real = D(b["l"], b["ab"])
-            d_fake = D(b["l"], fake.detach())
-            loss_d = 0.5 * (F.binary_cross_entropy_with_logits(d_real.float(), torch.ones_like(d_real.float()))
-                            + F.binary_cross_entropy_with_logits(d_fake.float(), torch.zeros_like(d_fake.float())))
-        opts["D"].zero_grad(set_to_none=True)
-        loss_d.backward()
-        opts["D"].step()
-        with autocast():
-            # 2. generator: fool D, stay near the target (cfg.loss)
-            d_fake = D(b["l"], fake)
-            adv = F.binary_cross_entropy_with_logits(d_fake.float(), torch.ones_like(d_fake.float()))
-            recon, terms = self.recon_fn(fake.float(), b["ab"], b["l"])
-            loss_g = adv + self.cfg.gan_recon_weight * recon
-        opts["G"].zero_grad(set_to_none=True)
-        loss_g.backward()
-        opts["G"].step()
-        return {"loss": loss_g.item(), "g_adv": adv.item(), **{f"g_{n}": v.item() for n, v in terms.items()},
-                "d": loss_d.item()}
-
-
-class CICObjective(Objective):
-    def __init__(self, cfg, frames):
-        super().__init__(cfg, frames)
-        G = self.nets["G"]
-        ab = frames[:, 1:].float().permute(0, 2, 3, 1).reshape(-1, 2)
-        sample = ab[torch.randperm(len(ab), generator=torch.Generator().manual_seed(cfg.seed))[:200_000]]
-        G.fit_rebalancing(sample)
-
-    def losses(self, b):
-        G = self.nets["G"]
-        G = G.module if hasattr(G, "module") else G
-        loss = G.loss(self.nets["G"](b["l"]), b["ab_cie"])
-        return loss, {"ce": loss.detach()}
-
-
-def _diffusion_objective(cfg, frames):
-    from .diffusion import DiffusionObjective
-
-    return DiffusionObjective(cfg, frames)
-
-
-OBJECTIVES = {"regression": Regression, "gan": GAN, "cic": CICObjective, "diffusion": _diffusion_objective}
-
-
-# --------------------------------------------------------------------------------------------------------------
 # The loop
 # --------------------------------------------------------------------------------------------------------------
 def _rank() -> tuple[int, int]:
@@ -208,10 +80,6 @@ def _rank() -> tuple[int, int]:
 
 def _step_seed(seed: int, step: int, rank: int) -> int:
     return (seed * 1_000_003 + step * 9_973 + rank * 7_919) % (2 ** 62)
-
-
-def _unwrap(net):
-    return net.module if hasattr(net, "module") else net
 
 
 @dataclasses.dataclass

@@ -133,7 +133,8 @@ def test_davis_is_pinned_by_default():
 
 
 def _tiny_checkpoint(path):
-    from colorizerutils.training import Objective, TrainConfig, save_model
+    from colorizerutils.objectives import Objective
+    from colorizerutils.training import TrainConfig, save_model
 
     cfg = TrainConfig(run="pub", model="unet", model_kwargs={"ngf": 8, "depth": 3}, size=32)
     return save_model(Objective(cfg, torch.zeros(1, 3, 32, 32)), cfg, path)   # untrained weights: loading is tested

@@ -136,7 +136,7 @@ def test_gan_trains_both_networks_and_resumes_exactly(tmp_path, monkeypatch, man
 
 
 def test_bad_gan_settings_are_refused():
-    from colorizerutils.training import OBJECTIVES
+    from colorizerutils.objectives import OBJECTIVES
 
     with pytest.raises(ValueError, match="unknown loss 'l2'"):
         OBJECTIVES["gan"](TrainConfig(run="x", objective="gan", loss="l2"), torch.zeros(2, 3, 32, 32))
@@ -150,7 +150,8 @@ def test_bad_gan_settings_are_refused():
 def test_loss_networks_move_with_the_model(objective, loss):
     """VGG16 and LPIPS inside a loss go to the training device with the networks (found on a GPU: notebook 05's
     perceptual rows failed their first step with the loss left on the CPU). The meta device stands in for a GPU."""
-    from colorizerutils.training import OBJECTIVES, to_device
+    from colorizerutils.objectives import OBJECTIVES
+    from colorizerutils.training import to_device
 
     obj = OBJECTIVES[objective](TrainConfig(run="x", objective=objective, loss=loss, **TINY), torch.zeros(2, 3, 32, 32))
     to_device(obj, torch.device("meta"))

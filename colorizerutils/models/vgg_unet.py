@@ -8,7 +8,7 @@ relu2_2, relu1_2 for ``out_stride`` 1) to predict ab, in [-1,1] (tanh).
 
 The encoder's weights come from :func:`colorizerutils.weights.backbone` (torchvision's when reachable, else the
 offline copy). Training keeps it frozen for ``TrainConfig.encoder_frozen_steps`` and then fine-tunes it at
-``encoder_lr_mult`` times the learning rate (:class:`colorizerutils.training.Objective`).
+``encoder_lr_mult`` times the learning rate (:class:`colorizerutils.objectives.Objective`).
 
 Input ``l`` (B,1,H,W) normalised to [-1,1], any H,W (padded to a multiple of 16 and cropped back); output
 (B,out_channels,H/out_stride,W/out_stride).

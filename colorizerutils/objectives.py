@@ -1,0 +1,247 @@
+"""Training objectives for the one loop of :mod:`.training`: each builds its networks, draws a batch and takes one
+optimisation step; they are picked by name (:data:`OBJECTIVES`).
+
+- ``regression``: any :mod:`.losses` combination (MSE, MAE, SSIM, perceptual, ...);
+- ``gan``: pix2pix, adversarial + lambda times a reconstruction loss (Isola et al. 2017);
+- ``cic``: Zhang et al.'s re-weighted cross-entropy over quantised ab;
+- ``diffusion``: DDPM's simple loss on the video diffusion model's target (:mod:`.diffusion` holds its settings,
+  schedules and sampler).
+
+Every batch's randomness comes from the generator the loop passes in, so resumed runs are exact.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import TYPE_CHECKING
+
+import torch
+import torch.nn.functional as F
+
+from .color import normalize_ab, normalize_l, upsample_ab
+from .diffusion import ddpm_scheduler, make_cond, settings_from
+from .flow import warp_lab_onto
+from .models import build_model
+
+if TYPE_CHECKING:
+    from .training import TrainConfig
+
+
+def _unwrap(net):
+    return net.module if hasattr(net, "module") else net
+
+
+class Objective:
+    """Base: one generator network ``G`` on frames; subclasses override :meth:`losses`."""
+
+    def __init__(self, cfg: TrainConfig, frames: torch.Tensor):
+        self.cfg = cfg
+        self.frames = frames                  # (N,3,S,S) LAB, CIE units
+        self.nets = {"G": build_model(cfg.model, **cfg.model_kwargs)}
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """Adam per trainable network; a pretrained encoder gets its own group at ``encoder_lr_mult`` times lr."""
+        opts = {}
+        for k, n in self.nets.items():
+            if not any(p.requires_grad for p in n.parameters()):
+                continue
+            enc = {id(p) for p in n.encoder_parameters()} if hasattr(n, "encoder_parameters") else set()
+            groups = [{"params": [p for p in n.parameters() if id(p) not in enc]}]
+            if enc:
+                groups.append({"params": [p for p in n.parameters() if id(p) in enc],
+                               "lr": self.cfg.lr * self.cfg.encoder_lr_mult})
+            opts[k] = torch.optim.Adam(groups, lr=self.cfg.lr, betas=self.cfg.betas)
+        return opts
+
+    def at_step(self, step: int) -> None:
+        """Called by the loop before each step: a pretrained encoder trains only from ``encoder_frozen_steps`` on
+        (frozen, it costs no backward pass)."""
+        G = _unwrap(self.nets["G"])
+        if hasattr(G, "encoder_parameters"):
+            G.encoder.requires_grad_(step >= self.cfg.encoder_frozen_steps)
+
+    def batch(self, gen: torch.Generator, device) -> dict[str, torch.Tensor]:
+        idx = torch.randint(len(self.frames), (self.cfg.batch,), generator=gen)
+        lab = self.frames[idx].float()
+        if self.cfg.flip:
+            flip = torch.rand(self.cfg.batch, generator=gen) < 0.5
+            lab = torch.where(flip.view(-1, 1, 1, 1), lab.flip(-1), lab)
+        lab = lab.to(device)
+        return {"l": normalize_l(lab[:, :1]), "ab": normalize_ab(lab[:, 1:]), "ab_cie": lab[:, 1:]}
+
+    def step(self, b: dict, opts: dict, autocast) -> dict[str, float]:
+        with autocast():
+            total, terms = self.losses(b)
+        opts["G"].zero_grad(set_to_none=True)
+        total.backward()
+        opts["G"].step()
+        return {"loss": float(total.detach()), **{k: float(v) for k, v in terms.items()}}
+
+
+class Regression(Objective):
+    def __init__(self, cfg, frames):
+        super().__init__(cfg, frames)
+        from .losses import build_loss
+
+        self.loss_fn = build_loss(cfg.loss, **cfg.loss_weights)
+
+    def losses(self, b):
+        pred = upsample_ab(self.nets["G"](b["l"]), b["ab"].shape[-2:])   # out_stride > 1: low-res ab
+        total, terms = self.loss_fn(pred.float(), b["ab"], b["l"])
+        return total, terms
+
+
+class GAN(Objective):
+    """pix2pix: D learns real (L,ab) vs (L,G(L)); G minimises adversarial + lambda * L1 (Isola et al. 2017, eq. 4).
+
+    The reconstruction term is ``cfg.loss`` from :mod:`.losses`, as for regression: ``"mae"`` is pix2pix's L1;
+    ``"mse"`` makes the GAN differ from the MSE regression only by the adversary.
+    """
+
+    def __init__(self, cfg, frames):
+        super().__init__(cfg, frames)
+        from .losses import build_loss
+
+        self.nets["D"] = build_model("patchgan", **cfg.disc_kwargs)
+        self.recon_fn = build_loss(cfg.loss, **cfg.loss_weights)
+
+    def step(self, b, opts, autocast):
+        G, D = self.nets["G"], self.nets["D"]
+        with autocast():
+            fake = upsample_ab(G(b["l"]), b["ab"].shape[-2:])
+            # 1. discriminator: real -> 1, fake -> 0
+            d_real = D(b["l"], b["ab"])
+            d_fake = D(b["l"], fake.detach())
+            loss_d = 0.5 * (F.binary_cross_entropy_with_logits(d_real.float(), torch.ones_like(d_real.float()))
+                            + F.binary_cross_entropy_with_logits(d_fake.float(), torch.zeros_like(d_fake.float())))
+        opts["D"].zero_grad(set_to_none=True)
+        loss_d.backward()
+        opts["D"].step()
+        with autocast():
+            # 2. generator: fool D, stay near the target (cfg.loss)
+            d_fake = D(b["l"], fake)
+            adv = F.binary_cross_entropy_with_logits(d_fake.float(), torch.ones_like(d_fake.float()))
+            recon, terms = self.recon_fn(fake.float(), b["ab"], b["l"])
+            loss_g = adv + self.cfg.gan_recon_weight * recon
+        opts["G"].zero_grad(set_to_none=True)
+        loss_g.backward()
+        opts["G"].step()
+        return {"loss": loss_g.item(), "g_adv": adv.item(), **{f"g_{n}": v.item() for n, v in terms.items()},
+                "d": loss_d.item()}
+
+
+class CICObjective(Objective):
+    def __init__(self, cfg, frames):
+        super().__init__(cfg, frames)
+        G = self.nets["G"]
+        ab = frames[:, 1:].float().permute(0, 2, 3, 1).reshape(-1, 2)
+        sample = ab[torch.randperm(len(ab), generator=torch.Generator().manual_seed(cfg.seed))[:200_000]]
+        G.fit_rebalancing(sample)
+
+    def losses(self, b):
+        G = self.nets["G"]
+        G = G.module if hasattr(G, "module") else G
+        loss = G.loss(self.nets["G"](b["l"]), b["ab_cie"])
+        return loss, {"ce": loss.detach()}
+
+
+class DiffusionObjective:
+    """Training objective for :func:`colorizerutils.training.train`: Ho et al. 2020's simple loss, MSE on the
+    network's target (x0 by default; v as in Salimans & Ho 2022, or the noise)."""
+
+    def __init__(self, cfg, clips: dict[str, torch.Tensor]):
+        if not isinstance(clips, dict):
+            raise TypeError("the diffusion objective trains on clips: pass {name: (T,3,S,S) LAB}")
+        self.cfg = cfg
+        self.settings = settings_from(dataclasses.asdict(cfg))
+        self.clips = [c for c in clips.values()]
+        self.weights = torch.tensor([float(len(c)) for c in self.clips])
+        self.nets = {"G": build_model(cfg.model, **cfg.model_kwargs)}
+        if self.settings.ema:
+            # the averaged weights sample better than the last iterate (Ho et al. 2020; Song & Ermon 2020). They live
+            # in nets, so checkpoints and resuming carry them like any other network
+            self.nets["G_ema"] = copy.deepcopy(self.nets["G"]).requires_grad_(False)
+        self.scheduler = ddpm_scheduler(self.settings)
+
+    def optimizers(self):
+        return {"G": torch.optim.AdamW(self.nets["G"].parameters(), lr=self.cfg.lr, betas=self.cfg.betas)}
+
+    def batch(self, gen: torch.Generator, device) -> dict:
+        s, B = self.settings, self.cfg.batch
+        cur, prev, ex, has_prev, has_ex = [], [], [], [], []
+        for _ in range(B):
+            c = self.clips[int(torch.multinomial(self.weights, 1, generator=gen))]
+            T = len(c)
+            t = int(torch.randint(T, (1,), generator=gen))
+            frame = c[t].float()
+            if self.cfg.flip and torch.rand(1, generator=gen) < 0.5:
+                c = c.flip(-1)
+                frame = frame.flip(-1)
+            cur.append(frame)
+            p_ok = t > 0 and torch.rand(1, generator=gen) >= s.p_drop_prev
+            prev.append(c[t - 1].float() if p_ok else torch.zeros_like(frame))
+            has_prev.append(bool(p_ok))
+            # exemplar: another frame of the same clip (never the target frame itself)
+            e_ok = T > 1 and torch.rand(1, generator=gen) >= s.p_drop_exemplar
+            if e_ok:
+                w = s.exemplar_window or T
+                lo, hi = max(0, t - w), min(T - 1, t + w)          # candidates lo..hi without t itself
+                j = lo + int(torch.randint(hi - lo, (1,), generator=gen))
+                j = j + 1 if j >= t else j
+                e = c[j].float()
+                if s.anchor == "flow":                              # the exemplar moved onto this frame
+                    e = warp_lab_onto(e[None], frame[None, :1])[0]
+                ex.append(e)
+            else:
+                ex.append(torch.zeros_like(frame))
+            has_ex.append(bool(e_ok))
+        cur, prev, ex = torch.stack(cur), torch.stack(prev), torch.stack(ex)
+        l = normalize_l(cur[:, :1])
+        ab = normalize_ab(cur[:, 1:])
+        prev_ab = normalize_ab(prev[:, 1:])
+        # corrupt the previous ground truth: noise and a small random shift, so copying it is not enough
+        prev_ab = prev_ab + s.prev_noise * torch.randn(prev_ab.shape, generator=gen)
+        dx, dy = (int(v) for v in torch.randint(-2, 3, (2,), generator=gen))
+        prev_ab = torch.roll(prev_ab, shifts=(dy, dx), dims=(-2, -1))
+        mp = torch.tensor(has_prev, dtype=torch.float32).view(-1, 1, 1, 1)
+        me = torch.tensor(has_ex, dtype=torch.float32).view(-1, 1, 1, 1)
+        ex_lab = torch.cat([normalize_l(ex[:, :1]), normalize_ab(ex[:, 1:])], 1) * me
+        cond = make_cond(l, ex_lab, prev_ab * mp)
+        cond[:, 4:5] = me                       # exemplar mask
+        cond[:, 7:8] = mp                       # previous-frame mask
+        x0 = s.data_scale * (ab - ex_lab[:, 1:] if s.anchor != "none" else ab)   # dropped exemplar: zero anchor
+        noise = torch.randn(ab.shape, generator=gen)
+        t = torch.randint(self.scheduler.config.num_train_timesteps, (B,), generator=gen)
+        x_t = self.scheduler.add_noise(x0, noise, t)
+        target = {"v_prediction": lambda: self.scheduler.get_velocity(x0, noise, t), "sample": lambda: x0,
+                  "epsilon": lambda: noise}[s.prediction]()
+        return {k: v.to(device) for k, v in dict(x_t=x_t, t=t, cond=cond, target=target).items()}
+
+    def step(self, b, opts, autocast):
+        with autocast():
+            pred = self.nets["G"](b["x_t"], b["t"], b["cond"])
+            loss = F.mse_loss(pred.float(), b["target"])
+        opts["G"].zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.nets["G"].parameters(), 1.0)
+        opts["G"].step()
+        if self.settings.ema:
+            self._update_ema(opts["G"])
+        return {"loss": float(loss.detach())}
+
+    @torch.no_grad()
+    def _update_ema(self, opt) -> None:
+        G = self.nets["G"]
+        G = G.module if hasattr(G, "module") else G
+        params = list(G.parameters())
+        n = int(opt.state[params[0]]["step"])                  # optimiser steps so far (restored on resume)
+        decay = min(self.settings.ema, (1 + n) / (10 + n))     # warm-up as in diffusers' EMAModel
+        for p_ema, p in zip(self.nets["G_ema"].parameters(), params):
+            p_ema.lerp_(p, 1 - decay)
+
+    def export(self) -> torch.nn.Module:
+        """The network final.pt holds: the weight average when ``ema`` is on."""
+        return self.nets["G_ema" if self.settings.ema else "G"]
+
+
+OBJECTIVES = {"regression": Regression, "gan": GAN, "cic": CICObjective, "diffusion": DiffusionObjective}
