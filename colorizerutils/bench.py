@@ -19,13 +19,16 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from .atomic import load_torch
-from . import data, media, paths, results
+from . import data, media, paths, recipes, results
+from .profiles import profile
 from .color import lab_to_rgb, merge_lab, normalize_l, to_uint8
 from .metrics import psnr
 from .models import build_model
 
-DEFAULT_UNET = dict(ngf=24, depth=6, dropout=0.5, out_stride=4)  # what notebooks 02-03 train
-DEFAULT_CIC = dict(ngf=24, depth=6, T=0.38)                        # notebook 03's classification colorizer
+# the very architectures the notebooks train, from their one source (recipes)
+DEFAULT_UNET = recipes.mse_unet(profile("quick")).model_kwargs       # notebooks 02, 03 and 06
+DEFAULT_CIC = recipes.cic(profile("quick")).model_kwargs             # notebook 03's classification colorizer
+DEFAULT_DIFFUSION = recipes.diffusion(profile("quick")).model_kwargs  # notebook 04
 # (row name, model, kwargs); the trained checkpoint of that name is used when its kwargs match. unet_pix2pix is the
 # full-resolution pix2pix head (out_stride 1), timed on fresh weights for comparison.
 BENCH_MODELS = (("mse_unet", "unet", DEFAULT_UNET), ("unet_pix2pix", "unet", dict(DEFAULT_UNET, out_stride=1)),
@@ -192,7 +195,7 @@ def bench_exemplar_end_to_end(*, quick: bool) -> pd.DataFrame:
               for f in media.iter_video(paths.DATA / "default/videos/bigbuckbunny.mp4", max_frames=n_frames)]
     media.write_video(iter(frames), src, fps=24, crf=12, progress=False)
     Image.fromarray(frames[0]).save(ref)
-    net, source, config = _trained_or_fresh("diffusion", "diffusion_unet", dict(ch=32, vgg_features=False))
+    net, source, config = _trained_or_fresh("diffusion", "diffusion_unet", DEFAULT_DIFFUSION)
     runs = {"diffusion, default (DDIM 5, full anchor, gated residual)": lambda: DiffusionColorizer(
                 net, device=torch.device("cpu"), config=config, seed=0),
             "diffusion, DDIM 25": lambda: DiffusionColorizer(net, device=torch.device("cpu"), config=config, steps=25,
@@ -234,7 +237,7 @@ def bench_diffusion(*, quick: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     from . import evaluate
 
-    net, source, config = _trained_or_fresh("diffusion", "diffusion_unet", dict(ch=32, vgg_features=False))
+    net, source, config = _trained_or_fresh("diffusion", "diffusion_unet", DEFAULT_DIFFUSION)
     # the exemplar protocol on every test clip (frame 0 the exemplar, not scored), frames at shorter side 240
     protocol = evaluate.Protocol(size=240, max_frames=6 if quick else 11, exemplar=True, lpips=False, temporal=False)
     rows = []

@@ -98,12 +98,6 @@ def merge_lab(L: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
     return torch.cat([L, upsample_ab(ab, L.shape[-2:]).to(L.dtype)], dim=1)
 
 
-def rgb_to_gray_rgb(rgb: torch.Tensor) -> torch.Tensor:
-    """The gray baseline: keep L, set a=b=0, back to RGB in [0,1]."""
-    L, ab = split_lab(rgb_to_lab(rgb))
-    return lab_to_rgb(merge_lab(L, torch.zeros_like(ab)))
-
-
 def to_uint8(rgb: torch.Tensor) -> torch.Tensor:
     """RGB float in [0,1] -> uint8 in [0,255] with clipping and rounding (never truncation)."""
     return (rgb.clamp(0, 1) * 255.0 + 0.5).to(torch.uint8)
