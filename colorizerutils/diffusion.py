@@ -206,6 +206,7 @@ class DiffusionColorizer:
         self.prev = ab
         return denormalize_ab(ab).cpu()
 
+    @torch.no_grad()
     def predict_full(self, L: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         """``full_anchor``: L (B,1,H,W) at the frames' resolution -> ab (B,2,H,W) in CIE units, frames in order.
 

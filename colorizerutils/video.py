@@ -277,6 +277,7 @@ def colorize_frames(colorizer, frames: Iterator[np.ndarray], *, size: int | None
     buf: list[np.ndarray] = []
     shape = None
 
+    @torch.no_grad()   # grad mode is per thread: colorize_path runs this in a worker thread, where it is on
     def flush(items):
         x = torch.from_numpy(np.stack(items))                           # (B,H,W,3) uint8
         h, w = x.shape[1:3]
