@@ -96,7 +96,8 @@ class FlowAnchor:
     :func:`consistency`:
 
     - *long range*: the exemplar (the reference frame) moved onto frame t; the only candidate for the first frame;
-    - *short range*: the previous output moved onto frame t (after :meth:`update`).
+    - *short range*: the previous frame's colours, as given to :meth:`update`, moved onto frame t (the flow baselines
+      pass their output; the diffusion colorizer passes its anchor, so its network's residual is never fed back).
 
     ``fusion`` picks how they combine per pixel: ``long`` or ``short`` alone, or ``confidence``: the two weighted by
     their confidences, short range first: ``w_short = c_short + (1 - c_short)(1 - c_long)``,
