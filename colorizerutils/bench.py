@@ -374,7 +374,8 @@ def run_all(*, quick: bool = False) -> None:
     results.write_table(steps_df, "bench_diffusion_steps", title="Diffusion: DDIM steps vs PSNR and time",
                         notes=note + " The exemplar protocol on every test clip: frame 0 is the exemplar and is not "
                         "scored, the next frames at shorter side 240 px; the flow anchor at that resolution, the model "
-                        "at its 64 px, its residual upsampled and added everywhere (not gated). seconds_per_frame: the colorizer alone (decoding and scoring excluded), "
+                        "at its 64 px, its residual upsampled and added everywhere (not gated). seconds_per_frame: "
+                        "the colorizer alone (decoding and scoring excluded), "
                         "frame-weighted over the clips.", **prov)
     results.write_table(cost, "bench_diffusion_cost", title="Diffusion sampling cost vs size, steps and frames",
                         notes=note, **prov)

@@ -57,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+ANCHOR_HELP = ("diffusion with a reference: build the optical-flow anchor at the frames' resolution and add the "
+               "model's residual to it (full), or run everything at the model size and upsample (model); default: "
+               "the sampler's")
+
+
 def _sampler_options(args) -> dict:
     """The diffusion sampler's options from colorize/benchmark arguments (per-frame models ignore them)."""
     options = {"seed": args.seed}
@@ -253,9 +258,7 @@ def _register_more(sub) -> None:
     c.add_argument("--no-shots", action="store_true", help="no cut detection: one reference and one state for the "
                                                            "whole clip")
     c.add_argument("--steps", type=int, help="diffusion sampling steps (default: the model's)")
-    c.add_argument("--anchor", choices=["full", "model"], help="diffusion with a reference: build the optical-flow "
-                   "anchor at the frames' resolution and add the model's residual to it (full), or run everything at "
-                   "the model size and upsample (model); default: the sampler's")
+    c.add_argument("--anchor", choices=["full", "model"], help=ANCHOR_HELP)
     c.add_argument("--bf16", action="store_true", help="bf16 autocast (fast only on CPUs with AMX, or GPUs)")
     c.add_argument("--crf", type=int, default=20, help="video output: H.264 quality, 0 (lossless) to 51 (default 20)")
     c.add_argument("--preset", default="veryfast", help="video output: x264 speed, ultrafast ... veryslow; faster "
@@ -293,9 +296,7 @@ def _register_more(sub) -> None:
                                   "ImageSets/2017/val.txt when present, else every sequence")
     k.add_argument("--size", type=int, default=480, help="shorter side the frames are scored at (default 480)")
     k.add_argument("--steps", type=int, help="diffusion sampling steps")
-    k.add_argument("--anchor", choices=["full", "model"], help="diffusion with a reference: build the optical-flow "
-                   "anchor at the frames' resolution and add the model's residual to it (full), or run everything at "
-                   "the model size and upsample (model); default: the sampler's")
+    k.add_argument("--anchor", choices=["full", "model"], help=ANCHOR_HELP)
     k.add_argument("--seed", type=int, default=0)
     k.add_argument("--device", default="auto")
     k.add_argument("--output", help="also write the table to a .csv or .json file")

@@ -126,20 +126,20 @@ class FlowAnchor:
         self.prev = None
 
     def update(self, lab: torch.Tensor) -> None:
-        """The output just made for the current frame (1,3,H,W LAB, its own L): the next frame's short range."""
+        """The current frame's colours (1,3,H,W LAB, its own L), the source of the next frame's short range."""
         self.prev = self._side(lab)
 
     @staticmethod
     def _side(lab: torch.Tensor):
         return _u8(lab[0, 0]), np.ascontiguousarray(lab[0].detach().float().cpu().permute(1, 2, 0).numpy())
 
-    def _candidate(self, cur8: np.ndarray, side) -> tuple[np.ndarray, np.ndarray]:
+    def _candidate(self, cur8: np.ndarray, side) -> tuple[np.ndarray, np.ndarray | None]:
         src8, img = side
         flow = FLOWS[self.method]
         fw = flow(cur8, src8)
         return warp(img, fw), consistency(fw, flow(src8, cur8)) if self.confidence else None
 
-    def __call__(self, L: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def __call__(self, L: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.ref is None:
             raise ValueError("FlowAnchor needs reset(reference) before the first frame")
         if L.shape[-2:] != self.ref[0].shape:

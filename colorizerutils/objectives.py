@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .training import TrainConfig
 
 
-def _unwrap(net):
+def unwrap(net):
     return net.module if hasattr(net, "module") else net
 
 
@@ -56,7 +56,7 @@ class Objective:
     def at_step(self, step: int) -> None:
         """Called by the loop before each step: a pretrained encoder trains only from ``encoder_frozen_steps`` on
         (frozen, it costs no backward pass)."""
-        G = _unwrap(self.nets["G"])
+        G = unwrap(self.nets["G"])
         if hasattr(G, "encoder_parameters"):
             G.encoder.requires_grad_(step >= self.cfg.encoder_frozen_steps)
 
@@ -140,7 +140,7 @@ class CICObjective(Objective):
 
     def losses(self, b):
         G = self.nets["G"]
-        G = G.module if hasattr(G, "module") else G
+        G = unwrap(G)
         loss = G.loss(self.nets["G"](b["l"]), b["ab_cie"])
         return loss, {"ce": loss.detach()}
 
@@ -232,7 +232,7 @@ class DiffusionObjective:
     @torch.no_grad()
     def _update_ema(self, opt) -> None:
         G = self.nets["G"]
-        G = G.module if hasattr(G, "module") else G
+        G = unwrap(G)
         params = list(G.parameters())
         n = int(opt.state[params[0]]["step"])                  # optimiser steps so far (restored on resume)
         decay = min(self.settings.ema, (1 + n) / (10 + n))     # warm-up as in diffusers' EMAModel

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from . import paths
 from .atomic import load_torch, torch_save, write_text
-from .objectives import OBJECTIVES, Objective, _unwrap
+from .objectives import OBJECTIVES, Objective, unwrap
 
 
 @dataclasses.dataclass
@@ -167,7 +167,7 @@ def train(cfg: TrainConfig, frames: torch.Tensor, *, progress: bool = True, resu
         # DDP syncs buffers (BatchNorm statistics) at the start of each forward; after the last step each rank still
         # holds its own batch's statistics, so take rank 0's everywhere before saving
         for n in obj.nets.values():
-            for buf in _unwrap(n).buffers():
+            for buf in unwrap(n).buffers():
                 dist.broadcast(buf, 0)
     if rank == 0:
         _write_log(log_rows, log_path)
@@ -175,7 +175,7 @@ def train(cfg: TrainConfig, frames: torch.Tensor, *, progress: bool = True, resu
             save_model(obj, cfg, run_dir / "final.pt")
     if world > 1:
         dist.barrier()
-    return TrainResult(run_dir, {k: _unwrap(n) for k, n in obj.nets.items()}, done, start + done >= cfg.steps)
+    return TrainResult(run_dir, {k: unwrap(n) for k, n in obj.nets.items()}, done, start + done >= cfg.steps)
 
 
 def reuse_or_train(cfg: TrainConfig, frames: torch.Tensor, *, reuse: tuple | list = (),
@@ -217,7 +217,7 @@ def _config_dict(cfg: TrainConfig, ignore=()) -> dict:
 
 def _save_checkpoint(cfg, obj, opts, step, path):
     torch_save({"step": step, "config": _config_dict(cfg, ignore=("steps",)),
-                "nets": {k: _unwrap(n).state_dict() for k, n in obj.nets.items()},
+                "nets": {k: unwrap(n).state_dict() for k, n in obj.nets.items()},
                 "opts": {k: o.state_dict() for k, o in opts.items()}}, path)
 
 
@@ -237,7 +237,7 @@ def _write_log(rows: list[dict], path: Path) -> None:
 
 
 def save_model(obj: Objective, cfg: TrainConfig, path: Path) -> Path:
-    G = _unwrap(obj.export() if hasattr(obj, "export") else obj.nets["G"])   # diffusion: its weight average
+    G = unwrap(obj.export() if hasattr(obj, "export") else obj.nets["G"])   # diffusion: its weight average
     return torch_save({"model": cfg.model, "model_kwargs": cfg.model_kwargs, "objective": cfg.objective,
                        "state": G.state_dict(), "config": _config_dict(cfg), "kit": "colorizerutils"}, path)
 

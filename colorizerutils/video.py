@@ -100,7 +100,7 @@ class FlowReference(ReferenceCopy):
 
     - ``fusion="long"``: the exemplar warped onto every frame (long range, reference -> frame t);
     - ``fusion="short"`` (or ``propagate=True``): the previous output warped onto the next frame (frame to frame);
-    - ``fusion="confidence"``: both, weighted per pixel by their forward-backward consistency, long range first.
+    - ``fusion="confidence"``: both, weighted per pixel by their forward-backward consistency, short range first.
     """
 
     sequential = True
