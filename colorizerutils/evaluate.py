@@ -198,6 +198,28 @@ def fit_chroma_scale(colorizer, clips, protocol: Protocol, *, scales=None,
     return float(table.loc[table.psnr.idxmax(), "chroma_scale"]), table
 
 
+def calibrate(run: str | Path, clips, protocol: Protocol, *, scales=None, progress: bool = True) -> pd.DataFrame:
+    """Fit the chroma scale of a trained per-frame model on ``clips`` (the val split: never test) and write it
+    beside its checkpoint (``calibration.json``, tied to the checkpoint's sha256), so that
+    :func:`colorizerutils.video.load_colorizer` returns the calibrated model from then on. Returns the table of
+    scale vs mean PSNR (:func:`fit_chroma_scale`); the chosen scale is where its PSNR is highest."""
+    import json
+
+    from .atomic import write_text
+    from .download import sha256sum
+    from .video import CALIBRATION, checkpoint_path, load_colorizer
+
+    path = checkpoint_path(run)
+    model = load_colorizer(path, calibrated=False)
+    if getattr(model, "sequential", False) or getattr(model, "uses_reference", False):
+        raise ValueError(f"{path}: calibration is for per-frame automatic models, not {type(model).__name__}")
+    best, table = fit_chroma_scale(model, clips, protocol, scales=scales, progress=progress)
+    record = {"chroma_scale": best, "checkpoint_sha256": sha256sum(path), "fitted_on": sorted(dict(clip_paths(clips))),
+              "protocol": dataclasses.asdict(protocol), "psnr_by_scale": table.round(4).to_dict("records")}
+    write_text(path.parent / CALIBRATION, json.dumps(record, indent=1) + "\n")
+    return table
+
+
 def _chw(*lists):
     return tuple(torch.from_numpy(np.stack(x)).permute(0, 3, 1, 2) for x in lists)
 

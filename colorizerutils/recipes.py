@@ -15,6 +15,7 @@ import torch
 
 from .profiles import Profile, profile as get_profile
 from .training import TrainConfig
+from .video import read_calibration
 
 
 def _common(profile: Profile, seed: int) -> dict:
@@ -125,7 +126,8 @@ def ensure_models(names, profile_name: str = "quick", *, progress: bool = True) 
 
 def starter_models(profile_name: str = "quick", *, progress: bool = True) -> dict[str, Path]:
     """Train the CLI's default models, ``mse_unet`` and ``diffusion``, with notebooks 02 and 04's settings (a
-    finished run with the same settings is kept), so ``colorizer colorize`` works without ``make reproduce``."""
+    finished run with the same settings is kept), so ``colorizer colorize`` works without ``make reproduce``.
+    ``mse_unet`` is calibrated on the val split as notebook 02 does (:func:`calibrate_on_val`)."""
     from .training import train
 
     P = get_profile(profile_name)
@@ -134,4 +136,15 @@ def starter_models(profile_name: str = "quick", *, progress: bool = True) -> dic
     for name in ("mse_unet", "diffusion"):
         cfg, frames = builders[name]
         out[cfg.run] = train(cfg, frames(), progress=progress, restart_if_changed=True).run_dir
+    if read_calibration(out["mse_unet"] / "final.pt") is None:
+        calibrate_on_val(out["mse_unet"], P, progress=progress)
     return out
+
+
+def calibrate_on_val(run: str | Path, profile: Profile, *, progress: bool = True):
+    """Notebook 02's calibration of a per-frame model: its chroma scale fitted on the val clips, every
+    ``sweep_stride``-th frame at the automatic protocol (:func:`colorizerutils.evaluate.calibrate`)."""
+    from . import evaluate
+
+    return evaluate.calibrate(run, evaluate.test_clips("val"), evaluate.automatic(profile, stride=profile.sweep_stride),
+                              progress=progress)

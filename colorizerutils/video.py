@@ -6,7 +6,9 @@ used through its L only, so anyone can compare the result with the original.
 """
 from __future__ import annotations
 
+import json
 import os
+import warnings
 from pathlib import Path
 from typing import Iterator
 
@@ -144,8 +146,17 @@ class ChromaScaled:
             raise ValueError(f"chroma scale {scale}: expected a factor between 0 and 2")
         self.inner, self.scale = colorizer, float(scale)
         self.name = f"{getattr(colorizer, 'name', 'model')} (chroma x {self.scale:g})"
-        self.size, self.objective = getattr(colorizer, "size", None), getattr(colorizer, "objective", None)
+        self.objective = getattr(colorizer, "objective", None)
         self.sequential = getattr(colorizer, "sequential", False)
+
+    @property
+    def size(self) -> int | None:
+        """The inner model's size (setting it, as ``colorizer --size`` does, sets the inner model's)."""
+        return getattr(self.inner, "size", None)
+
+    @size.setter
+    def size(self, value: int | None) -> None:
+        self.inner.size = value
 
     def reset(self, reference=None) -> None:
         self.inner.reset(reference)
@@ -214,12 +225,38 @@ def read_checkpoint(name_or_path: str | Path) -> dict:
     return ckpt
 
 
+CALIBRATION = "calibration.json"   # beside a final.pt: its chroma scale fitted on val (evaluate.calibrate)
+
+
+def read_calibration(checkpoint: str | Path) -> dict | None:
+    """The calibration written beside ``checkpoint`` (a final.pt) for exactly these weights, or None: none was
+    written, or it was written for weights that have since been retrained (a warning says so, and it is not used)."""
+    from .download import sha256sum
+
+    path = Path(checkpoint).parent / CALIBRATION
+    if not path.exists():
+        return None
+    try:
+        cal = json.loads(path.read_text())
+        scale, sha = float(cal["chroma_scale"]), cal["checkpoint_sha256"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"{path}: expected JSON with chroma_scale and checkpoint_sha256 "
+                         f"(written by colorizerutils.evaluate.calibrate): {e}") from e
+    if sha != sha256sum(checkpoint):
+        warnings.warn(f"{path} was fitted for other weights than {checkpoint} (retrained since?): not used; "
+                      f"run evaluate.calibrate again", stacklevel=2)
+        return None
+    return dict(cal, chroma_scale=scale)
+
+
 def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool = False,
-                   sampler_options: dict | None = None, sha256: str | None = None):
+                   sampler_options: dict | None = None, sha256: str | None = None, calibrated: bool = True):
     """Load a model written by :func:`colorizerutils.training.train` (``final.pt``), checking its architecture.
 
     ``sampler_options`` (steps, seed) go to the diffusion sampler; per-frame models have none and ignore them.
     ``sha256`` verifies a published checkpoint (:func:`checkpoint_path`).
+    ``calibrated``: a per-frame model with a calibration beside it (:func:`colorizerutils.evaluate.calibrate`, the
+    chroma scale fitted on the val split) comes as :class:`ChromaScaled` at that scale; False: the raw model.
     The checkpoint is read once, with ``weights_only`` (:func:`colorizerutils.atomic.load_torch`).
     """
     from .training import resolve_device
@@ -243,8 +280,10 @@ def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool
         from .diffusion import DiffusionColorizer
 
         return DiffusionColorizer(net, device=dev, config=ckpt["config"], **(sampler_options or {}))
-    return Colorizer(net, objective=ckpt["objective"], device=dev, bf16=bf16, name=str(name_or_path),
-                     size=ckpt["config"].get("size"))
+    model = Colorizer(net, objective=ckpt["objective"], device=dev, bf16=bf16, name=str(name_or_path),
+                      size=ckpt["config"].get("size"))
+    cal = read_calibration(path) if calibrated else None
+    return ChromaScaled(model, cal["chroma_scale"]) if cal else model
 
 
 def _model_size(h: int, w: int, size: int) -> tuple[int, int]:

@@ -141,3 +141,37 @@ def test_chroma_scale_fit_reproduces_the_evaluation_at_0_and_1(manifest):
     assert at[1.0] == pytest.approx(psnr(model), abs=1e-9)
     assert at[0.3] == pytest.approx(psnr(video.ChromaScaled(model, 0.3)), abs=1e-9)
     assert best == float(at.idxmax()) and len(table) == 3
+
+
+def test_calibration_is_fitted_on_the_given_clips_tied_to_the_weights_and_used_by_load_colorizer(
+        manifest, tmp_path, monkeypatch):
+    import json
+
+    from colorizerutils import data
+    from colorizerutils.training import TrainConfig, train
+
+    monkeypatch.setattr(paths, "CHECKPOINTS", tmp_path)
+    lab = data.clip_lab(paths.DATA / "default/videos/bigbuckbunny.mp4", size=32, max_frames=8, step=4)
+    cfg = TrainConfig(run="c", model="unet", model_kwargs=dict(ngf=8, depth=3, out_stride=4), steps=20, batch=4,
+                      size=32, checkpoint_every=20, log_every=10)
+    run = train(cfg, lab, progress=False).run_dir
+    clips = {"bikes": paths.DATA / BIKES, "carphone": paths.DATA / CARPHONE}
+    p = evaluate.Protocol(size=64, max_frames=6, stride=3, lpips=False, temporal=False)
+    assert isinstance(video.load_colorizer(run), video.Colorizer)                # nothing fitted yet: the raw model
+    table = evaluate.calibrate(run, clips, p, scales=[0.0, 0.25, 0.5, 1.0], progress=False)
+    cal = json.loads((run / video.CALIBRATION).read_text())
+    best = float(table.loc[table.psnr.idxmax(), "chroma_scale"])
+    assert cal["chroma_scale"] == best and cal["fitted_on"] == ["bikes", "carphone"]
+    model = video.load_colorizer(run)
+    assert isinstance(model, video.ChromaScaled) and model.scale == best
+    psnr = lambda c: evaluate.evaluate(c, clips, method="m", protocol=p, progress=False).psnr.mean()
+    assert psnr(model) == pytest.approx(table.psnr.max(), abs=1e-9)              # what the fit said it would score
+    assert isinstance(video.load_colorizer(run, calibrated=False), video.Colorizer)
+    model.size = 16                                                              # colorizer --size reaches the model
+    assert model.inner.size == 16
+    # weights trained again in the same folder: the old calibration no longer applies, and load_colorizer says so
+    other = cfg.__class__(**{**cfg.__dict__, "seed": 1})
+    train(other, lab, progress=False, resume=False)
+    assert (run / video.CALIBRATION).exists()
+    with pytest.warns(UserWarning, match="other weights"):
+        assert isinstance(video.load_colorizer(run), video.Colorizer)

@@ -1,10 +1,11 @@
 """Every numbered notebook runs through papermill in PROFILE=smoke, writing to temporary results."""
 import os
+from pathlib import Path
 
 import nbformat
 import pytest
 
-from colorizerutils import runner
+from colorizerutils import evaluate, runner
 
 NOTEBOOKS = runner.notebooks()
 
@@ -23,7 +24,7 @@ def test_notebooks_exist_and_are_clean():
 # per notebook: the tables it must write -> the methods (rows) each must hold, or None for any rows
 EXPECTED = {
     "01_lab_preprocessing": {"01_gray_baseline": ["gray (L only, a=b=0)"], "01_gray_baseline_per_clip": None},
-    "02_mse_unet": {"02_mse_unet": ["gray baseline", "MSE U-Net"]},
+    "02_mse_unet": {"02_mse_unet": ["gray baseline", "MSE U-Net as trained", "MSE U-Net, calibrated on val"]},
     "03_gan_unet": {"03_comparison": ["gray baseline", "MSE U-Net", "GAN U-Net", "classification (Zhang)",
                                       "ground truth (reference)"]},
     "04_video_diffusion": {"04_video_comparison": ["gray baseline", "reference copy", "Farneback warp from the exemplar",
@@ -64,6 +65,11 @@ def test_notebook_runs_in_smoke_profile(nb, tmp_path, monkeypatch):
         if table[:2] in ("01", "02", "03", "04", "05") and table != "05_rerun_check":   # the scored tables
             assert "protocol" in json.dumps(prov["parameters"]), f"{table}: provenance must record the protocol"
     assert list((results / "figures").glob(f"{nb.stem[:2]}_*")), f"{nb.name} saved no figure"
+    if nb.stem == "02_mse_unet":   # the calibration is fitted on val and used: its row scores what the fit chose
+        cal = json.loads((Path(os.environ["COLORIZER_CHECKPOINTS"]) / "mse_unet" / "calibration.json").read_text())
+        assert cal["fitted_on"] == sorted(evaluate.test_clips("val")) and (results / "figures" /
+                                                                          "02_mse_unet_calibration.png").exists()
+        assert f"ab x {cal['chroma_scale']:g}" in (results / "02_mse_unet.md").read_text()
     from colorizerutils.results import save_notebook
 
     published = nbformat.read(save_notebook(out, results_dir=results), as_version=4)   # what a visitor sees
