@@ -88,6 +88,39 @@ class Timer:
         return time.perf_counter() - self.start if self.seconds is None else self.seconds
 
 
+class NotebookRun:
+    """What one notebook writes to ``results/``, with its provenance filled in: the notebook's name, its seed, and
+    the wall time since this object was made (the notebook's start) go into every table and figure.
+
+    ``out = results.NotebookRun("02_mse_unet", seed=SEED)`` in the setup cell, then
+    ``out.table(df, "02_mse_unet", params=..., title=..., notes=...)`` and ``out.figure(fig, "02_loss", params=...)``.
+    """
+
+    def __init__(self, notebook: str, *, seed: Any = None, results_dir: Path | None = None):
+        self.notebook, self.seed, self.results_dir = notebook, seed, results_dir
+        self.start = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.start
+
+    def _prov(self, params: Any) -> dict:
+        return dict(notebook=self.notebook, params=params, seed=self.seed, results_dir=self.results_dir,
+                    wall_time_s=self.seconds)
+
+    def table(self, df: pd.DataFrame, name: str, *, params: Any = None, **kwargs) -> dict[str, Path]:
+        """:func:`write_table` with this notebook's provenance."""
+        return write_table(df, name, **self._prov(params), **kwargs)
+
+    def figure(self, fig, name: str, *, params: Any = None, **kwargs) -> Path:
+        """:func:`save_figure` with this notebook's provenance."""
+        return save_figure(fig, name, **self._prov(params), **kwargs)
+
+    def clip(self, rows: dict, name: str, *, params: Any = None, **kwargs) -> Path:
+        """:func:`save_clip` with this notebook's provenance."""
+        return save_clip(rows, name, **self._prov(params), **kwargs)
+
+
 def write_table(df: pd.DataFrame, name: str, *, title: str | None = None, notes: str | None = None,
                 results_dir: Path | None = None, floatfmt: str = ".4g", **prov) -> dict[str, Path]:
     """Write ``results/<name>.csv``, ``<name>.md`` (table, notes, provenance) and ``<name>.provenance.json``.

@@ -104,3 +104,20 @@ def test_published_notebook_drops_its_largest_figures_to_stay_under_the_cap(tmp_
     assert kept == [False, True, True]                 # only the largest had to go
     assert str(tmp_path) not in out.read_text()   # no machine paths: papermill's, nor printed ones
     assert "left out of this published copy" in nbformat.read(str(out), as_version=4).cells[0].outputs[0].data["text/plain"]
+
+
+def test_notebook_run_fills_in_the_notebook_seed_and_time_since_it_started(tmp_path):
+    import time
+
+    from PIL import Image
+
+    out = results.NotebookRun("02_mse_unet", seed=7, results_dir=tmp_path)
+    time.sleep(0.05)
+    out.table(pd.DataFrame({"method": ["gray"], "psnr": [25.0]}), "t", params={"protocol": "p"}, title="T")
+    prov = json.loads((tmp_path / "t.provenance.json").read_text())
+    assert prov["notebook"] == "02_mse_unet" and prov["seed"] == 7 and prov["parameters"] == {"protocol": "p"}
+    assert 0.05 <= prov["wall_time_s"] <= out.seconds
+    fig = matplotlib.figure.Figure()
+    fig.add_subplot().plot([0, 1])
+    meta = json.loads(Image.open(out.figure(fig, "f", params=[1])).text["Description"])
+    assert meta["notebook"] == "02_mse_unet" and meta["parameters"] == [1] and meta["seed"] == 7
