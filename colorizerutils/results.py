@@ -201,7 +201,9 @@ def save_notebook(executed: Path, *, results_dir: Path | None = None, max_mb: fl
             out.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
             if "image/png" in out.get("data", {}):
                 images.append(out)
-    strip = lambda t: t.replace(f"{ran_in}/", "")
+    home = f"{Path.home()}/"   # and the user's home (caches, printed by the kit's notes): ~/
+    ran = f"{ran_in}/" if ran_in != Path(ran_in.anchor) else None   # never the bare root: it would eat "//"
+    strip = lambda t: (t.replace(ran, "") if ran else t).replace(home, "~/")
     text = strip(nbformat.writes(nb))
     for out in sorted(images, key=lambda o: len(o["data"]["image/png"]), reverse=True):
         if len(text) <= max_mb * 2 ** 20:

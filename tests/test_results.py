@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import matplotlib
 import pandas as pd
@@ -93,6 +94,8 @@ def test_published_notebook_drops_its_largest_figures_to_stay_under_the_cap(tmp_
         "display_data", data={"image/png": png(side), "text/plain": "<Figure>"})]) for side in (500, 300, 60)]
     cells.append(nbformat.v4.new_code_cell("path", outputs=[nbformat.v4.new_output(
         "execute_result", data={"text/plain": f"PosixPath('{tmp_path}/results/figures/a.gif')"}, execution_count=1)]))
+    cells.append(nbformat.v4.new_code_cell("note", outputs=[nbformat.v4.new_output(
+        "stream", name="stderr", text=f"note: cached in {Path.home()}/.cache/colorizerutils/numba\n")]))
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["papermill"] = {"input_path": str(tmp_path / "notebooks" / "05_x.ipynb"), "output_path": str(tmp_path / "build" / "05_x.ipynb")}
     src = tmp_path / "05_x.ipynb"
@@ -103,6 +106,7 @@ def test_published_notebook_drops_its_largest_figures_to_stay_under_the_cap(tmp_
     kept = [("image/png" in c.outputs[0].data) for c in nbformat.read(str(out), as_version=4).cells[:3]]
     assert kept == [False, True, True]                 # only the largest had to go
     assert str(tmp_path) not in out.read_text()   # no machine paths: papermill's, nor printed ones
+    assert f"{Path.home()}/" not in out.read_text() and "cached in ~/.cache/colorizerutils/numba" in out.read_text()
     assert "left out of this published copy" in nbformat.read(str(out), as_version=4).cells[0].outputs[0].data["text/plain"]
 
 
