@@ -247,9 +247,10 @@ class DiffusionColorizer:
         """Run the sampler for one frame: normalised l (1,1,h,w), conditioning exemplar ``ex`` (already in the
         anchor's frame, or None) and ``anchor`` ab -> the generated residual ``ab - anchor``, normalised ab units."""
         shape = (1, 2, *l.shape[-2:])
-        prev = self.prev if self.use_prev else None
-        if prev is not None and prev.shape[-2:] != l.shape[-2:]:
-            prev = F.interpolate(prev, size=l.shape[-2:], mode="bilinear", align_corners=False)
+        last = self.prev       # the previous frame's ab at this size: conditioning (use_prev) and the warm start
+        if last is not None and last.shape[-2:] != l.shape[-2:]:
+            last = F.interpolate(last, size=l.shape[-2:], mode="bilinear", align_corners=False)
+        prev = last if self.use_prev else None
         if self.noise == "fresh" or self.shared is None or self.shared.shape != shape:
             fresh = torch.randn(shape, generator=self.gen)
             if self.shared is None or self.shared.shape != shape:
@@ -262,9 +263,7 @@ class DiffusionColorizer:
             # 1. SDEdit: noise the previous output to an intermediate step and denoise from there
             start = int(len(timesteps) * (1 - self.warm_strength))
             timesteps = timesteps[start:]
-            warm = self.prev if self.prev.shape[-2:] == l.shape[-2:] else F.interpolate(
-                self.prev, size=l.shape[-2:], mode="bilinear", align_corners=False)
-            x = self.scheduler.add_noise(self.settings.data_scale * (warm - anchor), noise, timesteps[:1])
+            x = self.scheduler.add_noise(self.settings.data_scale * (last - anchor), noise, timesteps[:1])
             if hasattr(self.scheduler, "set_begin_index"):   # multistep schedulers count steps from here
                 self.scheduler.set_begin_index(start)
         for t in timesteps:

@@ -47,6 +47,11 @@ def warp(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
     return cv2.remap(img, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+def _u8(L: torch.Tensor) -> np.ndarray:
+    """L (..., H,W) in [0,100] -> uint8 gray, as the flow methods take it."""
+    return (L.detach().float().cpu().clamp(0, 100) * 2.55 + 0.5).to(torch.uint8).numpy()
+
+
 def warp_lab_onto(src: torch.Tensor, dst_L: torch.Tensor, *, method: str = "farneback") -> torch.Tensor:
     """Move each frame of ``src`` (B,C,h,w), whose channel 0 is L in [0,100], onto the frame whose L is ``dst_L``
     (B,1,h,w): optical flow (``method``: farneback | dis) between the two L channels, then backward warping of every
@@ -56,8 +61,7 @@ def warp_lab_onto(src: torch.Tensor, dst_L: torch.Tensor, *, method: str = "farn
     if src.shape[0] != dst_L.shape[0] or src.shape[-2:] != dst_L.shape[-2:]:
         raise ValueError(f"warp_lab_onto: src {tuple(src.shape)} and dst_L {tuple(dst_L.shape)} must have the same "
                          f"batch and size")
-    to_u8 = lambda L: (L.detach().float().cpu().clamp(0, 100) * 2.55 + 0.5).to(torch.uint8).numpy()
-    s8, d8 = to_u8(src[:, 0]), to_u8(dst_L[:, 0])
+    s8, d8 = _u8(src[:, 0]), _u8(dst_L[:, 0])
     img = src.detach().float().cpu().permute(0, 2, 3, 1).numpy()
     out = []
     for i in range(len(src)):
@@ -79,11 +83,6 @@ def consistency(fw: np.ndarray, bw: np.ndarray) -> np.ndarray:
     d2 = ((fw + bw_at) ** 2).sum(-1)
     tol = 0.01 * ((fw ** 2).sum(-1) + (bw_at ** 2).sum(-1)) + 0.5
     return np.exp(-d2 / tol).astype(np.float32)
-
-
-def _u8(L: torch.Tensor) -> np.ndarray:
-    """L (H,W) in [0,100] -> uint8 gray, as the flow methods take it."""
-    return (L.detach().float().cpu().clamp(0, 100) * 2.55 + 0.5).to(torch.uint8).numpy()
 
 
 FUSIONS = ("long", "short", "confidence")
