@@ -238,7 +238,11 @@ def test_signals_exit_cleanly_and_leave_nothing(sig, code, tmp_path, manifest):
     out = tmp_path / "o.mp4"
     proc = subprocess.Popen([sys.executable, "-m", "colorizerutils", "colorize", paths.DATA / "default/videos/vtest.avi",
                              out, "--model", "flow", "--reference", _vtest_first_frame(tmp_path), "--quiet"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # as in a terminal, where Ctrl-C reaches a foreground job: a job started in the background
+                            # by a non-interactive shell (`make test &`, some CI runners) inherits SIGINT *ignored*,
+                            # Python then installs no KeyboardInterrupt handler, and the run would finish with exit 0
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while time.time() < deadline and not list(tmp_path.glob(".o.*.part.mp4")):
         time.sleep(0.1)
