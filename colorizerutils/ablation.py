@@ -79,7 +79,8 @@ def rerun_matches(combo: str, profile: Profile, *, seed: int = 0, frames: torch.
     import dataclasses
     import shutil
 
-    from .training import resolve_device, train
+    from .runtime import resolve_device
+    from .training import train
 
     frames = train_frames(profile, progress=False) if frames is None else frames
     cached = train_combo(combo, profile, seed=seed, frames=frames, progress=False)
@@ -100,6 +101,22 @@ def rerun_matches(combo: str, profile: Profile, *, seed: int = 0, frames: torch.
 # --------------------------------------------------------------------------------------------------------------
 # Metric audit: the seed code's pitfalls (docs/metrics.md), computed on the same predictions as the correct values
 # --------------------------------------------------------------------------------------------------------------
+TERMS = ("mse", "mae", "ssim", "lpips", "content", "perceptual", "style")
+
+
+def term_effect(table: pd.DataFrame) -> pd.DataFrame:
+    """For each loss term: mean PSNR and LPIPS of the combinations with it and of those without it (the gray
+    baseline's row left out); a term that every combination or none has is skipped."""
+    sub = table[table.loss != "gray baseline"]
+    rows = []
+    for term in TERMS:
+        has = sub.loss.str.split("+").apply(lambda parts: term in parts)
+        if has.any() and (~has).any():
+            rows.append(dict(term=term, psnr_with=sub[has].psnr.mean(), psnr_without=sub[~has].psnr.mean(),
+                             lpips_with=sub[has].lpips.mean(), lpips_without=sub[~has].lpips.mean()))
+    return pd.DataFrame(rows)
+
+
 def psnr_floor_div(pred_u8: torch.Tensor, gt_u8: torch.Tensor) -> torch.Tensor:
     """The seed's step: ``uint8 // 255`` (every pixel below 255 becomes 0), then PSNR with data range 1."""
     from torchmetrics.functional.image import peak_signal_noise_ratio

@@ -75,7 +75,7 @@ def _sampler_options(args) -> dict:
 def _cmd_colorize(args) -> int:
     import torch
 
-    from .seed import seed_everything
+    from .runtime import seed_everything
     from .video import colorize_path, load_colorizer
 
     seed_everything(args.seed)

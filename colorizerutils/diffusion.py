@@ -74,8 +74,10 @@ class DiffusionSettings:
 
 
 def settings_from(config: dict | None) -> DiffusionSettings:
-    """The settings a training configuration (``TrainConfig.loss_weights`` of a diffusion run) describes."""
-    return DiffusionSettings(**config["loss_weights"]) if config and config.get("loss_weights") else DiffusionSettings()
+    """The settings a diffusion run's training configuration (``TrainConfig.diffusion``, as a dict) describes;
+    checkpoints written before that field existed kept them in ``loss_weights``."""
+    d = (config.get("diffusion") or ("diffusion" not in config and config.get("loss_weights"))) if config else None
+    return DiffusionSettings(**d) if d else DiffusionSettings()
 
 
 def ddpm_scheduler(settings: DiffusionSettings | None = None):

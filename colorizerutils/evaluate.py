@@ -224,6 +224,32 @@ def _chw(*lists):
     return tuple(torch.from_numpy(np.stack(x)).permute(0, 3, 1, 2) for x in lists)
 
 
+def evaluate_all(colorizers: dict, clips, *, protocol: Protocol, progress: bool = True) -> pd.DataFrame:
+    """:func:`evaluate` for every ``{method: colorizer}``, one table of rows per method and clip, in order."""
+    return pd.concat([evaluate(c, clips, method=name, protocol=protocol, progress=progress)
+                      for name, c in colorizers.items()], ignore_index=True)
+
+
+def with_ground_truth(per_clip: pd.DataFrame, clips, *, protocol: Protocol) -> pd.DataFrame:
+    """The summary of ``per_clip`` with the real frames' own row (:func:`ground_truth`) last."""
+    return pd.concat([summarize(per_clip), summarize(ground_truth(clips, protocol=protocol))], ignore_index=True)
+
+
+def sampling_steps(run: str | Path, clips, protocol: Protocol, *, sampler: dict, ddim_steps, dpm_steps: int
+                   ) -> pd.DataFrame:
+    """A diffusion run sampled with DDIM at each of ``ddim_steps`` and DPM-Solver++ at ``dpm_steps``: PSNR, LPIPS,
+    CDC and the sampler's seconds per frame (decoding and scoring excluded), per clip."""
+    from .video import load_colorizer
+
+    rows = []
+    for n, kind in [*((n, "ddim") for n in ddim_steps), (dpm_steps, "dpm")]:
+        model = load_colorizer(run, sampler_options=dict(sampler, steps=n, sampler_name=kind))
+        df = evaluate(model, clips, method=f"{'DDIM' if kind == 'ddim' else 'DPM-Solver'} {n}", protocol=protocol)
+        rows.append(df.assign(steps=n, seconds_per_frame=1 / df.fps))
+    return pd.concat(rows, ignore_index=True)[["method", "clip", "steps", "psnr", "lpips", "cdc",
+                                               "seconds_per_frame"]]
+
+
 def ground_truth(clips, *, protocol: Protocol, method: str = "ground truth") -> pd.DataFrame:
     """The real frames' own no-reference numbers per clip (colourfulness, CDC, warp error), for comparison."""
     rows = []

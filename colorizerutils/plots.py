@@ -82,3 +82,54 @@ def seed_pairs(per_seed: pd.DataFrame, metrics: list[str], *, methods: list[str]
     axes[0, -1].legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def rgb_vs_lab(lab: torch.Tensor, title: str):
+    """One LAB frame (3,H,W) as RGB and its R, G, B channels (top row), and as gray, L, a and b (bottom row)."""
+    from .widgets import channel_image
+
+    rgb = lab_to_rgb(lab[None])[0]
+    fig, axes = plt.subplots(2, 4, figsize=(12, 5))
+    axes[0, 0].imshow(rgb.permute(1, 2, 0))
+    axes[0, 0].set_title(title)
+    for i, c in enumerate("RGB"):
+        axes[0, i + 1].imshow(rgb[i], cmap="gray", vmin=0, vmax=1)
+        axes[0, i + 1].set_title(c)
+    for i, c in enumerate(["gray (L only)", "L", "a", "b"]):
+        img, kw = channel_image(lab, c)
+        axes[1, i].imshow(img, **kw)
+        axes[1, i].set_title(c)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    return fig
+
+
+def steps_curve(steps_table: pd.DataFrame):
+    """PSNR and seconds per frame against the number of DDIM steps (:func:`colorizerutils.evaluate.sampling_steps`)."""
+    d = steps_table[steps_table.method.str.startswith("DDIM")]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    axes[0].plot(d.steps, d.psnr, "o-")
+    axes[0].set_xscale("log")
+    axes[0].set_xlabel("DDIM steps")
+    axes[0].set_ylabel("PSNR (dB)")
+    axes[1].plot(d.steps, d.seconds_per_frame, "o-")
+    axes[1].set_xscale("log")
+    axes[1].set_yscale("log")
+    axes[1].set_xlabel("DDIM steps")
+    axes[1].set_ylabel("seconds per frame")
+    return fig
+
+
+def term_effect(effect: pd.DataFrame):
+    """Mean PSNR and LPIPS of the combinations with and without each loss term
+    (:func:`colorizerutils.ablation.term_effect`)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    x = range(len(effect))
+    for ax, m in zip(axes, ["psnr", "lpips"]):
+        ax.bar([i - 0.2 for i in x], effect[f"{m}_with"], 0.4, label="with the term")
+        ax.bar([i + 0.2 for i in x], effect[f"{m}_without"], 0.4, label="without")
+        ax.set_xticks(list(x), effect.term)
+        ax.set_title(f"{m} {'↑' if m == 'psnr' else '↓'}")
+        ax.set_ylim(min(effect[f"{m}_with"].min(), effect[f"{m}_without"].min()) * 0.95)
+    axes[0].legend()
+    return fig

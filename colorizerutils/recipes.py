@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pandas as pd
 import torch
 
 from .profiles import Profile, profile as get_profile
@@ -36,7 +37,14 @@ def _encoder_schedule(profile: Profile, encoder: str) -> dict:
 
 def mse_unet(profile: Profile, *, seed: int = 0, run: str = "mse_unet", ngf: int = 24, depth: int = 6,
              dropout: float = 0.5, out_stride: int = 4, lr: float = 2e-4, encoder: str = "none") -> TrainConfig:
-    """Notebook 02: the U-Net regressing ab with the mean squared error (``encoder``: none | vgg16)."""
+    """Notebook 02: the U-Net regressing ab with the mean squared error.
+
+    ``ngf`` 24 keeps 256x256 inference near 60 frames per second on 2 CPU cores (``make bench``); ``depth`` levels
+    down and up (inputs are padded to a multiple of 2**depth px); ``dropout``: pix2pix's, in the three innermost
+    decoder blocks, curbs overfitting on small data; ``out_stride`` 4 predicts ab at a quarter of the resolution,
+    upsampled onto full L as in Zhang et al. (1 is pix2pix); ``lr``: pix2pix's Adam rate; ``encoder``: none | vgg16
+    (ImageNet, frozen for the first half of training, then fine-tuned at a tenth of ``lr``).
+    """
     return TrainConfig(run=run, **_unet(ngf, depth, dropout, out_stride, encoder), objective="regression", loss="mse",
                        lr=lr, **_encoder_schedule(profile, encoder), **_common(profile, seed))
 
@@ -44,7 +52,12 @@ def mse_unet(profile: Profile, *, seed: int = 0, run: str = "mse_unet", ngf: int
 def gan_unet(profile: Profile, *, seed: int = 0, run: str = "gan_unet", ngf: int = 24, depth: int = 6,
              dropout: float = 0.5, out_stride: int = 4, lr: float = 2e-4, recon: str = "mae",
              recon_weight: float = 100.0, disc_norm: str = "spectral") -> TrainConfig:
-    """Notebook 03: the same U-Net against a PatchGAN, plus ``recon_weight`` times the ``recon`` loss (pix2pix)."""
+    """Notebook 03: the same U-Net against a PatchGAN, plus ``recon_weight`` times the ``recon`` loss (pix2pix).
+
+    ``recon``: mae (pix2pix's L1) | mse (notebook 02's loss) | any :mod:`.losses` combination; ``recon_weight``:
+    pix2pix's lambda, which keeps the GAN near the target while the adversary adds colour; ``disc_norm``: the
+    PatchGAN's normalisation, spectral (Miyato et al. 2018) | batch (pix2pix) | none.
+    """
     return TrainConfig(run=run, **_unet(ngf, depth, dropout, out_stride), objective="gan", loss=recon,
                        gan_recon_weight=recon_weight, disc_kwargs=dict(norm=disc_norm), lr=lr, **_common(profile, seed))
 
@@ -59,15 +72,58 @@ def cic(profile: Profile, *, seed: int = 0, run: str = "cic", ngf: int = 24, dep
 def diffusion(profile: Profile, *, seed: int = 0, run: str = "diffusion", ch: int = 32, size: int = 64,
               batch: int = 12, lr: float = 2e-4, vgg_features: bool = False, anchor: str = "flow",
               prediction: str = "sample", data_scale: float = 4.0, exemplar_window: int = 5) -> TrainConfig:
-    """Notebook 04: the exemplar-guided video diffusion model (:mod:`colorizerutils.diffusion`)."""
+    """Notebook 04: the exemplar-guided video diffusion model (:mod:`colorizerutils.diffusion`).
+
+    ``ch``: the denoising U-Net's base width; ``size``: it trains and samples at this many px (ab is upsampled onto
+    the full-resolution L); ``batch``: frames per step, each with its own dropped conditions; ``lr``: AdamW's;
+    ``vgg_features``: add ImageNet VGG16 relu2_2 features of the gray frame (the seed paper's conditioning);
+    ``anchor``: the model generates ab minus this, flow (the exemplar moved by optical flow) | exemplar | none;
+    ``prediction``: the network predicts x0 (sample) | v_prediction | epsilon; ``data_scale``: the residual's scale
+    (normalised ab has a std near 0.15, the noise 1); ``exemplar_window``: training exemplars lie within this many
+    sampled frames of the target (0: anywhere in the clip).
+    """
     from .diffusion import DiffusionSettings
 
     settings = DiffusionSettings(anchor=anchor, prediction=prediction, data_scale=data_scale,
                                  exemplar_window=exemplar_window)
     return TrainConfig(run=run, model="diffusion_unet", model_kwargs=dict(ch=ch, vgg_features=vgg_features),
-                       objective="diffusion", loss_weights=dataclasses.asdict(settings), steps=profile.diffusion_steps,
+                       objective="diffusion", diffusion=dataclasses.asdict(settings), steps=profile.diffusion_steps,
                        batch=batch, size=size, lr=lr, betas=(0.9, 0.999), bf16=profile.bf16, seed=seed,
                        checkpoint_every=max(profile.diffusion_steps // 5, 1))
+
+
+def seed_configs(profile: Profile, seed: int, *, unet: dict | None = None, gan: dict | None = None
+                 ) -> dict[str, tuple[TrainConfig, str]]:
+    """Notebook 06's models at ``seed``: ``{name: (configuration, the run of notebook 02 or 03 that can stand in for
+    it)}``; ``unet`` overrides both U-Nets' settings, ``gan`` the GAN's own (:func:`mse_unet`, :func:`gan_unet`)."""
+    unet, gan = unet or {}, gan or {}
+    return {"MSE U-Net": (mse_unet(profile, seed=seed, run=f"seeds/mse_unet_s{seed}", **unet), "mse_unet"),
+            "GAN U-Net": (gan_unet(profile, seed=seed, run=f"seeds/gan_unet_s{seed}", **unet, **gan), "gan_unet")}
+
+
+def seed_sweep(profile: Profile, seeds, frames: torch.Tensor, splits: dict, protocol, *, unet: dict | None = None,
+               gan: dict | None = None) -> tuple[pd.DataFrame, dict]:
+    """Notebook 06's models (:func:`seed_configs`) at every seed, each trained, or taken from notebook 02 or 03 where
+    the settings are the same (:func:`colorizerutils.training.reuse_or_train`), and scored as trained on every split
+    of ``splits`` (``{split: clips}``). Returns one row per split, model and seed, and the configurations."""
+    from tqdm.auto import tqdm
+
+    from . import evaluate
+    from .training import reuse_or_train
+    from .video import load_colorizer
+
+    rows, configs = [], {}
+    for seed in tqdm(seeds, desc="seeds"):
+        for name, (cfg, reuse) in seed_configs(profile, seed, unet=unet, gan=gan).items():
+            configs[f"{name}, seed {seed}"] = cfg
+            run_dir = reuse_or_train(cfg, frames, reuse=[reuse])
+            model = load_colorizer(run_dir, calibrated=False)   # the models as trained
+            for split, clips in splits.items():
+                s = evaluate.summarize(evaluate.evaluate(model, clips, method=name, protocol=protocol, progress=False))
+                rows.append(s.assign(split=split, seed=seed, run=run_dir.name))
+    per_seed = pd.concat(rows, ignore_index=True)
+    first = ["split", "method", "seed", "run"]
+    return per_seed[first + [c for c in per_seed.columns if c not in first]], configs
 
 
 def image_frames(profile: Profile, *, progress: bool = True) -> torch.Tensor:

@@ -29,6 +29,33 @@ def discuss(table: pd.DataFrame, *, baseline: str, metrics=("psnr", "lpips", "co
     return "\n".join(lines)
 
 
+FLOW_ROWS = ("Farneback warp from the exemplar", "DIS warp from the exemplar", "DIS propagation frame to frame",
+             "DIS fused, long + short range by confidence")
+
+
+def exemplar_findings(table: pd.DataFrame) -> str:
+    """Notebook 04's findings, from its comparison table (:data:`colorizerutils.video.BASELINE_TITLES` and
+    :data:`colorizerutils.video.DIFFUSION_VARIANTS` name the rows): the exemplar diffusion against the best
+    non-learned flow row, what the full-resolution anchor and the gated residual add, and temporal consistency."""
+    t = table.set_index("method")
+    ex, gtc = t.loc["diffusion + exemplar"], t.loc["ground truth", "cdc"]
+    best = t.loc[list(FLOW_ROWS), "psnr"].idxmax()
+    return "\n".join([
+        f"- Exemplar diffusion {ex.psnr:.2f} dB against the best non-learned row, *{best}*, "
+        f"{t.loc[best, 'psnr']:.2f} dB: {ex.psnr - t.loc[best, 'psnr']:+.2f} dB; LPIPS {ex.lpips:.4f} against "
+        f"{t.loc[best, 'lpips']:.4f}.",
+        f"- The full-resolution anchor: {ex.psnr:.2f} dB against "
+        f"{t.loc['diffusion + exemplar, anchor at the model size', 'psnr']:.2f} with everything at the model size; "
+        f"{t.loc['diffusion + exemplar, residual added everywhere (not gated)', 'psnr']:.2f} with the residual added "
+        f"everywhere, against the fused anchor alone at {t.loc['DIS fused, long + short range by confidence', 'psnr']:.2f}"
+        f": what the network adds to its anchor.",
+        f"- CDC {ex.cdc:.4g} against the real frames' {gtc:.4g}: ratio {ex.cdc / gtc:.2f}.",
+        f"- The previous-frame link: CDC {t.loc['diffusion + exemplar, no previous frame', 'cdc']:.4g} without it, "
+        f"{ex.cdc:.4g} with it; fresh noise per frame: {t.loc['diffusion + exemplar, fresh noise per frame', 'cdc']:.4g}.",
+        discuss(table[table.method != "ground truth"], baseline="reference copy"),
+    ])
+
+
 def paired_comparison(per_seed: pd.DataFrame, *, method: str, baseline: str,
                  metrics=("psnr", "lpips", "colorfulness")) -> pd.DataFrame:
     """``method`` against ``baseline`` over seeds, from rows with columns split, seed, method and the metrics (one

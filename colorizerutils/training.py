@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from . import paths
 from .atomic import load_torch, torch_save, write_text
 from .objectives import OBJECTIVES, Objective, unwrap
+from .runtime import resolve_device
 
 
 @dataclasses.dataclass
@@ -35,7 +36,9 @@ class TrainConfig:
     objective: str = "regression"             # regression | gan | cic | diffusion
     loss: str = "mse"                         # regression, and the GAN's reconstruction term: a losses combination
                                               # such as "mse+ssim" ("mae" is pix2pix's L1)
-    loss_weights: dict = dataclasses.field(default_factory=dict)
+    loss_weights: dict = dataclasses.field(default_factory=dict)   # regression and gan: the loss combination's
+                                              # weights, e.g. {"ssim": 0.5} (:func:`colorizerutils.losses.build_loss`)
+    diffusion: dict = dataclasses.field(default_factory=dict)      # diffusion: its DiffusionSettings, as a dict
     gan_recon_weight: float = 100.0           # gan: weight of the reconstruction term, pix2pix's lambda
     disc_kwargs: dict = dataclasses.field(default_factory=dict)
     steps: int = 1000
@@ -58,15 +61,15 @@ class TrainConfig:
         if not (self.steps > 0 and self.batch > 0 and self.checkpoint_every > 0):
             raise ValueError(f"steps, batch and checkpoint_every must be > 0, got {self.steps}, {self.batch} and "
                              f"{self.checkpoint_every}")
+        if self.diffusion and self.objective != "diffusion":
+            raise ValueError(f"diffusion settings apply to the diffusion objective only, not {self.objective!r}")
+        if self.loss_weights and self.objective not in ("regression", "gan"):
+            raise ValueError(f"loss_weights weigh the regression and GAN losses, not the {self.objective} objective")
         self.betas = tuple(self.betas)
 
     @property
     def run_dir(self) -> Path:
         return paths.CHECKPOINTS / self.run
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    return torch.device(("cuda" if torch.cuda.is_available() else "cpu") if name == "auto" else name)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -110,12 +113,13 @@ def train(cfg: TrainConfig, frames: torch.Tensor, *, progress: bool = True, resu
     ckpt_path = run_dir / "checkpoint.pt"
     if resume and ckpt_path.exists():
         ckpt = load_torch(ckpt_path, map_location=device)
-        if ckpt["config"] != _config_dict(cfg, ignore=("steps",)) and restart_if_changed:
+        saved = upgrade_config(ckpt["config"])
+        if saved != _config_dict(cfg, ignore=("steps",)) and restart_if_changed:
             import shutil
 
             shutil.rmtree(run_dir)
             ckpt = None
-        elif ckpt["config"] != _config_dict(cfg, ignore=("steps",)):
+        elif saved != _config_dict(cfg, ignore=("steps",)):
             raise ValueError(f"{ckpt_path} was written by a different configuration; use another run name or "
                              f"delete the folder to start over")
     if resume and ckpt_path.exists():
@@ -190,7 +194,7 @@ def reuse_or_train(cfg: TrainConfig, frames: torch.Tensor, *, reuse: tuple | lis
     for name in reuse:
         final = paths.CHECKPOINTS / name / "final.pt"
         if final.exists():
-            got = dict(load_torch(final).get("config", {}))
+            got = upgrade_config(load_torch(final).get("config", {}))
             got.pop("run", None)
             if got == want:
                 return final.parent
@@ -205,6 +209,18 @@ def to_device(obj, device: torch.device) -> None:
     for v in vars(obj).values():
         if isinstance(v, torch.nn.Module):
             v.to(device)
+
+
+def upgrade_config(d: dict) -> dict:
+    """A saved configuration in today's fields: checkpoints written before ``TrainConfig.diffusion`` existed kept the
+    diffusion settings in ``loss_weights``."""
+    d = dict(d)
+    if "diffusion" not in d:
+        diffusion_run = d.get("objective") == "diffusion"
+        d["diffusion"] = d.get("loss_weights", {}) if diffusion_run else {}
+        if diffusion_run:
+            d["loss_weights"] = {}
+    return d
 
 
 def _config_dict(cfg: TrainConfig, ignore=()) -> dict:

@@ -188,6 +188,33 @@ class WithoutReference:
 BASELINES = {"gray": GrayBaseline, "reference": ReferenceCopy, "farneback": lambda: FlowReference("farneback"),
              "flow": lambda: FlowReference("dis"), "flow-propagate": lambda: FlowReference("dis", propagate=True),
              "flow-fused": lambda: FlowReference("dis", fusion="confidence")}
+BASELINE_TITLES = {"gray": "gray baseline", "reference": "reference copy",
+                   "farneback": "Farneback warp from the exemplar", "flow": "DIS warp from the exemplar",
+                   "flow-propagate": "DIS propagation frame to frame",
+                   "flow-fused": "DIS fused, long + short range by confidence"}
+# notebook 04's variants of the exemplar diffusion: table name -> (sampler options over the default ones, automatic)
+DIFFUSION_VARIANTS = {
+    "diffusion + exemplar": ({}, False),
+    "diffusion + exemplar, residual added everywhere (not gated)": ({"residual": "full"}, False),
+    "diffusion + exemplar, anchor at the model size": ({"full_anchor": False}, False),
+    "diffusion, automatic": ({}, True),
+    "diffusion + exemplar, no previous frame": ({"use_prev": False}, False),
+    "diffusion + exemplar, fresh noise per frame": ({"noise": "fresh"}, False),
+}
+
+
+def baselines() -> dict[str, object]:
+    """Every non-learned colorizer (:data:`BASELINES`), keyed by its name in the tables."""
+    return {BASELINE_TITLES[k]: make() for k, make in BASELINES.items()}
+
+
+def diffusion_variants(run: str | Path, sampler: dict) -> dict[str, object]:
+    """The diffusion run ``run`` as each of :data:`DIFFUSION_VARIANTS`, with ``sampler``'s options beneath them."""
+    out = {}
+    for name, (options, automatic) in DIFFUSION_VARIANTS.items():
+        model = load_colorizer(run, sampler_options={**sampler, **options})
+        out[name] = WithoutReference(model) if automatic else model
+    return out
 
 
 def checkpoint_path(name_or_path: str | Path, *, sha256: str | None = None) -> Path:
@@ -259,7 +286,7 @@ def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool
     chroma scale fitted on the val split) comes as :class:`ChromaScaled` at that scale; False: the raw model.
     The checkpoint is read once, with ``weights_only`` (:func:`colorizerutils.atomic.load_torch`).
     """
-    from .training import resolve_device
+    from .runtime import resolve_device
 
     if str(name_or_path) in BASELINES:
         return BASELINES[str(name_or_path)]()

@@ -69,3 +69,17 @@ def test_rerun_check_compares_weights_bitwise(tmp_path, monkeypatch, manifest):
                          weights_only=False)["state"]
     assert other["bitwise_different"] == 0
     assert any(not torch.equal(final[k], cached0[k]) for k in final)   # another seed: other weights
+
+
+def test_term_effect_averages_the_combinations_with_and_without_each_term():
+    import pandas as pd
+
+    table = pd.DataFrame(dict(loss=["gray baseline", "mse", "mse+ssim", "mae+ssim", "mae"],
+                              psnr=[99.0, 20.0, 22.0, 26.0, 30.0], lpips=[0.0, 0.4, 0.3, 0.2, 0.1]))
+    e = ablation.term_effect(table).set_index("term")
+    assert list(e.index) == ["mse", "mae", "ssim"]                  # terms no combination has are left out
+    assert e.loc["mse", "psnr_with"] == 21.0 and e.loc["mse", "psnr_without"] == 28.0   # gray's 99 never counted
+    assert e.loc["ssim", "psnr_with"] == 24.0 and e.loc["ssim", "psnr_without"] == 25.0
+    assert e.loc["mae", "lpips_with"] == pytest.approx(0.15) and e.loc["mae", "lpips_without"] == pytest.approx(0.35)
+    everywhere = table.assign(loss=["gray baseline", "mse", "mse+ssim", "mse+mae", "mse+lpips"])
+    assert "mse" not in set(ablation.term_effect(everywhere).term)   # in every combination: nothing to compare

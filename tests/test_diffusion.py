@@ -48,7 +48,7 @@ def test_an_untrained_model_falls_back_to_the_flow_warped_exemplar(manifest):
     from colorizerutils.flow import warp_lab_onto
 
     clip = data.clip_lab(paths.DATA / "default/videos/bikes.mp4", size=32, max_frames=4).float()
-    config = {"loss_weights": dataclasses.asdict(DiffusionSettings(anchor="flow", prediction="sample", data_scale=4))}
+    config = {"diffusion": dataclasses.asdict(DiffusionSettings(anchor="flow", prediction="sample", data_scale=4))}
     c = DiffusionColorizer(_net(), device=torch.device("cpu"), config=config, steps=5, seed=0)
     c.reset(clip[:1])
     ab = c(clip[1:, :1])
@@ -69,7 +69,7 @@ def test_with_a_full_resolution_anchor_a_zero_residual_returns_the_fused_flow_an
 
     frames = [cv2.resize(f, (128, 96), interpolation=cv2.INTER_AREA)     # a colourful clip, 4:3 at 128x96
               for f in media.iter_video(paths.DATA / "default/videos/bigbuckbunny.mp4", max_frames=5)]
-    config = {"loss_weights": dataclasses.asdict(DiffusionSettings(anchor="flow", prediction="sample", data_scale=4)),
+    config = {"diffusion": dataclasses.asdict(DiffusionSettings(anchor="flow", prediction="sample", data_scale=4)),
               "size": 32}
     c = DiffusionColorizer(_net(), device=torch.device("cpu"), config=config, steps=3, seed=0, full_anchor=True,
                            residual="full")
@@ -170,7 +170,7 @@ def test_ddim_sampling_matches_the_update_written_out_by_hand():
             return 0.5 * x + 0.002 * t.float().view(-1, 1, 1, 1)
 
     settings = DiffusionSettings(anchor="none", prediction="sample", data_scale=4.0)
-    c = DiffusionColorizer(Known(), device=torch.device("cpu"), config={"loss_weights": dataclasses.asdict(settings)},
+    c = DiffusionColorizer(Known(), device=torch.device("cpu"), config={"diffusion": dataclasses.asdict(settings)},
                            steps=10, seed=3, use_prev=False)
     c.reset(None)
     got = c(torch.rand(1, 1, 8, 8) * 100)

@@ -21,6 +21,24 @@ def test_notebooks_exist_and_are_clean():
         assert not any(c.outputs for c in code), f"{nb_path.name} has committed outputs: make strip"
 
 
+def test_notebooks_tell_the_story_and_the_package_holds_the_logic():
+    """No notebook defines a function, a class or a lambda, and no code cell is longer than 15 lines (blank lines
+    aside): logic a cell would need goes into colorizerutils, where it is tested."""
+    import ast
+
+    for nb_path in NOTEBOOKS:
+        for i, c in enumerate(nbformat.read(nb_path, as_version=4).cells):
+            if c.cell_type != "code":
+                continue
+            where = f"{nb_path.name}, cell {i}"
+            lines = [line for line in c.source.splitlines() if line.strip()]
+            assert len(lines) <= 15, f"{where}: {len(lines)} lines; move the logic into colorizerutils"
+            tree = ast.parse("\n".join(line for line in c.source.splitlines() if not line.lstrip().startswith("%")))
+            defined = [type(n).__name__ for n in ast.walk(tree)
+                       if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))]
+            assert not defined, f"{where} defines {defined}; put it in colorizerutils"
+
+
 # per notebook: the tables it must write -> the methods (rows) each must hold, or None for any rows
 EXPECTED = {
     "01_lab_preprocessing": {"01_gray_baseline": ["gray (L only, a=b=0)"], "01_gray_baseline_per_clip": None},

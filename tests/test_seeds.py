@@ -51,6 +51,22 @@ def test_recipes_differ_only_where_the_models_do():
     assert recipes.cic(P, temperature=0.5).model_kwargs["T"] == 0.5
 
 
+def test_seed_zero_configs_are_notebook_02_and_03s_so_they_are_reused():
+    """Notebook 06 trains recipes.seed_configs; at seed 0, with the same overrides, they must equal notebooks 02 and
+    03's configurations in everything but the run name, or reuse_or_train would train them again."""
+    P = cu.profile("quick")
+    without_run = lambda cfg: {k: v for k, v in training._config_dict(cfg).items() if k != "run"}
+    for unet, gan in (({}, {}), ({"ngf": 16}, {"recon_weight": 10.0})):
+        configs = recipes.seed_configs(P, 0, unet=unet, gan=gan)
+        (mse, mse_reuse), (g, gan_reuse) = configs["MSE U-Net"], configs["GAN U-Net"]
+        assert (mse_reuse, gan_reuse) == ("mse_unet", "gan_unet")
+        assert without_run(mse) == without_run(recipes.mse_unet(P, **unet))
+        assert without_run(g) == without_run(recipes.gan_unet(P, **unet, **gan))
+        assert mse.run == "seeds/mse_unet_s0" and g.run == "seeds/gan_unet_s0"
+    s3 = recipes.seed_configs(P, 3)
+    assert s3["MSE U-Net"][0].seed == 3 and s3["GAN U-Net"][0].run == "seeds/gan_unet_s3"
+
+
 def _per_seed(rng, n=6):
     rows = []
     for seed in range(n):

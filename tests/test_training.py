@@ -103,6 +103,28 @@ def test_resume_refuses_another_configuration(tmp_path, monkeypatch):
     assert r.finished
 
 
+def test_a_checkpoint_from_before_the_diffusion_field_resumes_with_its_settings(tmp_path, monkeypatch):
+    """Diffusion settings once sat in ``loss_weights``; such a checkpoint still counts as the same configuration."""
+    import dataclasses
+
+    from colorizerutils.diffusion import DiffusionSettings, settings_from
+    from colorizerutils.training import _config_dict, upgrade_config
+
+    settings = dataclasses.asdict(DiffusionSettings(anchor="flow", data_scale=2.0, exemplar_window=3))
+    cfg = TrainConfig(run="d", model="diffusion_unet", objective="diffusion", diffusion=settings, steps=2)
+    old = _config_dict(cfg)
+    old["loss_weights"] = old.pop("diffusion")
+    assert upgrade_config(old) == _config_dict(cfg)
+    assert settings_from(old) == settings_from(_config_dict(cfg)) == DiffusionSettings(**settings)
+    assert settings_from(_config_dict(cfg)).data_scale == 2.0
+    regression = _config_dict(TrainConfig(run="r", loss="mse+ssim", loss_weights={"ssim": 0.5}))
+    assert upgrade_config({k: v for k, v in regression.items() if k != "diffusion"}) == regression
+    with pytest.raises(ValueError, match="diffusion objective only"):
+        TrainConfig(run="x", diffusion=settings)
+    with pytest.raises(ValueError, match="not the diffusion objective"):
+        TrainConfig(run="x", objective="diffusion", loss_weights=settings)
+
+
 def test_bad_objective_is_refused():
     with pytest.raises(ValueError, match="objective must be one of"):
         TrainConfig(run="x", objective="magic")

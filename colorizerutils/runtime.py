@@ -1,4 +1,4 @@
-"""Reproducible seeds."""
+"""Where the kit runs and how repeatably: the device (``auto``: CUDA when present) and the seeds."""
 from __future__ import annotations
 
 import os
@@ -26,3 +26,8 @@ def seed_everything(seed: int) -> torch.Generator:
         torch.backends.cudnn.benchmark = False
         torch.use_deterministic_algorithms(True, warn_only=True)
     return torch.Generator().manual_seed(seed)
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """``auto``: CUDA when present, else the CPU; any other name is torch's (``cpu``, ``cuda:1``)."""
+    return torch.device(("cuda" if torch.cuda.is_available() else "cpu") if name == "auto" else name)
