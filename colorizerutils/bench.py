@@ -139,7 +139,8 @@ def bench_end_to_end(*, quick: bool) -> pd.DataFrame:
     each preset, model, ...) and each end-to-end run is compared with the mean of the model timings either side of
     it; the table gives the median over the rounds."""
     from .color import l_from_uint8, lab_to_uint8
-    from .video import Colorizer, colorize_path
+    from .inference import Colorizer
+    from .video import colorize_path
 
     src = paths.DATA / "default/videos/bigbuckbunny.mp4"
     net, source, _ = _trained_or_fresh("mse_unet", "unet", DEFAULT_UNET)
@@ -185,7 +186,8 @@ def bench_exemplar_end_to_end(*, quick: bool) -> pd.DataFrame:
     from PIL import Image
 
     from .diffusion import DiffusionColorizer
-    from .video import BASELINES, colorize_path
+    from .inference import BASELINES
+    from .video import colorize_path
 
     n_frames = 40 if quick else 120
     build = paths.ROOT / "build"

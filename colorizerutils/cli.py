@@ -76,7 +76,8 @@ def _cmd_colorize(args) -> int:
     import torch
 
     from .runtime import seed_everything
-    from .video import colorize_path, load_colorizer
+    from .inference import load_colorizer
+    from .video import colorize_path
 
     seed_everything(args.seed)
     if args.checkpoint and args.model:
@@ -163,7 +164,7 @@ def _cmd_benchmark(args) -> int:
 
     from . import evaluate
     from .atomic import write_text
-    from .video import load_colorizer
+    from .inference import load_colorizer
 
     options = _sampler_options(args)
     name = args.checkpoint or args.model

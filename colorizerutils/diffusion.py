@@ -112,13 +112,17 @@ def _warp_normalised(ex: torch.Tensor, l: torch.Tensor) -> torch.Tensor:
     return torch.cat([normalize_l(w[:, :1]), w[:, 1:]], 1)
 
 
-def make_cond(l: torch.Tensor, ex_lab: torch.Tensor | None, prev_ab: torch.Tensor | None) -> torch.Tensor:
+def make_cond(l: torch.Tensor, ex_lab: torch.Tensor | None, prev_ab: torch.Tensor | None, *,
+              ex_mask: torch.Tensor | None = None, prev_mask: torch.Tensor | None = None) -> torch.Tensor:
     """Conditioning channels from normalised inputs: l (B,1,H,W); exemplar LAB (B,3,H,W) with L and ab
-    normalised, or None; previous ab (B,2,H,W) or None. Missing inputs are zeros with mask 0."""
+    normalised, or None; previous ab (B,2,H,W) or None. Each input is followed by its mask channel: 1 where it is
+    given, or the per-sample ``ex_mask`` / ``prev_mask`` (B,1,1,1) of a training batch that drops some; missing
+    inputs are zeros with mask 0. Layout: L | exemplar ab, L, mask | previous ab, mask."""
     b, _, h, w = l.shape
     z = lambda c: l.new_zeros(b, c, h, w)
-    ex = torch.cat([ex_lab[:, 1:], ex_lab[:, :1], torch.ones_like(l)], 1) if ex_lab is not None else z(4)
-    pv = torch.cat([prev_ab, torch.ones_like(l)], 1) if prev_ab is not None else z(3)
+    mask = lambda m: torch.ones_like(l) if m is None else m.to(l.dtype).expand_as(l)
+    ex = torch.cat([ex_lab[:, 1:], ex_lab[:, :1], mask(ex_mask)], 1) if ex_lab is not None else z(4)
+    pv = torch.cat([prev_ab, mask(prev_mask)], 1) if prev_ab is not None else z(3)
     return torch.cat([l, ex, pv], 1)
 
 
@@ -132,7 +136,7 @@ class DiffusionColorizer:
     """
 
     sequential = True
-    uses_reference = True     # evaluated with frame 0 as the exemplar (automatic mode: video.WithoutReference)
+    uses_reference = True     # evaluated with frame 0 as the exemplar (automatic mode: inference.WithoutReference)
     automatic = True          # also runs without an exemplar (reset(None)): shots that no reference fits
 
     def __init__(self, net, *, device, config: dict | None = None, steps: int = 5, sampler_name: str = "ddim",

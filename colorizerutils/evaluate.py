@@ -174,7 +174,7 @@ class _Recording:
 
 def fit_chroma_scale(colorizer, clips, protocol: Protocol, *, scales=None,
                      progress: bool = True) -> tuple[float, pd.DataFrame]:
-    """The factor on a model's ab (:class:`colorizerutils.video.ChromaScaled`) that maximises the mean PSNR over
+    """The factor on a model's ab (:class:`colorizerutils.inference.ChromaScaled`) that maximises the mean PSNR over
     ``clips`` (the val split), from one pass of the model: ``(best scale, table of scale vs mean PSNR)``.
 
     Each clip's frames are colorized once; every scale is then applied to the stored ab exactly as
@@ -201,13 +201,13 @@ def fit_chroma_scale(colorizer, clips, protocol: Protocol, *, scales=None,
 def calibrate(run: str | Path, clips, protocol: Protocol, *, scales=None, progress: bool = True) -> pd.DataFrame:
     """Fit the chroma scale of a trained per-frame model on ``clips`` (the val split: never test) and write it
     beside its checkpoint (``calibration.json``, tied to the checkpoint's sha256), so that
-    :func:`colorizerutils.video.load_colorizer` returns the calibrated model from then on. Returns the table of
+    :func:`colorizerutils.inference.load_colorizer` returns the calibrated model from then on. Returns the table of
     scale vs mean PSNR (:func:`fit_chroma_scale`); the chosen scale is where its PSNR is highest."""
     import json
 
     from .atomic import write_text
     from .download import sha256sum
-    from .video import CALIBRATION, checkpoint_path, load_colorizer
+    from .inference import CALIBRATION, checkpoint_path, load_colorizer
 
     path = checkpoint_path(run)
     model = load_colorizer(path, calibrated=False)
@@ -239,7 +239,7 @@ def sampling_steps(run: str | Path, clips, protocol: Protocol, *, sampler: dict,
                    ) -> pd.DataFrame:
     """A diffusion run sampled with DDIM at each of ``ddim_steps`` and DPM-Solver++ at ``dpm_steps``: PSNR, LPIPS,
     CDC and the sampler's seconds per frame (decoding and scoring excluded), per clip."""
-    from .video import load_colorizer
+    from .inference import load_colorizer
 
     rows = []
     for n, kind in [*((n, "ddim") for n in ddim_steps), (dpm_steps, "dpm")]:

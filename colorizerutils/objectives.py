@@ -206,9 +206,7 @@ class DiffusionObjective:
         mp = torch.tensor(has_prev, dtype=torch.float32).view(-1, 1, 1, 1)
         me = torch.tensor(has_ex, dtype=torch.float32).view(-1, 1, 1, 1)
         ex_lab = torch.cat([normalize_l(ex[:, :1]), normalize_ab(ex[:, 1:])], 1) * me
-        cond = make_cond(l, ex_lab, prev_ab * mp)
-        cond[:, 4:5] = me                       # exemplar mask
-        cond[:, 7:8] = mp                       # previous-frame mask
+        cond = make_cond(l, ex_lab, prev_ab * mp, ex_mask=me, prev_mask=mp)
         x0 = s.data_scale * (ab - ex_lab[:, 1:] if s.anchor != "none" else ab)   # dropped exemplar: zero anchor
         noise = torch.randn(ab.shape, generator=gen)
         t = torch.randint(self.scheduler.config.num_train_timesteps, (B,), generator=gen)

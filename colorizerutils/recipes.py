@@ -16,7 +16,7 @@ import torch
 
 from .profiles import Profile, profile as get_profile
 from .training import TrainConfig
-from .video import read_calibration
+from .inference import read_calibration
 
 
 def _common(profile: Profile, seed: int) -> dict:
@@ -110,7 +110,7 @@ def seed_sweep(profile: Profile, seeds, frames: torch.Tensor, splits: dict, prot
 
     from . import evaluate
     from .training import reuse_or_train
-    from .video import load_colorizer
+    from .inference import load_colorizer
 
     rows, configs = [], {}
     for seed in tqdm(seeds, desc="seeds"):

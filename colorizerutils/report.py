@@ -34,8 +34,8 @@ FLOW_ROWS = ("Farneback warp from the exemplar", "DIS warp from the exemplar", "
 
 
 def exemplar_findings(table: pd.DataFrame) -> str:
-    """Notebook 04's findings, from its comparison table (:data:`colorizerutils.video.BASELINE_TITLES` and
-    :data:`colorizerutils.video.DIFFUSION_VARIANTS` name the rows): the exemplar diffusion against the best
+    """Notebook 04's findings, from its comparison table (:data:`colorizerutils.inference.BASELINE_TITLES` and
+    :data:`colorizerutils.inference.DIFFUSION_VARIANTS` name the rows): the exemplar diffusion against the best
     non-learned flow row, what the full-resolution anchor and the gated residual add, and temporal consistency."""
     t = table.set_index("method")
     ex, gtc = t.loc["diffusion + exemplar"], t.loc["ground truth", "cdc"]

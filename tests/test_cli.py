@@ -10,7 +10,8 @@ import torch
 from colorizerutils import data, media, paths
 from colorizerutils.atomic import load_torch
 from colorizerutils.training import TrainConfig, train
-from colorizerutils.video import colorize_frames, load_colorizer
+from colorizerutils.inference import load_colorizer
+from colorizerutils.video import colorize_frames
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,7 @@ def test_colorize_video_keeps_fps_frames_and_audio(ckpt, tmp_path):
 
 def test_output_keeps_the_full_resolution_l(manifest):
     from colorizerutils import rgb_to_lab
-    from colorizerutils.video import GrayBaseline
+    from colorizerutils.inference import GrayBaseline
 
     src = list(media.iter_video(paths.DATA / "default/videos/WolfgangLanger_Pexels.mp4", max_frames=2))
     out = list(colorize_frames(GrayBaseline(), iter(src), size=32))  # model at 32 px, output at 640x360

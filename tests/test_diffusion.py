@@ -63,7 +63,8 @@ def test_with_a_full_resolution_anchor_a_zero_residual_returns_the_fused_flow_an
     frames equal the non-learned fused-flow row, at full resolution, not the model size."""
     import numpy as np
 
-    from colorizerutils.video import FlowReference, colorize_frames
+    from colorizerutils.inference import FlowReference
+    from colorizerutils.video import colorize_frames
 
     import cv2
 
@@ -188,3 +189,17 @@ def test_ddim_sampling_matches_the_update_written_out_by_hand():
     want = denormalize_ab((x / settings.data_scale).clamp(-1, 1)).float()
     assert got.shape == want.shape and torch.allclose(got, want, atol=1e-2), (got - want).abs().max()
     assert (want.abs() > 1).float().mean() > 0.5              # not trivially zero
+
+
+def test_conditioning_channels_carry_each_input_and_its_mask():
+    from colorizerutils.diffusion import make_cond
+
+    l, ex, prev = torch.randn(3, 1, 4, 4), torch.randn(3, 3, 4, 4), torch.randn(3, 2, 4, 4)
+    me, mp = torch.tensor([1.0, 0.0, 1.0]).view(-1, 1, 1, 1), torch.tensor([0.0, 1.0, 1.0]).view(-1, 1, 1, 1)
+    c = make_cond(l, ex, prev, ex_mask=me, prev_mask=mp)
+    assert c.shape == (3, 8, 4, 4)
+    assert torch.equal(c[:, :1], l) and torch.equal(c[:, 1:3], ex[:, 1:]) and torch.equal(c[:, 3:4], ex[:, :1])
+    assert torch.equal(c[:, 5:7], prev)
+    assert torch.equal(c[:, 4, 0, 0], me.flatten()) and torch.equal(c[:, 7, 0, 0], mp.flatten())
+    assert (make_cond(l, ex, None)[:, 4:5] == 1).all() and (make_cond(l, ex, None)[:, 5:] == 0).all()
+    assert (make_cond(l, None, prev)[:, 1:5] == 0).all() and (make_cond(l, None, prev)[:, 7:8] == 1).all()

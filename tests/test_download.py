@@ -143,7 +143,7 @@ def _tiny_checkpoint(path):
 def test_published_checkpoint_via_gdown_is_verified_and_cached(server, tmp_path, monkeypatch):
     # a user publishes final.pt on Google Drive with its sha256; gdown fetches it (here from a loopback "Drive")
     from colorizerutils import download as dl
-    from colorizerutils.video import GrayBaseline, load_colorizer
+    from colorizerutils.inference import GrayBaseline, load_colorizer
 
     url, h = server
     body = _tiny_checkpoint(tmp_path / "final.pt").read_bytes()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from colorizerutils import evaluate, metrics, paths, video
+from colorizerutils import evaluate, inference, metrics, paths
 from colorizerutils.color import l_from_uint8, lab_to_uint8
 
 BIKES = "default/videos/bikes.mp4"          # 640x272
@@ -28,7 +28,7 @@ def test_protocol_refuses_what_it_cannot_measure():
 
 def test_gray_rows_equal_a_direct_computation(manifest):
     p = evaluate.Protocol(size=96, max_frames=12)
-    row = evaluate.evaluate(video.GrayBaseline(), {"bikes": paths.DATA / BIKES}, method="gray", protocol=p,
+    row = evaluate.evaluate(inference.GrayBaseline(), {"bikes": paths.DATA / BIKES}, method="gray", protocol=p,
                             progress=False).iloc[0]
     gt = np.stack(list(evaluate.protocol_frames(paths.DATA / BIKES, p)))
     L = l_from_uint8(torch.from_numpy(gt))
@@ -43,14 +43,14 @@ def test_gray_rows_equal_a_direct_computation(manifest):
 def test_exemplar_protocol_gives_frame_0_and_never_scores_it(manifest):
     p = evaluate.Protocol(size=96, max_frames=9, exemplar=True)
     clips = {"bikes": paths.DATA / BIKES}
-    ref = evaluate.evaluate(video.ReferenceCopy(), clips, method="copy", protocol=p, progress=False).iloc[0]
+    ref = evaluate.evaluate(inference.ReferenceCopy(), clips, method="copy", protocol=p, progress=False).iloc[0]
     assert ref.frames == 8
     # the reference copy is exact on frame 0 itself, so scoring frame 0 would show up as an infinite PSNR
-    pairs = list(evaluate.colorize_clip(video.ReferenceCopy(), clips["bikes"], p))
+    pairs = list(evaluate.colorize_clip(inference.ReferenceCopy(), clips["bikes"], p))
     assert np.abs(pairs[0][0].astype(int) - pairs[0][1].astype(int)).max() <= 2
     assert np.isfinite(ref.psnr) and ref.psnr > 25
     with pytest.raises(ValueError, match="needs an exemplar"):
-        evaluate.evaluate(video.ReferenceCopy(), clips, method="copy", protocol=evaluate.Protocol(size=96,
+        evaluate.evaluate(inference.ReferenceCopy(), clips, method="copy", protocol=evaluate.Protocol(size=96,
                                                                                                   max_frames=3))
 
 
@@ -58,7 +58,7 @@ def test_flow_baselines_follow_motion_better_than_a_copy(manifest):
     # bikes pans: warping the exemplar with optical flow must beat copying it, and DIS must run at full size
     p = evaluate.Protocol(size=128, max_frames=25, exemplar=True)
     clips = {"bikes": paths.DATA / BIKES}
-    rows = {k: evaluate.evaluate(video.BASELINES[k](), clips, method=k, protocol=p, progress=False).iloc[0]
+    rows = {k: evaluate.evaluate(inference.BASELINES[k](), clips, method=k, protocol=p, progress=False).iloc[0]
             for k in ("reference", "flow", "flow-propagate", "farneback")}
     assert rows["flow"].psnr > rows["reference"].psnr + 0.5
     assert rows["farneback"].psnr > rows["reference"].psnr
@@ -77,7 +77,7 @@ def test_without_reference_hides_the_exemplar():
         def __call__(self, L):
             return torch.zeros(L.shape[0], 2, *L.shape[-2:])
 
-    wrapped = video.WithoutReference(Spy())
+    wrapped = inference.WithoutReference(Spy())
     wrapped.reset(torch.ones(1, 3, 8, 8))
     assert seen == [None]
 
@@ -130,16 +130,16 @@ def test_chroma_scale_fit_reproduces_the_evaluation_at_0_and_1(manifest):
     from colorizerutils.models import build_model
 
     torch.manual_seed(0)
-    model = video.Colorizer(build_model("unet", ngf=8, depth=3).eval(), objective="regression",
+    model = inference.Colorizer(build_model("unet", ngf=8, depth=3).eval(), objective="regression",
                             device=torch.device("cpu"), name="untrained", size=32)
     clips = {"bikes": paths.DATA / BIKES, "carphone": paths.DATA / CARPHONE}
     p = evaluate.Protocol(size=64, max_frames=9, stride=3, lpips=False, temporal=False)
     best, table = evaluate.fit_chroma_scale(model, clips, p, scales=[0.0, 0.3, 1.0], progress=False)
     psnr = lambda c: evaluate.evaluate(c, clips, method="m", protocol=p, progress=False).psnr.mean()
     at = table.set_index("chroma_scale").psnr
-    assert at[0.0] == pytest.approx(psnr(video.GrayBaseline()), abs=1e-9)
+    assert at[0.0] == pytest.approx(psnr(inference.GrayBaseline()), abs=1e-9)
     assert at[1.0] == pytest.approx(psnr(model), abs=1e-9)
-    assert at[0.3] == pytest.approx(psnr(video.ChromaScaled(model, 0.3)), abs=1e-9)
+    assert at[0.3] == pytest.approx(psnr(inference.ChromaScaled(model, 0.3)), abs=1e-9)
     assert best == float(at.idxmax()) and len(table) == 3
 
 
@@ -147,7 +147,7 @@ def test_calibration_is_fitted_on_the_given_clips_tied_to_the_weights_and_used_b
         manifest, tmp_path, monkeypatch):
     import json
 
-    from colorizerutils import data
+    from colorizerutils import data, inference
     from colorizerutils.training import TrainConfig, train
 
     monkeypatch.setattr(paths, "CHECKPOINTS", tmp_path)
@@ -157,21 +157,21 @@ def test_calibration_is_fitted_on_the_given_clips_tied_to_the_weights_and_used_b
     run = train(cfg, lab, progress=False).run_dir
     clips = {"bikes": paths.DATA / BIKES, "carphone": paths.DATA / CARPHONE}
     p = evaluate.Protocol(size=64, max_frames=6, stride=3, lpips=False, temporal=False)
-    assert isinstance(video.load_colorizer(run), video.Colorizer)                # nothing fitted yet: the raw model
+    assert isinstance(inference.load_colorizer(run), inference.Colorizer)                # nothing fitted yet: the raw model
     table = evaluate.calibrate(run, clips, p, scales=[0.0, 0.25, 0.5, 1.0], progress=False)
-    cal = json.loads((run / video.CALIBRATION).read_text())
+    cal = json.loads((run / inference.CALIBRATION).read_text())
     best = float(table.loc[table.psnr.idxmax(), "chroma_scale"])
     assert cal["chroma_scale"] == best and cal["fitted_on"] == ["bikes", "carphone"]
-    model = video.load_colorizer(run)
-    assert isinstance(model, video.ChromaScaled) and model.scale == best
+    model = inference.load_colorizer(run)
+    assert isinstance(model, inference.ChromaScaled) and model.scale == best
     psnr = lambda c: evaluate.evaluate(c, clips, method="m", protocol=p, progress=False).psnr.mean()
     assert psnr(model) == pytest.approx(table.psnr.max(), abs=1e-9)              # what the fit said it would score
-    assert isinstance(video.load_colorizer(run, calibrated=False), video.Colorizer)
+    assert isinstance(inference.load_colorizer(run, calibrated=False), inference.Colorizer)
     model.size = 16                                                              # colorizer --size reaches the model
     assert model.inner.size == 16
     # weights trained again in the same folder: the old calibration no longer applies, and load_colorizer says so
     other = cfg.__class__(**{**cfg.__dict__, "seed": 1})
     train(other, lab, progress=False, resume=False)
-    assert (run / video.CALIBRATION).exists()
+    assert (run / inference.CALIBRATION).exists()
     with pytest.warns(UserWarning, match="other weights"):
-        assert isinstance(video.load_colorizer(run), video.Colorizer)
+        assert isinstance(inference.load_colorizer(run), inference.Colorizer)

@@ -62,7 +62,7 @@ def test_flow_reference_rows_are_the_plain_warp_and_the_fused_anchor_uses_the_pr
     """The long-range baseline is exactly the exemplar warped by DIS (an independent call of warp_lab_onto); the
     fused anchor differs from it once a previous output exists, and equals it on the first frame."""
     from colorizerutils.flow import FlowAnchor
-    from colorizerutils.video import FlowReference
+    from colorizerutils.inference import FlowReference
 
     clip = data.clip_lab(paths.DATA / "default/videos/bikes.mp4", size=64, max_frames=4).float()
     ref = FlowReference("dis")

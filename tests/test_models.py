@@ -124,7 +124,7 @@ def test_a_quarter_resolution_unet_trains_by_regression_and_colours_at_full_reso
     import numpy as np
     import torch.nn.functional as F
 
-    from colorizerutils import data, paths, video
+    from colorizerutils import data, inference, paths, video
     from colorizerutils.color import l_from_uint8, lab_to_rgb, merge_lab, to_uint8, upsample_ab
     from colorizerutils.training import TrainConfig, train
 
@@ -137,7 +137,7 @@ def test_a_quarter_resolution_unet_trains_by_regression_and_colours_at_full_reso
 
     log = pd.read_csv(r.run_dir / "log.csv")
     assert log["loss"].tail(3).mean() < 0.5 * log["loss"].head(2).mean()       # it learns through the upsampling
-    colorizer = video.load_colorizer(r.run_dir)
+    colorizer = inference.load_colorizer(r.run_dir)
     ab = colorizer(lab[:, :1])
     assert ab.shape == (8, 2, 32, 32)                                           # full resolution out
     assert (ab - lab[:, 1:]).abs().mean() < 0.8 * lab[:, 1:].abs().mean()       # closer to the colours than gray

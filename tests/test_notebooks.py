@@ -3,6 +3,7 @@ import os
 from pathlib import Path
 
 import nbformat
+import papermill
 import pytest
 
 from colorizerutils import evaluate, runner
@@ -18,6 +19,9 @@ def test_notebooks_exist_and_are_clean():
         assert sum("parameters" in c.metadata.get("tags", []) for c in code) == 1, nb_path.name
         assert "parameters" in code[0].metadata.get("tags", []), f"{nb_path.name}: parameters cell must come first"
         assert "PROFILE" in code[0].source
+        assigned = [line.split("=")[0].strip() for line in code[0].source.splitlines() if "=" in line.split("#")[0]]
+        assert list(papermill.inspect_notebook(nb_path)) == assigned, \
+            f"{nb_path.name}: papermill cannot read every parameter (a comment with '=' in it?)"
         assert not any(c.outputs for c in code), f"{nb_path.name} has committed outputs: make strip"
 
 

@@ -55,14 +55,14 @@ def test_crafted_checkpoint_runs_nothing_in_the_cli(tmp_path, manifest):
 
 
 def test_crafted_files_run_nothing_wherever_the_kit_loads(tmp_path, monkeypatch):
-    from colorizerutils import training, video
+    from colorizerutils import inference, training
 
     marker = tmp_path / "ran"
     evil = _evil_checkpoint(tmp_path / "evil.pt", marker)
     with pytest.raises(ValueError, match="refused"):
         load_torch(evil)
     with pytest.raises(ValueError, match="refused"):
-        video.read_checkpoint(evil)
+        inference.read_checkpoint(evil)
     # a poisoned checkpoint.pt in a run folder: resuming must refuse it, not run it
     cfg = training.TrainConfig(run="poisoned", model="unet", model_kwargs={"ngf": 8, "depth": 4}, steps=2, batch=2,
                                size=32)

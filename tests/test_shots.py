@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from colorizerutils import media, metrics, paths, shots, video
+from colorizerutils import inference, media, metrics, paths, shots, video
 
 V = "default/videos/"
 
@@ -56,7 +56,7 @@ def test_joined_clip_each_shot_uses_its_reference_and_matches_colorizing_it_alon
     got = [media.read_image(f) for f in media.list_frame_files(out)]
     chw = lambda fs: torch.from_numpy(np.stack(fs)).permute(0, 3, 1, 2)
     for k, part in enumerate(parts):
-        alone = list(video.colorize_frames(video.FlowReference("dis"), iter(part), reference=part[0]))
+        alone = list(video.colorize_frames(inference.FlowReference("dis"), iter(part), reference=part[0]))
         # frame 0 of a shot is its reference itself (infinite PSNR): scored from frame 1, as the protocol does
         joined_psnr = metrics.psnr(chw(got[30 * k + 1:30 * k + 30]), chw(part[1:])).mean()
         alone_psnr = metrics.psnr(chw(alone[1:]), chw(part[1:])).mean()
@@ -68,9 +68,9 @@ def test_without_shot_handling_the_first_reference_runs_across_the_cuts(tmp_path
     clip, refs, parts = _joined(tmp_path)
     frames = [f for p in parts for f in p]
     log = []
-    with_shots = list(video.colorize_frames(video.FlowReference("dis"), iter(frames),
+    with_shots = list(video.colorize_frames(inference.FlowReference("dis"), iter(frames),
                                             references=[parts[0][0], parts[1][0], parts[2][0]], shots=log))
-    without = list(video.colorize_frames(video.FlowReference("dis"), iter(frames), reference=parts[0][0]))
+    without = list(video.colorize_frames(inference.FlowReference("dis"), iter(frames), reference=parts[0][0]))
     chw = lambda fs: torch.from_numpy(np.stack(fs)).permute(0, 3, 1, 2)
     second = slice(31, 60)
     gain = metrics.psnr(chw(with_shots[second]), chw(frames[second])).mean() - \
@@ -84,5 +84,5 @@ def test_a_shot_no_reference_fits_runs_without_one_where_the_model_can(manifest)
     k, score, fits = shots.best_reference(frames[0], [other])
     assert k == 0 and not fits and score < shots.MATCH_NCC
     log = []
-    list(video.colorize_frames(video.FlowReference("dis"), iter(frames), references=[other], shots=log))
+    list(video.colorize_frames(inference.FlowReference("dis"), iter(frames), references=[other], shots=log))
     assert log[0]["reference"] == 0 and not log[0]["fits"]     # the flow baseline needs one: the closest is used
