@@ -242,15 +242,14 @@ def bench_diffusion(*, quick: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
     net, source, config = _trained_or_fresh("diffusion", "diffusion_unet", DEFAULT_DIFFUSION)
     # the exemplar protocol on every test clip (frame 0 the exemplar, not scored), frames at shorter side 240
     protocol = evaluate.Protocol(size=240, max_frames=6 if quick else 11, exemplar=True, lpips=False, temporal=False)
-    rows = []
-    for steps in (5, 10, 25, 50):
-        # the residual added everywhere: gated, it barely changes the anchor and the step count would not show
-        c = DiffusionColorizer(net, device=torch.device("cpu"), config=config, steps=steps, seed=0, residual="full")
-        per_clip = evaluate.evaluate(c, evaluate.test_clips(), method=f"DDIM {steps}", protocol=protocol,
-                                     progress=False)
-        rows.append(dict(sampler=f"DDIM {steps}", steps=steps, weights=source, clips=len(per_clip),
-                         frames=int(per_clip.frames.sum()), psnr=per_clip.psnr.mean(),
-                         seconds_per_frame=float((1 / per_clip.fps * per_clip.frames).sum() / per_clip.frames.sum())))
+    # the residual added everywhere: gated, it barely changes the anchor and the step count would not show
+    make = lambda kind, n: DiffusionColorizer(net, device=torch.device("cpu"), config=config, steps=n,
+                                              sampler_name=kind, seed=0, residual="full")
+    per_clip = evaluate.sampling_steps(None, evaluate.test_clips(), protocol, ddim_steps=(5, 10, 25, 50), make=make,
+                                       columns=None, progress=False)
+    rows = [dict(sampler=method, steps=int(g.steps.iloc[0]), weights=source, clips=len(g), frames=int(g.frames.sum()),
+                 psnr=g.psnr.mean(), seconds_per_frame=float((g.seconds_per_frame * g.frames).sum() / g.frames.sum()))
+            for method, g in per_clip.groupby("method", sort=False)]
     steps_df = pd.DataFrame(rows)
     base = steps_df.set_index("steps").loc[25]
     steps_df["speedup_vs_25"] = base.seconds_per_frame / steps_df.seconds_per_frame

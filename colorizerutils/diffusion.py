@@ -73,10 +73,22 @@ class DiffusionSettings:
         return (2.0 if self.anchor != "none" else 1.0) * self.data_scale
 
 
+def upgrade_config(config: dict) -> dict:
+    """A saved training configuration in today's fields: checkpoints written before ``TrainConfig.diffusion``
+    existed kept a diffusion run's settings in ``loss_weights``. The one place that knows this."""
+    d = dict(config)
+    if "diffusion" not in d:
+        diffusion_run = d.get("objective") == "diffusion"
+        d["diffusion"] = d.get("loss_weights", {}) if diffusion_run else {}
+        if diffusion_run:
+            d["loss_weights"] = {}
+    return d
+
+
 def settings_from(config: dict | None) -> DiffusionSettings:
-    """The settings a diffusion run's training configuration (``TrainConfig.diffusion``, as a dict) describes;
-    checkpoints written before that field existed kept them in ``loss_weights``."""
-    d = (config.get("diffusion") or ("diffusion" not in config and config.get("loss_weights"))) if config else None
+    """The settings a diffusion run's training configuration (``TrainConfig.diffusion``, as a dict) describes,
+    old checkpoints' included (:func:`upgrade_config`)."""
+    d = upgrade_config({"objective": "diffusion", **config})["diffusion"] if config else None
     return DiffusionSettings(**d) if d else DiffusionSettings()
 
 

@@ -235,19 +235,28 @@ def with_ground_truth(per_clip: pd.DataFrame, clips, *, protocol: Protocol) -> p
     return pd.concat([summarize(per_clip), summarize(ground_truth(clips, protocol=protocol))], ignore_index=True)
 
 
-def sampling_steps(run: str | Path, clips, protocol: Protocol, *, sampler: dict, ddim_steps, dpm_steps: int
-                   ) -> pd.DataFrame:
+STEPS_COLUMNS = ("method", "clip", "steps", "psnr", "lpips", "cdc", "seconds_per_frame")
+
+
+def sampling_steps(run: str | Path | None, clips, protocol: Protocol, *, ddim_steps, dpm_steps: int | None = None,
+                   sampler: dict | None = None, make=None, columns=STEPS_COLUMNS,
+                   progress: bool = True) -> pd.DataFrame:
     """A diffusion run sampled with DDIM at each of ``ddim_steps`` and DPM-Solver++ at ``dpm_steps``: PSNR, LPIPS,
-    CDC and the sampler's seconds per frame (decoding and scoring excluded), per clip."""
+    CDC and the sampler's seconds per frame (decoding and scoring excluded), per clip.
+
+    The colorizer for each setting is ``run`` loaded with the ``sampler`` options, or ``make(sampler_name, steps)``
+    when given (the bench's network, trained or fresh); ``columns=None`` keeps every column of :func:`evaluate`."""
     from .inference import load_colorizer
 
+    if make is None:
+        make = lambda kind, n: load_colorizer(run, sampler_options=dict(sampler or {}, steps=n, sampler_name=kind))
     rows = []
-    for n, kind in [*((n, "ddim") for n in ddim_steps), (dpm_steps, "dpm")]:
-        model = load_colorizer(run, sampler_options=dict(sampler, steps=n, sampler_name=kind))
-        df = evaluate(model, clips, method=f"{'DDIM' if kind == 'ddim' else 'DPM-Solver'} {n}", protocol=protocol)
+    for n, kind in [*((n, "ddim") for n in ddim_steps), *([(dpm_steps, "dpm")] if dpm_steps else [])]:
+        df = evaluate(make(kind, n), clips, method=f"{'DDIM' if kind == 'ddim' else 'DPM-Solver'} {n}",
+                      protocol=protocol, progress=progress)
         rows.append(df.assign(steps=n, seconds_per_frame=1 / df.fps))
-    return pd.concat(rows, ignore_index=True)[["method", "clip", "steps", "psnr", "lpips", "cdc",
-                                               "seconds_per_frame"]]
+    out = pd.concat(rows, ignore_index=True)
+    return out if columns is None else out[list(columns)]
 
 
 def ground_truth(clips, *, protocol: Protocol, method: str = "ground truth") -> pd.DataFrame:

@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from . import paths
 from .atomic import load_torch, torch_save, write_text
+from .diffusion import upgrade_config
 from .objectives import OBJECTIVES, Objective, unwrap
 from .runtime import resolve_device
 
@@ -209,18 +210,6 @@ def to_device(obj, device: torch.device) -> None:
     for v in vars(obj).values():
         if isinstance(v, torch.nn.Module):
             v.to(device)
-
-
-def upgrade_config(d: dict) -> dict:
-    """A saved configuration in today's fields: checkpoints written before ``TrainConfig.diffusion`` existed kept the
-    diffusion settings in ``loss_weights``."""
-    d = dict(d)
-    if "diffusion" not in d:
-        diffusion_run = d.get("objective") == "diffusion"
-        d["diffusion"] = d.get("loss_weights", {}) if diffusion_run else {}
-        if diffusion_run:
-            d["loss_weights"] = {}
-    return d
 
 
 def _config_dict(cfg: TrainConfig, ignore=()) -> dict:

@@ -143,6 +143,34 @@ def test_chroma_scale_fit_reproduces_the_evaluation_at_0_and_1(manifest):
     assert best == float(at.idxmax()) and len(table) == 3
 
 
+def test_sampling_steps_scores_each_sampler_setting_it_builds(manifest):
+    # make(sampler, steps) is called once per setting, and the setting reaches the sampler: the rows are those a
+    # colorizer built by hand at that setting scores (the bench and notebook 04 share this loop)
+    from colorizerutils import recipes
+    from colorizerutils.diffusion import DiffusionColorizer
+    from colorizerutils.models import build_model
+    from colorizerutils.profiles import profile
+
+    torch.manual_seed(0)
+    net = build_model("diffusion_unet", **recipes.diffusion(profile("smoke")).model_kwargs).eval()
+    with torch.no_grad():   # a fresh network's output layer is zero, and every step count would then agree
+        for w in net.parameters():
+            w.add_(0.05 * torch.randn_like(w))
+    make = lambda kind, n: DiffusionColorizer(net, device=torch.device("cpu"), steps=n, sampler_name=kind, seed=0,
+                                              residual="full")
+    built = []
+    clips = {"bikes": paths.DATA / BIKES, "carphone": paths.DATA / CARPHONE}
+    p = evaluate.Protocol(size=32, max_frames=6, exemplar=True)
+    table = evaluate.sampling_steps(None, clips, p, ddim_steps=(1, 3), dpm_steps=2, progress=False,
+                                    make=lambda kind, n: built.append((kind, n)) or make(kind, n))
+    assert built == [("ddim", 1), ("ddim", 3), ("dpm", 2)]
+    assert list(table.columns) == list(evaluate.STEPS_COLUMNS) and len(table) == 6
+    assert table.method.tolist() == ["DDIM 1"] * 2 + ["DDIM 3"] * 2 + ["DPM-Solver 2"] * 2
+    by_hand = evaluate.evaluate(make("ddim", 3), clips, method="x", protocol=p, progress=False)
+    np.testing.assert_allclose(table[table.steps == 3].psnr, by_hand.psnr, atol=1e-9)
+    assert not np.allclose(table[table.steps == 1].psnr, by_hand.psnr)
+
+
 def test_calibration_is_fitted_on_the_given_clips_tied_to_the_weights_and_used_by_load_colorizer(
         manifest, tmp_path, monkeypatch):
     import json

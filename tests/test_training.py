@@ -107,8 +107,8 @@ def test_a_checkpoint_from_before_the_diffusion_field_resumes_with_its_settings(
     """Diffusion settings once sat in ``loss_weights``; such a checkpoint still counts as the same configuration."""
     import dataclasses
 
-    from colorizerutils.diffusion import DiffusionSettings, settings_from
-    from colorizerutils.training import _config_dict, upgrade_config
+    from colorizerutils.diffusion import DiffusionSettings, settings_from, upgrade_config
+    from colorizerutils.training import _config_dict
 
     settings = dataclasses.asdict(DiffusionSettings(anchor="flow", data_scale=2.0, exemplar_window=3))
     cfg = TrainConfig(run="d", model="diffusion_unet", objective="diffusion", diffusion=settings, steps=2)
