@@ -94,13 +94,15 @@ def test_clips(split: str = "test", *, kind: str | None = "video", root: Path | 
 
 
 def colorize_clip(colorizer, path: str | Path, protocol: Protocol, *, model_size: int | None = None,
-                  timing: dict | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                  timing: dict | None = None, frames: Iterator[np.ndarray] | None = None
+                  ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(prediction, ground truth)`` uint8 frames of one clip under the protocol, frame 0 included (the
     caller decides what is scored). The colorizer sees the frames' L only, plus frame 0 as its exemplar when the
-    protocol has one. ``timing["model_s"]`` accumulates the seconds spent colorizing (decoding excluded)."""
+    protocol has one. ``timing["model_s"]`` accumulates the seconds spent colorizing (decoding excluded).
+    ``frames``: the clip's :func:`protocol_frames` already being decoded (shared by several colorizers)."""
     from .video import colorize_frames
 
-    frames = protocol_frames(path, protocol)
+    frames = protocol_frames(path, protocol) if frames is None else iter(frames)
     first = next(frames)
     pending: collections.deque = collections.deque()
     clock = {"read": 0.0}
@@ -132,25 +134,57 @@ def evaluate(colorizer, clips, *, method: str, protocol: Protocol, model_size: i
     """One row per clip: method, clip, frames scored, metrics, and ``fps``: frames colorized per second by the
     colorizer alone (decoding and scoring excluded). ``clips``: ``{name: path}`` (:func:`test_clips`) or manifest
     items."""
-    rows = []
-    for name, path in tqdm(clip_paths(clips), desc=method, unit="clip", disable=not progress, leave=False):
-        scorer = metrics.ClipScorer(with_lpips=protocol.lpips, temporal=protocol.temporal)
-        buf_p, buf_g, timing, n = [], [], {}, 0
+    return evaluate_all({method: colorizer}, clips, protocol=protocol, model_size=model_size, chunk=chunk,
+                        progress=progress)
+
+
+def evaluate_all(colorizers: dict, clips, *, protocol: Protocol, model_size: int | None = None, chunk: int = 16,
+                 progress: bool = True) -> pd.DataFrame:
+    """:func:`evaluate` for every ``{method: colorizer}``: one row per method and clip, methods in order.
+
+    Each clip is decoded once and its colorizers run side by side, ``chunk`` scored frames at a time, against one
+    :class:`colorizerutils.metrics.GroundTruth`: the truth's flows and LPIPS features are made once per clip, not
+    once per method, and every number is the same as scoring each method alone (tests/test_evaluate.py). So each
+    method needs its own colorizer object (their per-clip state would otherwise mix)."""
+    seen: dict[int, str] = {}
+    for method, c in colorizers.items():
+        for obj in {id(c): c, id(getattr(c, "inner", c)): getattr(c, "inner", c)}.values():
+            if getattr(obj, "sequential", False) or getattr(obj, "uses_reference", False):
+                if id(obj) in seen:
+                    raise ValueError(f"{seen[id(obj)]!r} and {method!r} are the same colorizer object; evaluate_all "
+                                     f"runs them side by side, so each needs its own (load it twice)")
+                seen[id(obj)] = method
+    rows: dict[str, list] = {m: [] for m in colorizers}
+    desc = next(iter(colorizers)) if len(colorizers) == 1 else f"{len(colorizers)} methods"
+    for name, path in tqdm(clip_paths(clips), desc=desc, unit="clip", disable=not progress, leave=False):
+        streams = itertools.tee(protocol_frames(path, protocol), len(colorizers))
+        timing = {m: {} for m in colorizers}
+        runs = {m: colorize_clip(c, path, protocol, model_size=model_size, timing=timing[m], frames=s)
+                for (m, c), s in zip(colorizers.items(), streams)}
+        scorers = {m: metrics.ClipScorer(with_lpips=protocol.lpips, temporal=protocol.temporal) for m in colorizers}
+        truth = metrics.GroundTruth(with_lpips=protocol.lpips, temporal=protocol.temporal)
+        seen_frames, skip = 0, int(protocol.exemplar)   # frame 0, the exemplar, is colorized but not scored
         with torch.no_grad():
-            for i, (pred, gt) in enumerate(colorize_clip(colorizer, path, protocol, model_size=model_size,
-                                                         timing=timing)):
-                n += 1
-                if protocol.exemplar and i == 0:
+            while True:
+                pairs = {m: list(itertools.islice(run, chunk + skip)) for m, run in runs.items()}
+                first = next(iter(pairs.values()))
+                if not first:
+                    break
+                if any(len(p) != len(first) for p in pairs.values()):
+                    raise RuntimeError(f"{name}: the colorizers returned different numbers of frames")
+                seen_frames += len(first)
+                scored = {m: p[skip:] for m, p in pairs.items()}
+                skip = 0
+                if not scored[next(iter(scored))]:
                     continue
-                buf_p.append(pred), buf_g.append(gt)
-                if len(buf_p) == chunk:
-                    scorer.update(*_chw(buf_p, buf_g))
-                    buf_p, buf_g = [], []
-            if buf_p:
-                scorer.update(*_chw(buf_p, buf_g))
-        rows.append(dict(method=method, clip=name, frames=scorer.frames, **scorer.result(),
-                         fps=n / max(timing.get("model_s", 0.0), 1e-9)))
-    return pd.DataFrame(rows)
+                gt = _chw([g for _, g in next(iter(scored.values()))])[0]
+                part = truth.chunk(gt)
+                for m, p in scored.items():
+                    scorers[m].score(_chw([f for f, _ in p])[0], part)
+        for m, scorer in scorers.items():
+            rows[m].append(dict(method=m, clip=name, frames=scorer.frames, **scorer.result(),
+                                fps=seen_frames / max(timing[m].get("model_s", 0.0), 1e-9)))
+    return pd.DataFrame([r for m in colorizers for r in rows[m]])
 
 
 class _Recording:
@@ -222,12 +256,6 @@ def calibrate(run: str | Path, clips, protocol: Protocol, *, scales=None, progre
 
 def _chw(*lists):
     return tuple(torch.from_numpy(np.stack(x)).permute(0, 3, 1, 2) for x in lists)
-
-
-def evaluate_all(colorizers: dict, clips, *, protocol: Protocol, progress: bool = True) -> pd.DataFrame:
-    """:func:`evaluate` for every ``{method: colorizer}``, one table of rows per method and clip, in order."""
-    return pd.concat([evaluate(c, clips, method=name, protocol=protocol, progress=progress)
-                      for name, c in colorizers.items()], ignore_index=True)
 
 
 def with_ground_truth(per_clip: pd.DataFrame, clips, *, protocol: Protocol) -> pd.DataFrame:

@@ -97,18 +97,40 @@ def _lpips(device: str):
     return lpips_model("alex").to(device)
 
 
-def lpips(pred: torch.Tensor, gt: torch.Tensor, *, batch: int = 4) -> torch.Tensor:
-    """Per-frame LPIPS (alex, v0.1): (T,). Lower is better."""
-    p, g = _pair(pred, gt)
+def lpips_features(frames: torch.Tensor) -> list[torch.Tensor]:
+    """One side of LPIPS (alex, v0.1): the unit-normalised AlexNet features of (T,3,H,W) frames, per layer, exactly as
+    ``lpips.LPIPS.forward`` makes them; scoring several predictions against one ground truth reuses its side."""
+    return _lpips_side(_to255(frames))
+
+
+def _lpips_side(x255: torch.Tensor) -> list[torch.Tensor]:
+    import lpips as lpips_pkg
+
     dev = "cuda" if torch.cuda.is_available() else "cpu"
     model = _lpips(dev)
-    out = []
     with torch.no_grad():
-        for i in range(0, len(p), batch):
-            a = (p[i:i + batch] / 127.5 - 1).float().to(dev)
-            b = (g[i:i + batch] / 127.5 - 1).float().to(dev)
-            out.append(model(a, b).flatten().double().cpu())
-    return torch.cat(out)
+        x = (x255 / 127.5 - 1).float().to(dev)
+        return [lpips_pkg.normalize_tensor(o) for o in model.net.forward(model.scaling_layer(x))]
+
+
+def lpips_distance(a: list[torch.Tensor], b: list[torch.Tensor]) -> torch.Tensor:
+    """Per-frame LPIPS (T,) from the two sides' :func:`lpips_features`: ``lpips.LPIPS.forward``'s own sum."""
+    from lpips.lpips import spatial_average
+
+    model = _lpips(str(a[0].device))
+    with torch.no_grad():
+        val = 0
+        for k in range(model.L):
+            val += spatial_average(model.lins[k]((a[k] - b[k]) ** 2), keepdim=True)
+    return val.flatten().double().cpu()
+
+
+def lpips(pred: torch.Tensor, gt: torch.Tensor, *, batch: int = 4) -> torch.Tensor:
+    """Per-frame LPIPS (alex, v0.1): (T,). Lower is better. Bitwise equal to calling ``lpips.LPIPS`` on each batch
+    (tests/test_metrics.py)."""
+    p, g = _pair(pred, gt)
+    return torch.cat([lpips_distance(_lpips_side(p[i:i + batch]), _lpips_side(g[i:i + batch]))
+                      for i in range(0, len(p), batch)])
 
 
 def colorfulness(frames: torch.Tensor) -> torch.Tensor:
@@ -167,15 +189,24 @@ def _flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return farneback(*(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in (a, b)))
 
 
-def _warp_errors(p: np.ndarray, g8: np.ndarray) -> list[float]:
-    """Per-pair warp errors of consecutive frames: ``p`` (T,H,W,3) float32 in [0,1], ``g8`` (T,H,W,3) uint8."""
-    errs = []
-    for t in range(1, len(p)):
+def pair_flows(g8: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each consecutive pair of ground-truth frames ``g8`` (T,H,W,3) uint8: the flow from frame t back to t-1
+    (where each pixel of frame t came from) and the mask of pixels that pass the forward-backward check."""
+    out = []
+    for t in range(1, len(g8)):
         bw = _flow(g8[t], g8[t - 1])   # t -> t-1: where each pixel of frame t came from
         fw = _flow(g8[t - 1], g8[t])
         fw_at = warp(fw, bw)
         diff = ((bw + fw_at) ** 2).sum(-1)
-        mask = diff < 0.01 * ((bw ** 2).sum(-1) + (fw_at ** 2).sum(-1)) + 0.5
+        out.append((bw, diff < 0.01 * ((bw ** 2).sum(-1) + (fw_at ** 2).sum(-1)) + 0.5))
+    return out
+
+
+def _warp_errors(p: np.ndarray, g8: np.ndarray | None = None, flows=None) -> list[float]:
+    """Per-pair warp errors of consecutive frames: ``p`` (T,H,W,3) float32 in [0,1], with the flows of ``g8`` (T,H,W,3)
+    uint8 (:func:`pair_flows`, or ``flows`` already made from it)."""
+    errs = []
+    for t, (bw, mask) in enumerate(pair_flows(g8) if flows is None else flows, start=1):
         warped = warp(p[t - 1], bw)
         if mask.any():
             errs.append(float((((p[t] - warped) ** 2).sum(-1) / 3.0)[mask].mean()))
@@ -194,13 +225,40 @@ def warp_error(pred: torch.Tensor, gt: torch.Tensor) -> float:
     return float(np.mean(errs)) if errs else float("nan")
 
 
+class GroundTruth:
+    """The ground-truth side of a clip's metrics, fed chunk by chunk in order: for every :attr:`ClipScorer.SUB` frames
+    their LPIPS features (:func:`lpips_features`) and the flows of their consecutive pairs (:func:`pair_flows`, the
+    previous chunk's last frame carried). Computed once per chunk however many predictions are scored against it
+    (:func:`colorizerutils.evaluate.evaluate_all`); the flows are about a third of a gray frame's scoring cost and
+    the truth's LPIPS side another sixth."""
+
+    def __init__(self, *, with_lpips: bool = True, temporal: bool = True):
+        self.with_lpips, self.temporal = with_lpips, temporal
+        self._last = None   # the previous chunk's last frame, (H,W,3) uint8
+
+    def chunk(self, gt: torch.Tensor) -> list[dict]:
+        """``gt`` (T,3,H,W) uint8 -> one dict per sub-chunk: ``gt``, ``lpips`` (features or None), ``flows``."""
+        out = []
+        for i in range(0, len(gt), ClipScorer.SUB):
+            g = gt[i:i + ClipScorer.SUB]
+            part = {"gt": g, "lpips": lpips_features(g) if self.with_lpips else None, "flows": None}
+            if self.temporal:
+                g8 = _to255(g).permute(0, 2, 3, 1).numpy().astype(np.uint8)
+                if self._last is not None:
+                    g8 = np.concatenate([self._last[None], g8])
+                part["flows"], self._last = pair_flows(g8), g8[-1]
+            out.append(part)
+        return out
+
+
 class ClipScorer:
     """Every metric of one clip, fed in chunks of frames in order, so memory stays flat in the clip's length.
 
     ``update(pred, gt)`` takes (T,3,H,W) uint8 RGB chunks (pred and gt paired in order); ``result()`` gives the
     clip's metrics: the mean over frames of PSNR, SSIM, LPIPS and colourfulness, and CDC and warp error over the
     whole clip (the last frame of each chunk is carried to pair with the next chunk's first). Equal to
-    :func:`evaluate_clip` on the whole clip at once.
+    :func:`evaluate_clip` on the whole clip at once. ``score(pred, chunk)`` takes the truth's side already made by a
+    :class:`GroundTruth` shared with other scorers of the same clip, with the same numbers.
     """
 
     def __init__(self, *, with_lpips: bool = True, temporal: bool = True):
@@ -208,29 +266,38 @@ class ClipScorer:
         self.per_frame = {k: [] for k in ("psnr", "ssim", "lpips", "colorfulness") if k != "lpips" or with_lpips}
         self.hist: list[np.ndarray] = []
         self.warp: list[float] = []
-        self._last = None   # (pred float [0,1] HWC, gt uint8 HWC) of the previous chunk's last frame
+        self._last = None   # the previous chunk's last predicted frame, float [0,1] HWC
+        self._truth = GroundTruth(with_lpips=with_lpips, temporal=temporal)   # for update()
 
     SUB = 4   # frames scored at once: at 854x480 a 16-frame LPIPS batch alone peaks above 1 GB (make bench)
 
     def update(self, pred: torch.Tensor, gt: torch.Tensor) -> None:
-        for i in range(0, len(pred), self.SUB):
-            self._update(pred[i:i + self.SUB], gt[i:i + self.SUB])
+        self.score(pred, self._truth.chunk(gt))
 
-    def _update(self, pred: torch.Tensor, gt: torch.Tensor) -> None:
+    def score(self, pred: torch.Tensor, chunk: list[dict]) -> None:
+        """Score ``pred`` (T,3,H,W) against the truth's side of the same frames (:meth:`GroundTruth.chunk`)."""
+        if len(pred) != sum(len(part["gt"]) for part in chunk):
+            raise ValueError(f"{len(pred)} predicted frames for {sum(len(p['gt']) for p in chunk)} true ones")
+        if (part := chunk[0])["lpips"] is None and self.with_lpips or part["flows"] is None and self.temporal:
+            raise ValueError("the GroundTruth chunk was made without the LPIPS features or flows this scorer needs")
+        for i, part in enumerate(chunk):
+            self._update(pred[i * self.SUB:(i + 1) * self.SUB], part)
+
+    def _update(self, pred: torch.Tensor, part: dict) -> None:
+        gt = part["gt"]
         p, g = _pair(pred, gt)      # checked and on the 0-255 scale; the metrics below take the caller's frames
         self.per_frame["psnr"].append(psnr(pred, gt))
         self.per_frame["ssim"].append(ssim(pred, gt))
         if self.with_lpips:
-            self.per_frame["lpips"].append(lpips(pred, gt))
+            self.per_frame["lpips"].append(lpips_distance(_lpips_side(p), part["lpips"]))
         self.per_frame["colorfulness"].append(colorfulness(pred))
         if self.temporal:
             self.hist.append(_histograms(pred))   # the caller's frames: _histograms rounds floats itself
             pf = (p / 255.0).permute(0, 2, 3, 1).numpy().astype(np.float32)
-            g8 = g.permute(0, 2, 3, 1).numpy().astype(np.uint8)
             if self._last is not None:
-                pf, g8 = np.concatenate([self._last[0][None], pf]), np.concatenate([self._last[1][None], g8])
-            self.warp += _warp_errors(pf, g8)
-            self._last = (pf[-1], g8[-1])
+                pf = np.concatenate([self._last[None], pf])
+            self.warp += _warp_errors(pf, flows=part["flows"])
+            self._last = pf[-1]
 
     @property
     def frames(self) -> int:

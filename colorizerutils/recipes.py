@@ -114,13 +114,15 @@ def seed_sweep(profile: Profile, seeds, frames: torch.Tensor, splits: dict, prot
 
     rows, configs = [], {}
     for seed in tqdm(seeds, desc="seeds"):
+        models, runs = {}, {}
         for name, (cfg, reuse) in seed_configs(profile, seed, unet=unet, gan=gan).items():
             configs[f"{name}, seed {seed}"] = cfg
             run_dir = reuse_or_train(cfg, frames, reuse=[reuse])
-            model = load_colorizer(run_dir, calibrated=False)   # the models as trained
-            for split, clips in splits.items():
-                s = evaluate.summarize(evaluate.evaluate(model, clips, method=name, protocol=protocol, progress=False))
-                rows.append(s.assign(split=split, seed=seed, run=run_dir.name))
+            runs[name], models[name] = run_dir.name, load_colorizer(run_dir, calibrated=False)   # as trained
+        scored = {split: evaluate.summarize(evaluate.evaluate_all(models, clips, protocol=protocol, progress=False))
+                  for split, clips in splits.items()}                     # both models side by side per clip
+        rows += [s[s.method == name].assign(split=split, seed=seed, run=runs[name])
+                 for name in models for split, s in scored.items()]
     per_seed = pd.concat(rows, ignore_index=True)
     first = ["split", "method", "seed", "run"]
     return per_seed[first + [c for c in per_seed.columns if c not in first]], configs

@@ -83,3 +83,22 @@ def test_term_effect_averages_the_combinations_with_and_without_each_term():
     assert e.loc["mae", "lpips_with"] == pytest.approx(0.15) and e.loc["mae", "lpips_without"] == pytest.approx(0.35)
     everywhere = table.assign(loss=["gray baseline", "mse", "mse+ssim", "mse+mae", "mse+lpips"])
     assert "mse" not in set(ablation.term_effect(everywhere).term)   # in every combination: nothing to compare
+
+
+def test_floor_div_ssim_equals_torchmetrics_in_float64_on_real_frames(manifest):
+    """The audit's SSIM after ``// 255`` runs in float32 for speed; on real frames (bikes, the truth against its own
+    brightened copy, so some pixels reach 255 in one and not the other) it equals the float64 computation."""
+    import numpy as np
+    from torchmetrics.functional.image import structural_similarity_index_measure
+
+    from colorizerutils import evaluate, paths
+
+    g = torch.from_numpy(np.stack(list(evaluate.protocol_frames(paths.DATA / "default/videos/bikes.mp4",
+                                                                 evaluate.Protocol(size=128, max_frames=6)))))
+    g = g.permute(0, 3, 1, 2).contiguous()
+    p = (g.int() * 5 // 4).clamp(0, 255).to(torch.uint8)
+    want = structural_similarity_index_measure((p // 255).double(), (g // 255).double(), data_range=1.0,
+                                               gaussian_kernel=True, sigma=1.5, kernel_size=11, reduction="none")
+    got = ablation.ssim_floor_div(p, g)
+    assert want.min() < 0.99                   # the two differ after // 255: not a trivial all-ones comparison
+    assert torch.allclose(got.double(), want, atol=2e-7, rtol=0)

@@ -203,3 +203,24 @@ def test_calibration_is_fitted_on_the_given_clips_tied_to_the_weights_and_used_b
     assert (run / inference.CALIBRATION).exists()
     with pytest.warns(UserWarning, match="other weights"):
         assert isinstance(inference.load_colorizer(run), inference.Colorizer)
+
+
+def test_methods_scored_side_by_side_equal_each_method_alone(manifest):
+    """evaluate_all decodes a clip once and shares the truth's flows and LPIPS features among its methods; every
+    number except fps equals scoring each method by itself, under the exemplar protocol (frame 0 skipped, stateful
+    flow colorizers) and chunks that do not divide the clip."""
+    import pandas as pd
+
+    p = evaluate.Protocol(size=96, max_frames=12, exemplar=True)
+    clips = {"bikes": paths.DATA / BIKES, "carphone": paths.DATA / CARPHONE}
+    methods = inference.baselines          # gray, reference copy, the flow warps: fresh objects per call
+    together = evaluate.evaluate_all(methods(), clips, protocol=p, chunk=5, progress=False)
+    alone = pd.concat([evaluate.evaluate(c, clips, method=m, protocol=p, chunk=5, progress=False)
+                       for m, c in methods().items()], ignore_index=True)
+    assert together[["method", "clip"]].equals(alone[["method", "clip"]])
+    cols = ["frames", "psnr", "ssim", "lpips", "colorfulness", "cdc", "warp_error"]
+    pd.testing.assert_frame_equal(together[cols], alone[cols], check_exact=True)
+    assert (together.frames == 11).all() and together.psnr.nunique() == len(together)   # the methods differ
+    flow = next(c for c in methods().values() if getattr(c, "uses_reference", False))
+    with pytest.raises(ValueError, match="same colorizer object"):
+        evaluate.evaluate_all({"a": flow, "b": flow}, clips, protocol=p, progress=False)

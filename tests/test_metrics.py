@@ -47,6 +47,43 @@ def test_lpips_metric_golden_value():
     assert metrics.lpips(_t(_gray(a)), _t(a)).item() == pytest.approx(0.1882, abs=5e-4)
 
 
+def test_lpips_split_into_two_sides_is_bitwise_the_lpips_package():
+    """metrics.lpips computes each side's features once (so a shared ground truth is not recomputed); the numbers
+    are exactly those of calling lpips.LPIPS on the pair."""
+    from colorizerutils.weights import lpips_model
+
+    a = np.stack([skimage.data.astronaut()[:384, :384], skimage.data.coffee()[:384, :384]])
+    g = torch.from_numpy(a).permute(0, 3, 1, 2)
+    p = torch.from_numpy(np.stack([_gray(x) for x in a])).permute(0, 3, 1, 2)
+    with torch.no_grad():
+        want = lpips_model("alex")((p.double() / 127.5 - 1).float(), (g.double() / 127.5 - 1).float()).flatten()
+    got = metrics.lpips(p, g)
+    assert got.dtype == torch.float64 and torch.equal(got, want.double())
+    assert torch.equal(metrics.lpips_distance(metrics.lpips_features(p), metrics.lpips_features(g)), got)
+
+
+def test_scorers_sharing_one_ground_truth_equal_scorers_on_their_own(manifest):
+    """evaluate_all scores several predictions against one GroundTruth (flows and LPIPS features made once); each
+    prediction's metrics equal those of a ClipScorer fed (pred, gt) by itself, exactly."""
+    from colorizerutils import paths
+
+    gt = torch.from_numpy(np.stack(list(media.iter_video(paths.DATA / "default/videos/carphone_pristine.mp4",
+                                                        max_frames=11)))).permute(0, 3, 1, 2)
+    preds = [torch.roll(gt, shifts=1, dims=1), (gt.int() * 3 // 4).to(torch.uint8)]
+    truth = metrics.GroundTruth()
+    shared = [metrics.ClipScorer() for _ in preds]
+    for i in range(0, len(gt), 6):                       # chunks of 6, 5: the last frame carried across
+        chunk = truth.chunk(gt[i:i + 6])
+        for scorer, p in zip(shared, preds):
+            scorer.score(p[i:i + 6], chunk)
+    for scorer, p in zip(shared, preds):
+        alone = metrics.evaluate_clip(p, gt, chunk=6)
+        assert scorer.result() == alone and set(alone) >= {"lpips", "warp_error", "cdc"}
+    assert shared[0].result()["psnr"] != shared[1].result()["psnr"]
+    with pytest.raises(ValueError, match="without the LPIPS features"):
+        metrics.ClipScorer().score(preds[0][:4], metrics.GroundTruth(with_lpips=False).chunk(gt[:4]))
+
+
 def test_colorfulness_on_hand_made_images():
     flat = torch.zeros(1, 3, 8, 8, dtype=torch.uint8)
     flat[:, 0] = 200  # pure red: rg = 200, yb = 100, no spread
