@@ -139,8 +139,9 @@ def evaluate(colorizer, clips, *, method: str, protocol: Protocol, model_size: i
 
 
 def evaluate_all(colorizers: dict, clips, *, protocol: Protocol, model_size: int | None = None, chunk: int = 16,
-                 progress: bool = True) -> pd.DataFrame:
-    """:func:`evaluate` for every ``{method: colorizer}``: one row per method and clip, methods in order.
+                 ground_truth: str | None = None, progress: bool = True) -> pd.DataFrame:
+    """:func:`evaluate` for every ``{method: colorizer}``: one row per method and clip, methods in order, then, with
+    ``ground_truth`` (its method name), the real frames' own rows (:func:`ground_truth`) from the same pass.
 
     Each clip is decoded once and its colorizers run side by side, ``chunk`` scored frames at a time, against one
     :class:`colorizerutils.metrics.GroundTruth`: the truth's flows and LPIPS features are made once per clip, not
@@ -154,37 +155,43 @@ def evaluate_all(colorizers: dict, clips, *, protocol: Protocol, model_size: int
                     raise ValueError(f"{seen[id(obj)]!r} and {method!r} are the same colorizer object; evaluate_all "
                                      f"runs them side by side, so each needs its own (load it twice)")
                 seen[id(obj)] = method
+    if ground_truth in colorizers:
+        raise ValueError(f"{ground_truth!r} names both a method and the ground truth's rows")
     rows: dict[str, list] = {m: [] for m in colorizers}
+    truth_rows = []
     desc = next(iter(colorizers)) if len(colorizers) == 1 else f"{len(colorizers)} methods"
     for name, path in tqdm(clip_paths(clips), desc=desc, unit="clip", disable=not progress, leave=False):
-        streams = itertools.tee(protocol_frames(path, protocol), len(colorizers))
+        *streams, frames = itertools.tee(protocol_frames(path, protocol), len(colorizers) + 1)
         timing = {m: {} for m in colorizers}
         runs = {m: colorize_clip(c, path, protocol, model_size=model_size, timing=timing[m], frames=s)
                 for (m, c), s in zip(colorizers.items(), streams)}
         scorers = {m: metrics.ClipScorer(with_lpips=protocol.lpips, temporal=protocol.temporal) for m in colorizers}
-        truth = metrics.GroundTruth(with_lpips=protocol.lpips, temporal=protocol.temporal)
+        truth = metrics.GroundTruth(with_lpips=protocol.lpips and bool(colorizers), temporal=protocol.temporal)
+        real = metrics.ClipScorer(with_lpips=False, temporal=protocol.temporal)   # the truth against itself
         seen_frames, skip = 0, int(protocol.exemplar)   # frame 0, the exemplar, is colorized but not scored
         with torch.no_grad():
-            while True:
-                pairs = {m: list(itertools.islice(run, chunk + skip)) for m, run in runs.items()}
-                first = next(iter(pairs.values()))
-                if not first:
-                    break
-                if any(len(p) != len(first) for p in pairs.values()):
-                    raise RuntimeError(f"{name}: the colorizers returned different numbers of frames")
-                seen_frames += len(first)
-                scored = {m: p[skip:] for m, p in pairs.items()}
-                skip = 0
-                if not scored[next(iter(scored))]:
+            while frames_gt := list(itertools.islice(frames, chunk + skip)):
+                pairs = {m: list(itertools.islice(run, len(frames_gt))) for m, run in runs.items()}
+                if any(len(p) != len(frames_gt) for p in pairs.values()):
+                    raise RuntimeError(f"{name}: a colorizer returned fewer frames than the clip has")
+                seen_frames += len(frames_gt)
+                frames_gt, pairs, skip = frames_gt[skip:], {m: p[skip:] for m, p in pairs.items()}, 0
+                if not frames_gt:
                     continue
-                gt = _chw([g for _, g in next(iter(scored.values()))])[0]
+                gt = _chw(frames_gt)[0]
                 part = truth.chunk(gt)
-                for m, p in scored.items():
+                if ground_truth is not None:
+                    real.score(gt, part)
+                for m, p in pairs.items():
                     scorers[m].score(_chw([f for f, _ in p])[0], part)
         for m, scorer in scorers.items():
             rows[m].append(dict(method=m, clip=name, frames=scorer.frames, **scorer.result(),
                                 fps=seen_frames / max(timing[m].get("model_s", 0.0), 1e-9)))
-    return pd.DataFrame([r for m in colorizers for r in rows[m]])
+        if ground_truth is not None:
+            r = real.result()
+            truth_rows.append(dict(method=ground_truth, clip=name, frames=real.frames,
+                                   **{k: r[k] for k in ("colorfulness", "cdc", "warp_error") if k in r}))
+    return pd.DataFrame([r for m in colorizers for r in rows[m]] + truth_rows)
 
 
 class _Recording:
@@ -258,11 +265,6 @@ def _chw(*lists):
     return tuple(torch.from_numpy(np.stack(x)).permute(0, 3, 1, 2) for x in lists)
 
 
-def with_ground_truth(per_clip: pd.DataFrame, clips, *, protocol: Protocol) -> pd.DataFrame:
-    """The summary of ``per_clip`` with the real frames' own row (:func:`ground_truth`) last."""
-    return pd.concat([summarize(per_clip), summarize(ground_truth(clips, protocol=protocol))], ignore_index=True)
-
-
 STEPS_COLUMNS = ("method", "clip", "steps", "psnr", "lpips", "cdc", "seconds_per_frame")
 
 
@@ -288,18 +290,10 @@ def sampling_steps(run: str | Path | None, clips, protocol: Protocol, *, ddim_st
 
 
 def ground_truth(clips, *, protocol: Protocol, method: str = "ground truth") -> pd.DataFrame:
-    """The real frames' own no-reference numbers per clip (colourfulness, CDC, warp error), for comparison."""
-    rows = []
-    for name, path in clip_paths(clips):
-        scorer = metrics.ClipScorer(with_lpips=False, temporal=protocol.temporal)
-        frames = itertools.islice(protocol_frames(path, protocol), 1 if protocol.exemplar else 0, None)
-        while chunk := list(itertools.islice(frames, 16)):   # streamed, as in evaluate()
-            gt = _chw(chunk)[0]
-            scorer.update(gt, gt)
-        r = scorer.result()
-        rows.append(dict(method=method, clip=name, frames=scorer.frames,
-                         **{k: r[k] for k in ("colorfulness", "cdc", "warp_error") if k in r}))
-    return pd.DataFrame(rows)
+    """The real frames' own no-reference numbers per clip (colourfulness, CDC, warp error), for comparison. Scoring
+    methods too? Pass ``ground_truth=`` to :func:`evaluate_all` instead, which makes these rows in the same pass."""
+    return evaluate_all({}, clips, protocol=dataclasses.replace(protocol, lpips=False), ground_truth=method,
+                        progress=False)
 
 
 def sample_frames(colorizers: dict, path: str | Path, protocol: Protocol, *, count: int = 8,

@@ -224,3 +224,21 @@ def test_methods_scored_side_by_side_equal_each_method_alone(manifest):
     flow = next(c for c in methods().values() if getattr(c, "uses_reference", False))
     with pytest.raises(ValueError, match="same colorizer object"):
         evaluate.evaluate_all({"a": flow, "b": flow}, clips, protocol=p, progress=False)
+
+
+def test_ground_truth_rows_from_the_shared_pass_equal_a_direct_computation(manifest):
+    """evaluate_all(..., ground_truth=name) appends the real frames' own rows, from the flows it makes anyway; they
+    equal metrics.evaluate_clip of the truth against itself, and ground_truth() alone gives the same rows."""
+    p = evaluate.Protocol(size=96, max_frames=12)
+    clips = {"bikes": paths.DATA / BIKES}
+    both = evaluate.evaluate_all({"gray": inference.GrayBaseline()}, clips, protocol=p, ground_truth="truth",
+                                 progress=False)
+    assert list(both.method) == ["gray", "truth"] and both.psnr.isna().tolist() == [False, True]
+    gt = torch.from_numpy(np.stack(list(evaluate.protocol_frames(paths.DATA / BIKES, p)))).permute(0, 3, 1, 2)
+    want = metrics.evaluate_clip(gt, gt, with_lpips=False)
+    row = both.iloc[1]
+    for k in ("colorfulness", "cdc", "warp_error"):
+        assert row[k] == want[k], k
+    alone = evaluate.ground_truth(clips, protocol=p, method="truth")
+    assert alone.iloc[0][["colorfulness", "cdc", "warp_error"]].tolist() == row[["colorfulness", "cdc", "warp_error"]].tolist()
+    assert row.colorfulness > 10 * both.iloc[0].colorfulness      # the real frames are coloured, gray is not
