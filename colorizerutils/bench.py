@@ -6,7 +6,9 @@
 - ``colorizer colorize`` end to end on a 720p clip against model-only throughput at the same model size;
 - diffusion: DDIM 25 vs 250 steps (PSNR and time), seconds per frame at 128 and 256 px, cost against steps and
   frames, and peak memory against frames;
-- ``colorizer evaluate`` at 854x480: peak memory of 300 frames against 30.
+- ``colorizer evaluate`` at 854x480: peak memory of 300 frames against 30;
+- evaluation: notebook 04's baselines scored side by side (``evaluate_all``, the truth's side made once per clip)
+  against one method at a time, same numbers.
 """
 from __future__ import annotations
 
@@ -340,6 +342,47 @@ def write_evaluate_memory(df: pd.DataFrame, **prov) -> None:
                         **prov)
 
 
+def bench_evaluate_shared(*, quick: bool) -> pd.DataFrame:
+    """Notebook 04's six baselines and ground-truth rows on every test clip under its exemplar protocol (up to 480 px),
+    scored one method at a time and then side by side by ``evaluate_all``, in this run; every number but fps must be
+    the same (``numbers_equal``)."""
+    from . import evaluate, inference
+
+    P = profile("quick")
+    clips, proto = evaluate.test_clips(), evaluate.exemplar(P, max_frames=10 if quick else None)
+    cols = ["method", "clip", "frames", "psnr", "ssim", "lpips", "colorfulness", "cdc", "warp_error"]
+    t0 = time.perf_counter()
+    alone = pd.concat([evaluate.evaluate(c, clips, method=m, protocol=proto, progress=False)
+                       for m, c in inference.baselines().items()]
+                      + [evaluate.ground_truth(clips, protocol=proto)], ignore_index=True)
+    t1 = time.perf_counter()
+    together = evaluate.evaluate_all(inference.baselines(), clips, protocol=proto, ground_truth="ground truth",
+                                     progress=False)
+    t2 = time.perf_counter()
+    return pd.DataFrame([dict(methods=len(inference.baselines()), clips=len(clips),
+                              frames_per_method=int(alone.frames.sum()) // (len(inference.baselines()) + 1),
+                              one_at_a_time_s=round(t1 - t0, 2), side_by_side_s=round(t2 - t1, 2),
+                              speedup=(t1 - t0) / (t2 - t1), numbers_equal=bool(together[cols].equals(alone[cols])))])
+
+
+def write_evaluate_shared(df: pd.DataFrame, **prov) -> None:
+    results.write_table(df, "bench_evaluate_shared", title="Scoring methods side by side vs one at a time",
+                        notes="Measured in one run on this machine. Notebook 04's six baselines and the ground-truth "
+                        "rows on every test clip under its exemplar protocol (up to 480 px), scored one method at a "
+                        "time, then side by side by evaluate_all: each clip decoded once, the flows and LPIPS features "
+                        "of the real frames made once (metrics.GroundTruth).", **prov)
+
+
+def run_evaluate_shared(*, quick: bool) -> pd.DataFrame:
+    """Only the side-by-side scoring benchmark (``colorizer bench --only shared``)."""
+    timer = results.Timer().__enter__()
+    df = bench_evaluate_shared(quick=quick)
+    timer.__exit__()
+    write_evaluate_shared(df, notebook="make bench", seed=0, wall_time_s=timer.seconds,
+                          params={"only": "shared", "quick": quick, "threads": torch.get_num_threads()})
+    return df
+
+
 def run_all(*, quick: bool = False) -> None:
     torch.manual_seed(0)
     timer = results.Timer().__enter__()
@@ -358,6 +401,8 @@ def run_all(*, quick: bool = False) -> None:
     print(steps_df.to_string(index=False), cost.to_string(index=False), sep="\n", flush=True)
     exemplar = bench_exemplar_end_to_end(quick=quick)
     print(exemplar.to_string(index=False), flush=True)
+    shared = bench_evaluate_shared(quick=quick)
+    print(shared.to_string(index=False), flush=True)
     timer.__exit__()
     prov = dict(notebook="make bench", params={"quick": quick, "unet": DEFAULT_UNET,
                                                "threads": torch.get_num_threads()}, seed=0, wall_time_s=timer.seconds)
@@ -382,6 +427,7 @@ def run_all(*, quick: bool = False) -> None:
                         notes=note, **prov)
     write_evaluate_memory(memory, **prov)
     _write_exemplar_end_to_end(exemplar, **prov)
+    write_evaluate_shared(shared, **prov)
 
 
 def run_evaluate_memory() -> pd.DataFrame:

@@ -213,9 +213,11 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_bench(args) -> int:
-    from .bench import run_all, run_evaluate_memory, run_exemplar_end_to_end
+    from .bench import run_all, run_evaluate_memory, run_evaluate_shared, run_exemplar_end_to_end
 
-    if args.only == "evaluate":
+    if args.only == "shared":
+        print(run_evaluate_shared(quick=args.quick).to_string(index=False))
+    elif args.only == "evaluate":
         print(run_evaluate_memory().to_string(index=False))
     elif args.only == "exemplar":
         print(run_exemplar_end_to_end(quick=args.quick).to_string(index=False))
@@ -314,8 +316,9 @@ def _register_more(sub) -> None:
 
     b = sub.add_parser("bench", help="speed benchmarks into results/")
     b.add_argument("--quick", action="store_true", help="fewer repetitions")
-    b.add_argument("--only", choices=["evaluate", "exemplar"], help="run one benchmark: evaluate (peak memory, 30 vs "
-                   "300 frames) or exemplar (colorize with a reference at 854x480, frames/s)")
+    b.add_argument("--only", choices=["evaluate", "exemplar", "shared"], help="run one benchmark: evaluate (peak "
+                   "memory, 30 vs 300 frames), exemplar (colorize with a reference at 854x480, frames/s) or shared "
+                   "(scoring methods side by side vs one at a time)")
     b.set_defaults(func=_cmd_bench)
 
 

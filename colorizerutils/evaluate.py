@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
+import hashlib
 import itertools
+import json
 import time
 from pathlib import Path
 from typing import Iterator
@@ -26,7 +29,8 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from . import metrics
+from . import metrics, paths
+from .atomic import write_text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,23 +134,69 @@ def colorize_clip(colorizer, path: str | Path, protocol: Protocol, *, model_size
 
 
 def evaluate(colorizer, clips, *, method: str, protocol: Protocol, model_size: int | None = None,
-             chunk: int = 16, progress: bool = True) -> pd.DataFrame:
+             chunk: int = 16, cache: bool = False, progress: bool = True) -> pd.DataFrame:
     """One row per clip: method, clip, frames scored, metrics, and ``fps``: frames colorized per second by the
     colorizer alone (decoding and scoring excluded). ``clips``: ``{name: path}`` (:func:`test_clips`) or manifest
-    items."""
+    items. ``cache``: see :func:`evaluate_all`."""
     return evaluate_all({method: colorizer}, clips, protocol=protocol, model_size=model_size, chunk=chunk,
-                        progress=progress)
+                        cache=cache, progress=progress)
+
+
+@functools.lru_cache(maxsize=1)
+def _code_fingerprint() -> str:
+    """What a scored row depends on beyond its clip, protocol and colorizer: the kit's decoding, colorizing and
+    scoring code, the libraries under it, and the LPIPS weights."""
+    import av
+    import cv2
+    import lpips
+    import scipy
+    import torchmetrics
+
+    h = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in ("evaluate.py", "metrics.py", "flow.py", "color.py", "lab8.py", "media.py", "video.py", "inference.py",
+                 "weights.py"):
+        h.update((here / name).read_bytes())
+    for mod in (torch, np, cv2, av, scipy, lpips, torchmetrics):
+        h.update(f"{mod.__name__}={getattr(mod, '__version__', '?')};".encode())
+    for k, v in metrics._lpips("cpu").state_dict().items():
+        h.update(k.encode() + v.detach().cpu().numpy().tobytes())
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=64)
+def _file_sha256(path: str, size: int, mtime: float) -> str:
+    from .download import sha256sum
+
+    return sha256sum(path)
+
+
+def _row_cache_file(colorizer, path: Path, protocol: Protocol, model_size, chunk: int) -> Path | None:
+    """Where the scored row of a deterministic, weightless colorizer (one with ``cache_key``: the gray, reference-copy
+    and flow baselines) on this clip is kept: ``data/cache/rows/<sha256>.json``, keyed by everything it depends on."""
+    key = getattr(colorizer, "cache_key", None)
+    if key is None:
+        return None
+    st = Path(path).stat()
+    spec = {"colorizer": key, "clip": _file_sha256(str(path), st.st_size, st.st_mtime), "model_size": model_size,
+            "chunk": chunk, "protocol": dataclasses.asdict(protocol), "code": _code_fingerprint()}
+    return paths.CACHE / "rows" / (hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest() + ".json")
 
 
 def evaluate_all(colorizers: dict, clips, *, protocol: Protocol, model_size: int | None = None, chunk: int = 16,
-                 ground_truth: str | None = None, progress: bool = True) -> pd.DataFrame:
+                 ground_truth: str | None = None, cache: bool = False, progress: bool = True) -> pd.DataFrame:
     """:func:`evaluate` for every ``{method: colorizer}``: one row per method and clip, methods in order, then, with
     ``ground_truth`` (its method name), the real frames' own rows (:func:`ground_truth`) from the same pass.
 
     Each clip is decoded once and its colorizers run side by side, ``chunk`` scored frames at a time, against one
     :class:`colorizerutils.metrics.GroundTruth`: the truth's flows and LPIPS features are made once per clip, not
     once per method, and every number is the same as scoring each method alone (tests/test_evaluate.py). So each
-    method needs its own colorizer object (their per-clip state would otherwise mix)."""
+    method needs its own colorizer object (their per-clip state would otherwise mix).
+
+    ``cache=True``: the rows of the deterministic, weightless baselines (gray, reference copy, flow warps: those with
+    a ``cache_key``) are kept under ``data/cache/rows`` and reused wherever the clip's bytes, the protocol and the
+    decoding, colorizing and scoring code and libraries are the same, so notebooks 01-05 score the gray baseline
+    once. A reused row's fps is the one measured when it was made. ``make clean`` removes the cache."""
     seen: dict[int, str] = {}
     for method, c in colorizers.items():
         for obj in {id(c): c, id(getattr(c, "inner", c)): getattr(c, "inner", c)}.values():
@@ -160,7 +210,18 @@ def evaluate_all(colorizers: dict, clips, *, protocol: Protocol, model_size: int
     rows: dict[str, list] = {m: [] for m in colorizers}
     truth_rows = []
     desc = next(iter(colorizers)) if len(colorizers) == 1 else f"{len(colorizers)} methods"
+    all_methods = colorizers
     for name, path in tqdm(clip_paths(clips), desc=desc, unit="clip", disable=not progress, leave=False):
+        stored = {m: _row_cache_file(c, path, protocol, model_size, chunk) if cache else None
+                  for m, c in all_methods.items()}
+        colorizers = {}
+        for m, c in all_methods.items():
+            if stored[m] is not None and stored[m].exists():
+                rows[m].append(dict(method=m, clip=name, **json.loads(stored[m].read_text())))
+            else:
+                colorizers[m] = c
+        if not colorizers and ground_truth is None:
+            continue
         *streams, frames = itertools.tee(protocol_frames(path, protocol), len(colorizers) + 1)
         timing = {m: {} for m in colorizers}
         runs = {m: colorize_clip(c, path, protocol, model_size=model_size, timing=timing[m], frames=s)
@@ -187,11 +248,14 @@ def evaluate_all(colorizers: dict, clips, *, protocol: Protocol, model_size: int
         for m, scorer in scorers.items():
             rows[m].append(dict(method=m, clip=name, frames=scorer.frames, **scorer.result(),
                                 fps=seen_frames / max(timing[m].get("model_s", 0.0), 1e-9)))
+            if stored[m] is not None:
+                stored[m].parent.mkdir(parents=True, exist_ok=True)
+                write_text(stored[m], json.dumps({k: v for k, v in rows[m][-1].items() if k not in ("method", "clip")}))
         if ground_truth is not None:
             r = real.result()
             truth_rows.append(dict(method=ground_truth, clip=name, frames=real.frames,
                                    **{k: r[k] for k in ("colorfulness", "cdc", "warp_error") if k in r}))
-    return pd.DataFrame([r for m in colorizers for r in rows[m]] + truth_rows)
+    return pd.DataFrame([r for m in all_methods for r in rows[m]] + truth_rows)
 
 
 class _Recording:

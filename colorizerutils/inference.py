@@ -65,6 +65,7 @@ class GrayBaseline:
     """The gray baseline as a colorizer (keep L, a=b=0): ``colorizer colorize IN OUT --model gray``."""
 
     name, objective, size = "gray", "baseline", None   # size None: runs at the frame's own resolution
+    cache_key = "gray"   # no weights, no state: its scored rows can be reused (evaluate.evaluate_all(cache=True))
 
     def reset(self, reference=None) -> None:
         pass
@@ -81,6 +82,11 @@ class ReferenceCopy:
 
     def __init__(self):
         self.name, self.ref = "reference copy", None
+
+    @property
+    def cache_key(self) -> str:
+        """Names exactly what this baseline computes (no weights), so its scored rows can be reused."""
+        return self.name
 
     def reset(self, reference=None) -> None:
         if reference is None:

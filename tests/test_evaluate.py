@@ -242,3 +242,29 @@ def test_ground_truth_rows_from_the_shared_pass_equal_a_direct_computation(manif
     alone = evaluate.ground_truth(clips, protocol=p, method="truth")
     assert alone.iloc[0][["colorfulness", "cdc", "warp_error"]].tolist() == row[["colorfulness", "cdc", "warp_error"]].tolist()
     assert row.colorfulness > 10 * both.iloc[0].colorfulness      # the real frames are coloured, gray is not
+
+
+def test_baseline_rows_are_reused_only_under_the_same_inputs(manifest, tmp_path, monkeypatch):
+    """cache=True keeps the gray baseline's rows and reuses them for the same clip bytes, protocol and code; a
+    learned-model wrapper is never cached, and another protocol is scored afresh."""
+    import dataclasses
+    import json
+
+    monkeypatch.setattr(paths, "CACHE", tmp_path)
+    p = evaluate.Protocol(size=64, max_frames=8)
+    clips = {"bikes": paths.DATA / BIKES}
+    first = evaluate.evaluate(inference.GrayBaseline(), clips, method="gray", protocol=p, cache=True, progress=False)
+    stored = list((tmp_path / "rows").glob("*.json"))
+    assert len(stored) == 1 and json.loads(stored[0].read_text())["psnr"] == first.psnr[0]
+    # the stored row is what a second call returns (marked, to show it was read rather than recomputed)
+    stored[0].write_text(json.dumps(dict(json.loads(stored[0].read_text()), psnr=-1.0)))
+    again = evaluate.evaluate(inference.GrayBaseline(), clips, method="gray again", protocol=p, cache=True,
+                              progress=False)
+    assert again.psnr[0] == -1.0 and again.method[0] == "gray again" and again.ssim[0] == first.ssim[0]
+    assert list(again.columns) == list(first.columns)
+    other = evaluate.evaluate(inference.GrayBaseline(), clips, method="gray", protocol=dataclasses.replace(p, max_frames=7),
+                              cache=True, progress=False)
+    assert other.psnr[0] > 0 and len(list((tmp_path / "rows").glob("*.json"))) == 2
+    scaled = inference.ChromaScaled(inference.GrayBaseline(), 0.5)          # wraps: no cache_key, never stored
+    evaluate.evaluate(scaled, clips, method="scaled", protocol=p, cache=True, progress=False)
+    assert len(list((tmp_path / "rows").glob("*.json"))) == 2
