@@ -210,52 +210,62 @@ def evaluate_all(colorizers: dict, clips, *, protocol: Protocol, model_size: int
     rows: dict[str, list] = {m: [] for m in colorizers}
     truth_rows = []
     desc = next(iter(colorizers)) if len(colorizers) == 1 else f"{len(colorizers)} methods"
-    all_methods = colorizers
     for name, path in tqdm(clip_paths(clips), desc=desc, unit="clip", disable=not progress, leave=False):
         stored = {m: _row_cache_file(c, path, protocol, model_size, chunk) if cache else None
-                  for m, c in all_methods.items()}
-        colorizers = {}
-        for m, c in all_methods.items():
+                  for m, c in colorizers.items()}
+        todo = {}
+        for m, c in colorizers.items():
             if stored[m] is not None and stored[m].exists():
                 rows[m].append(dict(method=m, clip=name, **json.loads(stored[m].read_text())))
             else:
-                colorizers[m] = c
-        if not colorizers and ground_truth is None:
+                todo[m] = c
+        if not todo and ground_truth is None:
             continue
-        *streams, frames = itertools.tee(protocol_frames(path, protocol), len(colorizers) + 1)
-        timing = {m: {} for m in colorizers}
-        runs = {m: colorize_clip(c, path, protocol, model_size=model_size, timing=timing[m], frames=s)
-                for (m, c), s in zip(colorizers.items(), streams)}
-        scorers = {m: metrics.ClipScorer(with_lpips=protocol.lpips, temporal=protocol.temporal) for m in colorizers}
-        truth = metrics.GroundTruth(with_lpips=protocol.lpips and bool(colorizers), temporal=protocol.temporal)
-        real = metrics.ClipScorer(with_lpips=False, temporal=protocol.temporal)   # the truth against itself
-        seen_frames, skip = 0, int(protocol.exemplar)   # frame 0, the exemplar, is colorized but not scored
-        with torch.no_grad():
-            while frames_gt := list(itertools.islice(frames, chunk + skip)):
-                pairs = {m: list(itertools.islice(run, len(frames_gt))) for m, run in runs.items()}
-                if any(len(p) != len(frames_gt) for p in pairs.values()):
-                    raise RuntimeError(f"{name}: a colorizer returned fewer frames than the clip has")
-                seen_frames += len(frames_gt)
-                frames_gt, pairs, skip = frames_gt[skip:], {m: p[skip:] for m, p in pairs.items()}, 0
-                if not frames_gt:
-                    continue
-                gt = _chw(frames_gt)[0]
-                part = truth.chunk(gt)
-                if ground_truth is not None:
-                    real.score(gt, part)
-                for m, p in pairs.items():
-                    scorers[m].score(_chw([f for f, _ in p])[0], part)
-        for m, scorer in scorers.items():
-            rows[m].append(dict(method=m, clip=name, frames=scorer.frames, **scorer.result(),
-                                fps=seen_frames / max(timing[m].get("model_s", 0.0), 1e-9)))
+        scored, real = _score_clip(todo, path, protocol, model_size=model_size, chunk=chunk,
+                                   with_truth=ground_truth is not None)
+        for m, row in scored.items():
+            rows[m].append(dict(method=m, clip=name, **row))
             if stored[m] is not None:
                 stored[m].parent.mkdir(parents=True, exist_ok=True)
-                write_text(stored[m], json.dumps({k: v for k, v in rows[m][-1].items() if k not in ("method", "clip")}))
-        if ground_truth is not None:
-            r = real.result()
-            truth_rows.append(dict(method=ground_truth, clip=name, frames=real.frames,
-                                   **{k: r[k] for k in ("colorfulness", "cdc", "warp_error") if k in r}))
-    return pd.DataFrame([r for m in all_methods for r in rows[m]] + truth_rows)
+                write_text(stored[m], json.dumps(row))
+        if real is not None:
+            truth_rows.append(dict(method=ground_truth, clip=name, **real))
+    return pd.DataFrame([r for m in colorizers for r in rows[m]] + truth_rows)
+
+
+def _score_clip(colorizers: dict, path: Path, protocol: Protocol, *, model_size: int | None, chunk: int,
+                with_truth: bool) -> tuple[dict[str, dict], dict | None]:
+    """One pass over a clip for :func:`evaluate_all`: ``({method: frames, metrics and fps}, the real frames' own
+    frames, colourfulness, CDC and warp error, or None)``."""
+    *streams, frames = itertools.tee(protocol_frames(path, protocol), len(colorizers) + 1)
+    timing = {m: {} for m in colorizers}
+    runs = {m: colorize_clip(c, path, protocol, model_size=model_size, timing=timing[m], frames=s)
+            for (m, c), s in zip(colorizers.items(), streams)}
+    scorers = {m: metrics.ClipScorer(with_lpips=protocol.lpips, temporal=protocol.temporal) for m in colorizers}
+    truth = metrics.GroundTruth(with_lpips=protocol.lpips and bool(colorizers), temporal=protocol.temporal)
+    real = metrics.ClipScorer(with_lpips=False, temporal=protocol.temporal)   # the truth against itself
+    seen, skip = 0, int(protocol.exemplar)   # frame 0, the exemplar, is colorized but not scored
+    with torch.no_grad():
+        while frames_gt := list(itertools.islice(frames, chunk + skip)):
+            pairs = {m: list(itertools.islice(run, len(frames_gt))) for m, run in runs.items()}
+            if any(len(p) != len(frames_gt) for p in pairs.values()):
+                raise RuntimeError(f"{path}: a colorizer returned fewer frames than the clip has")
+            seen += len(frames_gt)
+            frames_gt, pairs, skip = frames_gt[skip:], {m: p[skip:] for m, p in pairs.items()}, 0
+            if not frames_gt:
+                continue
+            gt = _chw(frames_gt)[0]
+            part = truth.chunk(gt)
+            if with_truth:
+                real.score(gt, part)
+            for m, p in pairs.items():
+                scorers[m].score(_chw([f for f, _ in p])[0], part)
+    scored = {m: dict(frames=s.frames, **s.result(), fps=seen / max(timing[m].get("model_s", 0.0), 1e-9))
+              for m, s in scorers.items()}
+    if not with_truth:
+        return scored, None
+    r = real.result()
+    return scored, dict(frames=real.frames, **{k: r[k] for k in ("colorfulness", "cdc", "warp_error") if k in r})
 
 
 class _Recording:
