@@ -218,16 +218,6 @@ def bench_exemplar_end_to_end(*, quick: bool) -> pd.DataFrame:
                               end_to_end_fps=v, goal_fps=2.0, meets_goal=v >= 2.0) for k, v in best.items()])
 
 
-def run_exemplar_end_to_end(*, quick: bool) -> pd.DataFrame:
-    """Only the exemplar end-to-end benchmark (``colorizer bench --only exemplar``)."""
-    timer = results.Timer().__enter__()
-    df = bench_exemplar_end_to_end(quick=quick)
-    timer.__exit__()
-    _write_exemplar_end_to_end(df, notebook="make bench", seed=0, wall_time_s=timer.seconds,
-                               params={"only": "exemplar", "quick": quick, "threads": torch.get_num_threads()})
-    return df
-
-
 def _write_exemplar_end_to_end(df: pd.DataFrame, **prov) -> None:
     results.write_table(df, "bench_exemplar_end_to_end", title="colorizer colorize with a reference at 854x480",
                         notes="Measured in one run on this machine. End to end: decode, the flow anchor at full "
@@ -373,16 +363,6 @@ def write_evaluate_shared(df: pd.DataFrame, **prov) -> None:
                         "of the real frames made once (metrics.GroundTruth).", **prov)
 
 
-def run_evaluate_shared(*, quick: bool) -> pd.DataFrame:
-    """Only the side-by-side scoring benchmark (``colorizer bench --only shared``)."""
-    timer = results.Timer().__enter__()
-    df = bench_evaluate_shared(quick=quick)
-    timer.__exit__()
-    write_evaluate_shared(df, notebook="make bench", seed=0, wall_time_s=timer.seconds,
-                          params={"only": "shared", "quick": quick, "threads": torch.get_num_threads()})
-    return df
-
-
 def run_all(*, quick: bool = False) -> None:
     torch.manual_seed(0)
     timer = results.Timer().__enter__()
@@ -430,14 +410,21 @@ def run_all(*, quick: bool = False) -> None:
     write_evaluate_shared(shared, **prov)
 
 
-def run_evaluate_memory() -> pd.DataFrame:
-    """Only the evaluate-memory benchmark (``colorizer bench --only evaluate``)."""
-    timer = results.Timer().__enter__()
-    df = bench_evaluate_memory()
-    timer.__exit__()
+def run_only(which: str, *, quick: bool = False) -> pd.DataFrame:
+    """One benchmark alone, its table written to results/ with provenance (``colorizer bench --only WHICH``):
+    ``shared`` (side-by-side scoring), ``evaluate`` (colorizer evaluate's memory) or ``exemplar`` (colorize with a
+    reference, end to end)."""
     import os
 
-    write_evaluate_memory(df, notebook="make bench", seed=0, wall_time_s=timer.seconds,
-                          params={"only": "evaluate", "torch_threads": torch.get_num_threads(),
-                                  "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")})
+    threads = {"quick": quick, "threads": torch.get_num_threads()}
+    runs = {"shared": (lambda: bench_evaluate_shared(quick=quick), write_evaluate_shared, threads),
+            "evaluate": (bench_evaluate_memory, write_evaluate_memory,
+                         {"torch_threads": torch.get_num_threads(), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}),
+            "exemplar": (lambda: bench_exemplar_end_to_end(quick=quick), _write_exemplar_end_to_end, threads)}
+    if which not in runs:
+        raise ValueError(f"no benchmark named {which!r}: choose one of {sorted(runs)}")
+    bench, write, params = runs[which]
+    with results.Timer() as timer:
+        df = bench()
+    write(df, notebook="make bench", seed=0, wall_time_s=timer.seconds, params={"only": which, **params})
     return df

@@ -213,14 +213,10 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_bench(args) -> int:
-    from .bench import run_all, run_evaluate_memory, run_evaluate_shared, run_exemplar_end_to_end
+    from .bench import run_all, run_only
 
-    if args.only == "shared":
-        print(run_evaluate_shared(quick=args.quick).to_string(index=False))
-    elif args.only == "evaluate":
-        print(run_evaluate_memory().to_string(index=False))
-    elif args.only == "exemplar":
-        print(run_exemplar_end_to_end(quick=args.quick).to_string(index=False))
+    if args.only:
+        print(run_only(args.only, quick=args.quick).to_string(index=False))
     else:
         run_all(quick=args.quick)
     return 0
