@@ -4,8 +4,9 @@
 - per model: training img/s and inference frames/s at 256x256, fp32 vs bf16 autocast, and the PSNR change bf16
   causes on real test frames; the U-Net's achieved GFLOP/s against the measured peaks;
 - ``colorizer colorize`` end to end on a 720p clip against model-only throughput at the same model size;
-- diffusion: DDIM 25 vs 250 steps (PSNR and time), seconds per frame at 128 and 256 px, cost against steps and
-  frames, and peak memory against frames;
+- diffusion: DDIM 5, 10, 25 and 50 steps under the exemplar protocol (PSNR and seconds per frame, ratios to 25), and
+  the sampler's cost against size, steps and frames with its peak memory;
+- ``colorizer colorize`` with a reference at 854x480, end to end, against the goal of 2 frames/s;
 - ``colorizer evaluate`` at 854x480: peak memory of 300 frames against 30;
 - evaluation: notebook 04's baselines scored side by side (``evaluate_all``, the truth's side made once per clip)
   against one method at a time, same numbers.

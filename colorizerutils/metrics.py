@@ -286,7 +286,7 @@ class ClipScorer:
 
     def _update(self, pred: torch.Tensor, part: dict) -> None:
         gt = part["gt"]
-        p, g = _pair(pred, gt)      # checked and on the 0-255 scale; the metrics below take the caller's frames
+        p, _ = _pair(pred, gt)      # checked and on the 0-255 scale; the metrics below take the caller's frames
         self.per_frame["psnr"].append(psnr(pred, gt))
         self.per_frame["ssim"].append(ssim(pred, gt))
         if self.with_lpips:

@@ -21,7 +21,8 @@ def _find_root() -> Path:
 
 ROOT = _find_root()
 DATA = ROOT / "data"                  # prepared datasets + manifest (git-ignored, except code and READMEs)
-CACHE = DATA / "cache"                # resized LAB tensors per clip, keyed by source hash and size
+CACHE = DATA / "cache"                # resized LAB tensors per clip (keyed by source hash and size) and, under
+                                      # rows/, the baselines' scored rows (evaluate.evaluate_all(cache=True))
 WEIGHTS = ROOT / "weights"            # ImageNet backbone weights (git-ignored)
 # trained models written by the notebooks (git-ignored); tests point this and RESULTS at temporary folders
 CHECKPOINTS = Path(os.environ.get("COLORIZER_CHECKPOINTS", ROOT / "checkpoints"))
