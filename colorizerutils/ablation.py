@@ -2,9 +2,12 @@
 Training Loss Functions" (the seed paper), redone with the kit's model, data and metrics; and an audit of how the
 paper's numbers were likely produced.
 
-Every combination trains the same U-Net on the same frames for the same steps and seed. A run is named by a hash
-of its configuration, so a finished run is never retrained, and runs are independent processes that ``make -j``
-can run in parallel (``make ablation``).
+Every combination trains the same U-Net on the same frames for the same steps, at each of the profile's
+``ablation_seeds``; a table reports the mean over seeds with its standard error, and the discussion ranks two
+combinations only where their paired difference exceeds twice its standard error. A run is named by a hash of its
+configuration, so a finished run is never retrained; the two orderings of one set of terms that the paper lists
+as separate rows (``mae+lpips+ssim`` and ``mae+ssim+lpips``) are one configuration. Runs are independent processes
+that ``make -j`` can run in parallel (``make ablation``); ``make bench`` measures whether that pays.
 """
 from __future__ import annotations
 
@@ -39,11 +42,17 @@ def paper_table() -> pd.DataFrame:
     return pd.DataFrame(PAPER_TABLE, columns=["loss", "paper_ssim", "paper_psnr", "paper_lpips"])
 
 
-def config(combo: str, profile: Profile, *, seed: int = 0, ngf: int = 24, depth: int = 6) -> TrainConfig:
-    """The training configuration of one combination; its run name carries a hash of everything else."""
+def canonical(combo: str) -> str:
+    """One spelling per set of terms, in :data:`TERMS` order: ``"MAE + LPIPS + SSIM"`` -> ``"mae+ssim+lpips"``."""
     from .losses import parse
 
-    parse(combo)
+    return "+".join(sorted(parse(combo), key=TERMS.index))
+
+
+def config(combo: str, profile: Profile, *, seed: int = 0, ngf: int = 24, depth: int = 6) -> TrainConfig:
+    """The training configuration of one combination (of its :func:`canonical` spelling); its run name carries a
+    hash of everything else."""
+    combo = canonical(combo)
     base = dict(model="unet", model_kwargs={"ngf": ngf, "depth": depth}, objective="regression", loss=combo,
                 steps=profile.ablation_steps, batch=profile.ablation_batch, size=profile.train_size, bf16=profile.bf16,
                 seed=seed, checkpoint_every=max(profile.ablation_steps // 2, 1), log_every=10)
@@ -70,6 +79,108 @@ def train_combo(combo: str, profile: Profile, *, seed: int = 0, frames: torch.Te
         return cfg.run_dir
     frames = train_frames(profile, progress=progress) if frames is None else frames
     return train(cfg, frames, progress=progress).run_dir
+
+
+def train_all(combos, profile: Profile, *, frames: torch.Tensor | None = None,
+              progress: bool = True) -> dict[tuple[str, int], object]:
+    """Every combination at every seed of ``profile.ablation_seeds`` (each distinct configuration trained once, with
+    a bar over them); returns ``{(combo, seed): run folder}``."""
+    from tqdm.auto import tqdm
+
+    todo = {(c, s): config(c, profile, seed=s).run for s in profile.ablation_seeds for c in combos}
+    frames = train_frames(profile, progress=progress) if frames is None else frames
+    done = {}
+    for run in tqdm(list(dict.fromkeys(todo.values())), desc="loss combinations x seeds", disable=not progress):
+        combo, seed = next(k for k, v in todo.items() if v == run)
+        done[run] = train_combo(combo, profile, seed=seed, frames=frames, progress=False)
+    return {k: done[v] for k, v in todo.items()}
+
+
+def label(combo: str, seed: int) -> str:
+    """The method name of one combination's model at one seed in the evaluation's rows."""
+    return f"{combo} · seed {seed}"
+
+
+def seed_rows(per_clip: pd.DataFrame, runs: dict[tuple[str, int], object]) -> pd.DataFrame:
+    """Per combination and seed, the mean over clips (:func:`colorizerutils.evaluate.summarize`) of the rows that
+    :func:`label` names; other methods (a baseline) keep their name, with seed NaN."""
+    from .evaluate import summarize
+
+    names = {label(c, s): (c, s) for c, s in runs}
+    out = summarize(per_clip)
+    out.insert(0, "seed", [names[m][1] if m in names else float("nan") for m in out.method])
+    out.insert(0, "loss", [names[m][0] if m in names else m for m in out.method])
+    return out.drop(columns=["method", "clips"])
+
+
+def mean_se(per_seed: pd.DataFrame, metrics=("ssim", "psnr", "lpips", "colorfulness")) -> pd.DataFrame:
+    """Per combination (in order of appearance): the number of seeds, and each metric's mean over seeds with its
+    standard error (sample std / sqrt(seeds); NaN with one seed or a deterministic baseline)."""
+    rows = []
+    for loss, g in per_seed.groupby("loss", sort=False):
+        row = {"loss": loss, "seeds": int(g.seed.notna().sum())}
+        for m in metrics:
+            n = g[m].notna().sum()
+            row[m] = g[m].mean()
+            row[f"{m}_se"] = g[m].std() / n ** 0.5 if n > 1 and g.seed.notna().all() else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def paired_differences(per_seed: pd.DataFrame, reference: str, metrics=("psnr", "lpips")) -> pd.DataFrame:
+    """Every combination against ``reference`` (another combination, paired by seed: same initial weights and
+    batches; or a deterministic baseline, whose single row is subtracted from every seed): per metric the mean
+    difference (combination - reference), its standard error over seeds, and whether it exceeds twice that."""
+    ref = per_seed[per_seed.loss == reference]
+    paired = ref.seed.notna().all()
+    ref = ref.set_index("seed") if paired else ref.iloc[0]
+    rows = []
+    for loss, g in per_seed[per_seed.loss != reference].groupby("loss", sort=False):
+        if g.seed.isna().any():
+            continue
+        g = g.set_index("seed")
+        seeds = g.index.intersection(ref.index) if paired else g.index
+        row = {"loss": loss, "reference": reference, "seeds": len(seeds)}
+        for m in metrics:
+            d = g.loc[seeds, m] - (ref.loc[seeds, m] if paired else ref[m])
+            se = d.std() / len(d) ** 0.5 if len(d) > 1 else float("nan")
+            row.update({f"{m}_difference": d.mean(), f"{m}_se": se, f"{m}_resolved": bool(abs(d.mean()) > 2 * se)})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def discuss_ranking(per_seed: pd.DataFrame, *, baseline: str = "gray baseline") -> str:
+    """Markdown generated from the per-seed rows: the best combination by mean PSNR and by mean LPIPS, which others
+    it is ahead of by more than twice the paired standard error (the rest are within seed noise of it), and which
+    combinations beat the baseline by more than twice their standard error."""
+    from .metrics import HIGHER_IS_BETTER
+
+    means = mean_se(per_seed)
+    combos = means[means.loss != baseline]
+    n = int(combos.seeds.min())
+    if n < 2:
+        return ("- One seed per combination: no standard error, so no difference between combinations can be told "
+                "apart from seed noise (the profile's `ablation_seeds` sets how many).")
+    lines = [f"- {n} seeds per combination; a difference counts only where it exceeds twice its standard error."]
+    for m in ("psnr", "lpips"):
+        hib = HIGHER_IS_BETTER.get(m, True)
+        best = combos.loc[combos[m].idxmax() if hib else combos[m].idxmin()]
+        diff = paired_differences(per_seed, best.loss, metrics=(m,))
+        behind = diff[diff[f"{m}_resolved"]].loss.tolist()
+        tied = diff[~diff[f"{m}_resolved"]].loss.tolist()
+        lines.append(f"- **{m}** ({'higher' if hib else 'lower'} is better): best mean is *{best.loss}* "
+                     f"({best[m]:.4g} ± {best[f'{m}_se']:.2g}). It is ahead of {len(behind)} of {len(diff)} other "
+                     f"combinations by more than twice the paired standard error; "
+                     + (f"within seed noise of it: {', '.join(f'*{t}*' for t in tied)}." if tied else
+                        "none is within seed noise of it."))
+        if baseline in set(per_seed.loss):
+            vs = paired_differences(per_seed, baseline, metrics=(m,))
+            sign = 1 if hib else -1
+            wins = vs[vs[f"{m}_resolved"] & (sign * vs[f"{m}_difference"] > 0)].loss.tolist()
+            lines.append(f"  - Against the *{baseline}* ({float(means.loc[means.loss == baseline, m].iloc[0]):.4g}): "
+                         + (f"better by more than twice the standard error: {', '.join(f'*{w}*' for w in wins)}."
+                            if wins else "no combination is better by more than twice its standard error."))
+    return "\n".join(lines)
 
 
 def rerun_matches(combo: str, profile: Profile, *, seed: int = 0, frames: torch.Tensor | None = None) -> dict:

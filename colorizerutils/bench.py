@@ -9,7 +9,9 @@
 - ``colorizer colorize`` with a reference at 854x480, end to end, against the goal of 2 frames/s;
 - ``colorizer evaluate`` at 854x480: peak memory of 300 frames against 30;
 - evaluation: notebook 04's baselines scored side by side (``evaluate_all``, the truth's side made once per clip)
-  against one method at a time, same numbers.
+  against one method at a time, same numbers;
+- notebook 05's sweep: two loss combinations trained one after the other against two processes at once (``make -j2
+  ablation``), with the weights compared bitwise.
 """
 from __future__ import annotations
 
@@ -364,6 +366,59 @@ def write_evaluate_shared(df: pd.DataFrame, **prov) -> None:
                         "of the real frames made once (metrics.GroundTruth).", **prov)
 
 
+SWEEP_COMBOS = ("mse+perceptual", "mse+ssim+style")   # two of notebook 05's VGG16 combinations (its main cost)
+
+
+def bench_sweep_processes(*, quick: bool) -> pd.DataFrame:
+    """Notebook 05's runs as separate processes: two combinations trained one after the other (each process with
+    torch's default threads), then two processes at once with the default threads (``make -j2 ablation`` as it is)
+    and with one thread each (one process per core). Each row: wall time, the speedup over one after the other, and
+    how many weight tensors of its runs differ bitwise from the one-after-the-other runs (0: the same weights)."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    prof = "smoke" if quick else "quick"
+    layouts = (("one after the other, default threads", False, None), ("two at once, default threads", True, None),
+               ("two at once, one thread each", True, "1"))
+    rows, weights = [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, parallel, threads in layouts:
+            env = dict(os.environ, COLORIZER_CHECKPOINTS=str(Path(tmp) / name.replace(" ", "_")))
+            if threads:
+                env["OMP_NUM_THREADS"] = threads
+            cmds = [[sys.executable, "-m", "colorizerutils", "ablate", c, "--profile", prof, "--seed", "0", "--quiet"]
+                    for c in SWEEP_COMBOS]
+            t = time.perf_counter()
+            procs = []
+            for cmd in cmds:
+                procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+                if not parallel:
+                    procs[-1].wait()
+            for p in procs:
+                if p.wait() != 0:
+                    raise RuntimeError(f"{' '.join(p.args)} failed: {p.stderr.read().decode()[-500:]}")
+            seconds = time.perf_counter() - t
+            weights[name] = {f.parent.name: load_torch(f)["state"]
+                             for f in sorted(Path(env["COLORIZER_CHECKPOINTS"]).glob("ablation/*/final.pt"))}
+            first = weights[layouts[0][0]]
+            differ = sum(not torch.equal(first[r][k], weights[name][r][k]) for r in first for k in first[r])
+            rows.append(dict(layout=name, runs=len(cmds), steps=profile(prof).ablation_steps, seconds=round(seconds, 1),
+                             speedup=rows[0]["seconds"] / seconds if rows else 1.0,
+                             tensors=sum(len(w) for w in first.values()), tensors_differing=differ))
+    return pd.DataFrame(rows)
+
+
+def write_sweep_processes(df: pd.DataFrame, **prov) -> None:
+    results.write_table(df, "bench_sweep_processes", title="Notebook 05's sweep: runs one after the other or at once",
+                        notes="Measured in one run on this machine. Two of notebook 05's combinations "
+                        f"({', '.join(SWEEP_COMBOS)}), seed 0, each `colorizer ablate` a process of its own. "
+                        "tensors_differing: weight tensors that differ bitwise from the one-after-the-other runs "
+                        "(the CPU's reductions depend on the thread count, so a run's weights do too).", **prov)
+
+
 def run_all(*, quick: bool = False) -> None:
     torch.manual_seed(0)
     timer = results.Timer().__enter__()
@@ -384,6 +439,8 @@ def run_all(*, quick: bool = False) -> None:
     print(exemplar.to_string(index=False), flush=True)
     shared = bench_evaluate_shared(quick=quick)
     print(shared.to_string(index=False), flush=True)
+    sweep = bench_sweep_processes(quick=quick)
+    print(sweep.to_string(index=False), flush=True)
     timer.__exit__()
     prov = dict(notebook="make bench", params={"quick": quick, "unet": DEFAULT_UNET,
                                                "threads": torch.get_num_threads()}, seed=0, wall_time_s=timer.seconds)
@@ -409,19 +466,21 @@ def run_all(*, quick: bool = False) -> None:
     write_evaluate_memory(memory, **prov)
     _write_exemplar_end_to_end(exemplar, **prov)
     write_evaluate_shared(shared, **prov)
+    write_sweep_processes(sweep, **prov)
 
 
 def run_only(which: str, *, quick: bool = False) -> pd.DataFrame:
     """One benchmark alone, its table written to results/ with provenance (``colorizer bench --only WHICH``):
-    ``shared`` (side-by-side scoring), ``evaluate`` (colorizer evaluate's memory) or ``exemplar`` (colorize with a
-    reference, end to end)."""
+    ``shared`` (side-by-side scoring), ``evaluate`` (colorizer evaluate's memory), ``exemplar`` (colorize with a
+    reference, end to end) or ``sweep`` (notebook 05's runs one after the other or at once)."""
     import os
 
     threads = {"quick": quick, "threads": torch.get_num_threads()}
     runs = {"shared": (lambda: bench_evaluate_shared(quick=quick), write_evaluate_shared, threads),
             "evaluate": (bench_evaluate_memory, write_evaluate_memory,
                          {"torch_threads": torch.get_num_threads(), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}),
-            "exemplar": (lambda: bench_exemplar_end_to_end(quick=quick), _write_exemplar_end_to_end, threads)}
+            "exemplar": (lambda: bench_exemplar_end_to_end(quick=quick), _write_exemplar_end_to_end, threads),
+            "sweep": (lambda: bench_sweep_processes(quick=quick), write_sweep_processes, threads)}
     if which not in runs:
         raise ValueError(f"no benchmark named {which!r}: choose one of {sorted(runs)}")
     bench, write, params = runs[which]

@@ -226,8 +226,10 @@ def _cmd_ablate(args) -> int:
     from . import ablation
     from .profiles import profile
 
-    run_dir = ablation.train_combo(args.combo, profile(args.profile), seed=args.seed, progress=not args.quiet)
-    print(f"{args.combo}: {run_dir}")
+    P = profile(args.profile)
+    for seed in P.ablation_seeds if args.seed is None else (args.seed,):
+        run_dir = ablation.train_combo(args.combo, P, seed=seed, progress=not args.quiet)
+        print(f"{args.combo} seed {seed}: {run_dir}")
     return 0
 
 
@@ -235,7 +237,7 @@ def _register_more(sub) -> None:
     a = sub.add_parser("ablate", help="train one loss combination of notebook 05 (skipped when already trained)")
     a.add_argument("combo", help="e.g. mse+ssim+perceptual")
     a.add_argument("--profile", default="quick", choices=["smoke", "quick", "full"])
-    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--seed", type=int, default=None, help="one seed (default: every seed of the profile's ablation_seeds)")
     a.add_argument("--quiet", action="store_true")
     a.set_defaults(func=_cmd_ablate)
 
@@ -312,9 +314,10 @@ def _register_more(sub) -> None:
 
     b = sub.add_parser("bench", help="speed benchmarks into results/")
     b.add_argument("--quick", action="store_true", help="fewer repetitions")
-    b.add_argument("--only", choices=["evaluate", "exemplar", "shared"], help="run one benchmark: evaluate (peak "
-                   "memory, 30 vs 300 frames), exemplar (colorize with a reference at 854x480, frames/s) or shared "
-                   "(scoring methods side by side vs one at a time)")
+    b.add_argument("--only", choices=["evaluate", "exemplar", "shared", "sweep"], help="run one benchmark: evaluate (peak "
+                   "memory, 30 vs 300 frames), exemplar (colorize with a reference at 854x480, frames/s), shared "
+                   "(scoring methods side by side vs one at a time) or sweep (notebook 05's runs one after the other "
+                   "vs two processes at once)")
     b.set_defaults(func=_cmd_bench)
 
 

@@ -49,12 +49,19 @@ def frame_strip(rows: dict[str, list], *, every: int = 1, size: float = 1.8, tit
 
 
 def metric_bars(table: pd.DataFrame, metrics: list[str], *, by: str = "method"):
-    """One bar chart per metric, methods on the x axis; the title says which direction is better."""
+    """One bar chart per metric, methods on the x axis; the title says which direction is better. Where the table
+    has a ``<metric>_se`` column, each method is a point with ±2 standard errors instead of a bar, on an axis
+    zoomed to their range."""
     from .metrics import HIGHER_IS_BETTER
 
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics), 3.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(max(3.2, 0.28 * len(table)) * len(metrics), 3.2), squeeze=False)
     for ax, m in zip(axes[0], metrics):
-        ax.bar(range(len(table)), table[m], color="tab:blue")
+        if f"{m}_se" in table.columns:
+            err = 2 * table[f"{m}_se"].fillna(0)
+            ax.errorbar(range(len(table)), table[m], yerr=err, fmt="o", capsize=3, color="tab:blue")
+            ax.grid(axis="y", alpha=0.3)
+        else:
+            ax.bar(range(len(table)), table[m], color="tab:blue")
         ax.set_xticks(range(len(table)), table[by], rotation=40, ha="right", fontsize=7)
         ax.set_title(f"{m} {'↑' if HIGHER_IS_BETTER.get(m, True) else '↓'}")
     fig.tight_layout()

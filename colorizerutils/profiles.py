@@ -29,13 +29,14 @@ class Profile:
     bf16: bool              # bf16 autocast on CPU (AMX); quality is checked in make bench
     sweep_stride: int = 1   # notebooks 05/06 score every sweep_stride-th of the eval frames (1: all, with CDC/warp)
     seeds: tuple = (0,)     # notebook 06 trains the MSE and GAN U-Nets at these (seed 0: 02/03's runs)
+    ablation_seeds: tuple = (0,)  # notebook 05 trains every loss combination at these (mean ± standard error)
 
 
 PROFILES = {
     "smoke": Profile("smoke", eval_size=64, eval_frames=10, exemplar_size=64, train_size=64, train_frames=6,
                      train_frame_stride=20, steps=30,
                      batch=8, diffusion_steps=30, sample_steps=4, video_frames=6, sweep_steps=(2, 4, 8),
-                     ablation_steps=6, ablation_batch=8, bf16=False, seeds=(0, 1)),
+                     ablation_steps=6, ablation_batch=8, bf16=False, seeds=(0, 1), ablation_seeds=(0, 1)),
     # quick: 0.1 s per U-Net step at 64x64, batch 16, on 2 cores (fp32: these CPUs have no AMX, so bf16 is slower).
     # The 20-combination sweep costs ~9.8 s per step of every combination at batch 16 (VGG16 terms 0.5-1 s each),
     # so it runs 150 steps at batch 8 to fit make reproduce's budget.
@@ -46,12 +47,13 @@ PROFILES = {
     "quick": Profile("quick", eval_size=256, eval_frames=300, exemplar_size=480, train_size=64, train_frames=160,
                      train_frame_stride=3, steps=1200,
                      batch=16, diffusion_steps=800, sample_steps=5, video_frames=30, sweep_steps=(5, 10, 25, 50),
-                     ablation_steps=150, ablation_batch=8, bf16=False, sweep_stride=10, seeds=(0, 1, 2)),
+                     ablation_steps=150, ablation_batch=8, bf16=False, sweep_stride=10, seeds=(0, 1, 2),
+                     ablation_seeds=(0, 1, 2)),
     "full": Profile("full", eval_size=256, eval_frames=300, exemplar_size=480, train_size=256, train_frames=10_000,
                     train_frame_stride=1,
                     steps=40_000, batch=32, diffusion_steps=100_000, sample_steps=25, video_frames=299,
                     sweep_steps=(10, 25, 50, 250), ablation_steps=5_000, ablation_batch=32, bf16=False,
-                    seeds=(0, 1, 2, 3, 4)),
+                    seeds=(0, 1, 2, 3, 4), ablation_seeds=(0, 1, 2)),
 }
 
 

@@ -115,3 +115,49 @@ def test_floor_div_ssim_equals_torchmetrics_in_float64_on_real_frames(manifest):
     got = ablation.ssim_floor_div(p, g)
     assert want.min() < 0.99                   # the two differ after // 255: not a trivial all-ones comparison
     assert torch.allclose(got.double(), want, atol=2e-7, rtol=0)
+
+
+def test_orderings_of_one_set_of_terms_are_one_configuration():
+    P = profile("smoke")
+    assert ablation.canonical("MAE + LPIPS + SSIM") == ablation.canonical("mae+ssim+lpips") == "mae+ssim+lpips"
+    assert ablation.config("mae+lpips+ssim", P) == ablation.config("mae+ssim+lpips", P)
+    assert ablation.config("mae+ssim", P, seed=1).run != ablation.config("mae+ssim", P).run
+    runs = {ablation.config(c, P, seed=s).run for s in (0, 1) for c in ablation.COMBOS}
+    assert len(runs) == 2 * 18    # the paper's 20 rows hold 18 distinct sets of terms
+
+
+def _per_seed():
+    """Three seeds of two combinations and a deterministic baseline, in the layout of ablation.seed_rows."""
+    import pandas as pd
+
+    rows = [dict(loss="gray baseline", seed=float("nan"), psnr=25.0, lpips=0.15, ssim=0.95, colorfulness=0.1)]
+    for seed, (a, b) in enumerate([(24.0, 22.0), (26.0, 23.0), (25.0, 21.0)]):
+        rows += [dict(loss="mse", seed=seed, psnr=a, lpips=0.20, ssim=0.9, colorfulness=20.0),
+                 dict(loss="mae", seed=seed, psnr=b, lpips=0.20 + seed / 100, ssim=0.9, colorfulness=20.0)]
+    return pd.DataFrame(rows)
+
+
+def test_mean_and_standard_error_over_seeds_against_numpy():
+    import numpy as np
+
+    t = ablation.mean_se(_per_seed()).set_index("loss")
+    assert t.loc["mse", "seeds"] == 3 and t.loc["gray baseline", "seeds"] == 0
+    assert t.loc["mse", "psnr"] == 25.0
+    assert np.isclose(t.loc["mae", "psnr_se"], np.std([22.0, 23.0, 21.0], ddof=1) / np.sqrt(3))
+    assert np.isnan(t.loc["gray baseline", "psnr_se"])
+
+
+def test_paired_differences_and_the_generated_ranking():
+    import numpy as np
+
+    d = ablation.paired_differences(_per_seed(), "mse").set_index("loss")
+    # paired by seed: mae - mse = -2, -3, -4 -> mean -3, se std([-2,-3,-4])/sqrt(3) = 0.577: resolved
+    assert np.isclose(d.loc["mae", "psnr_difference"], -3.0)
+    assert np.isclose(d.loc["mae", "psnr_se"], 1 / np.sqrt(3)) and d.loc["mae", "psnr_resolved"]
+    g = ablation.paired_differences(_per_seed(), "gray baseline").set_index("loss")
+    assert np.isclose(g.loc["mse", "psnr_difference"], 0.0) and not g.loc["mse", "psnr_resolved"]
+    text = ablation.discuss_ranking(_per_seed())
+    assert "best mean is *mse* (25 ± 0.58)" in text and "ahead of 1 of 1" in text
+    assert "no combination is better by more than twice its standard error" in text   # mse ties gray: 25 vs 25
+    one_seed = _per_seed()
+    assert "no standard error" in ablation.discuss_ranking(one_seed[one_seed.seed.isna() | (one_seed.seed == 0)])

@@ -6,7 +6,7 @@ import nbformat
 import papermill
 import pytest
 
-from colorizerutils import evaluate, runner
+from colorizerutils import evaluate, profile, runner
 
 NOTEBOOKS = runner.notebooks()
 
@@ -53,7 +53,8 @@ EXPECTED = {
                                                    "DIS warp from the exemplar", "DIS propagation frame to frame",
                                                    "diffusion + exemplar", "diffusion, automatic", "ground truth"],
                            "04_sampling_steps": None},
-    "05_loss_ablation": {"05_loss_ablation": ["gray baseline", "mse", "mae", "mae+ssim"], "05_metric_audit": None,
+    "05_loss_ablation": {"05_loss_ablation": ["gray baseline", "mse", "mae", "mae+ssim"],
+                         "05_loss_ablation_per_seed": ["gray baseline", "mse", "mae", "mae+ssim"], "05_metric_audit": None,
                          "05_floor_div_caps": None, "05_rerun_check": None},
     "06_seed_variation": {"06_seed_variation": None, "06_seed_variation_per_seed": ["MSE U-Net", "GAN U-Net"]},
 }
@@ -87,6 +88,9 @@ def test_notebook_runs_in_smoke_profile(nb, tmp_path, monkeypatch):
         if table[:2] in ("01", "02", "03", "04", "05") and table != "05_rerun_check":   # the scored tables
             assert "protocol" in json.dumps(prov["parameters"]), f"{table}: provenance must record the protocol"
     assert list((results / "figures").glob(f"{nb.stem[:2]}_*")), f"{nb.name} saved no figure"
+    if nb.stem == "05_loss_ablation":   # every combination at every seed of the profile, with its standard error
+        t = pd.read_csv(results / "05_loss_ablation.csv").set_index("loss").drop("gray baseline")
+        assert (t.seeds == len(profile("smoke").ablation_seeds)).all() and t.psnr_se.notna().all(), t
     if nb.stem == "02_mse_unet":   # the calibration is fitted on val and used: its row scores what the fit chose
         cal = json.loads((Path(os.environ["COLORIZER_CHECKPOINTS"]) / "mse_unet" / "calibration.json").read_text())
         assert cal["fitted_on"] == sorted(evaluate.test_clips("val")) and (results / "figures" /
