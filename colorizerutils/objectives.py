@@ -227,19 +227,26 @@ class DiffusionObjective:
             self._update_ema(opts["G"])
         return {"loss": float(loss.detach())}
 
-    @torch.no_grad()
     def _update_ema(self, opt) -> None:
-        G = self.nets["G"]
-        G = unwrap(G)
-        params = list(G.parameters())
-        n = int(opt.state[params[0]]["step"])                  # optimiser steps so far (restored on resume)
-        decay = min(self.settings.ema, (1 + n) / (10 + n))     # warm-up as in diffusers' EMAModel
-        for p_ema, p in zip(self.nets["G_ema"].parameters(), params):
-            p_ema.lerp_(p, 1 - decay)
+        G = unwrap(self.nets["G"])
+        n = int(opt.state[next(G.parameters())]["step"])     # optimiser steps so far (restored on resume)
+        ema_update(self.nets["G_ema"], G, n, self.settings.ema)
 
     def export(self) -> torch.nn.Module:
         """The network final.pt holds: the weight average when ``ema`` is on."""
         return self.nets["G_ema" if self.settings.ema else "G"]
+
+
+@torch.no_grad()
+def ema_update(average: torch.nn.Module, net: torch.nn.Module, step: int, max_decay: float) -> None:
+    """One update of the weight average after optimiser step ``step`` (1, 2, ...): decay ``min(max_decay,
+    (1 + step) / (10 + step))``. This is diffusers' ``EMAModel`` (no ``use_ema_warmup``) started from the initial
+    weights, one of its steps ahead; tests/test_diffusion.py checks it against EMAModel. It is written out because
+    the average lives in ``nets`` as a module (checkpoints and resuming carry it like any other network) and its
+    step comes from the optimiser's state, so nothing else needs saving."""
+    decay = min(max_decay, (1 + step) / (10 + step))
+    for p_avg, p in zip(average.parameters(), net.parameters()):
+        p_avg.lerp_(p, 1 - decay)
 
 
 OBJECTIVES = {"regression": Regression, "gan": GAN, "cic": CICObjective, "diffusion": DiffusionObjective}

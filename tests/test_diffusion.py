@@ -203,3 +203,30 @@ def test_conditioning_channels_carry_each_input_and_its_mask():
     assert torch.equal(c[:, 4, 0, 0], me.flatten()) and torch.equal(c[:, 7, 0, 0], mp.flatten())
     assert (make_cond(l, ex, None)[:, 4:5] == 1).all() and (make_cond(l, ex, None)[:, 5:] == 0).all()
     assert (make_cond(l, None, prev)[:, 1:5] == 0).all() and (make_cond(l, None, prev)[:, 7:8] == 1).all()
+
+
+def test_weight_average_is_diffusers_ema_model_one_step_ahead():
+    """objectives.ema_update against diffusers' EMAModel on a real optimisation: the same decay schedule, EMAModel
+    started from the initial weights and stepped once on them before training."""
+    import copy
+
+    from diffusers.training_utils import EMAModel
+
+    from colorizerutils.objectives import ema_update
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))
+    ours = copy.deepcopy(net).requires_grad_(False)
+    ref = EMAModel(net.parameters(), decay=0.99)
+    ref.step(net.parameters())                        # the step on the initial weights: decay 0, a copy
+    opt = torch.optim.AdamW(net.parameters(), lr=0.05)
+    x, y = torch.randn(64, 8), torch.randn(64, 2)
+    for n in range(1, 60):                            # past the warm-up: (1+n)/(10+n) reaches 0.99 at n = 881
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(net(x), y).backward()
+        opt.step()
+        ema_update(ours, net, n, 0.99)
+        ref.step(net.parameters())
+    for a, b, p in zip(ours.parameters(), ref.shadow_params, net.parameters()):
+        assert torch.allclose(a, b, atol=1e-6), float((a - b).abs().max())
+        assert not torch.allclose(a, p, atol=1e-3)   # an average, not the last weights
