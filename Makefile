@@ -55,7 +55,7 @@ clean: ## remove executed notebooks, caches and checkpoints (keeps .venv, data a
 
 ABLATION_COMBOS := $(shell $(BIN)/python -c "from colorizerutils.ablation import COMBOS; print(' '.join(COMBOS))" 2>/dev/null)
 
-ablation: data weights ## train notebook 05's loss combinations as independent runs (parallel: make -j2 ablation)
+ablation: data weights ## train notebook 05's loss combinations x seeds as independent runs (make -jN on a GPU with room; on 2 CPU cores -j2 is slower: results/bench_sweep_processes.md)
 	@$(MAKE) --no-print-directory $(addprefix ablate-,$(ABLATION_COMBOS))
 
 ablate-%: ## train one loss combination (cached by configuration hash)
