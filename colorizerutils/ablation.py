@@ -88,11 +88,12 @@ def train_all(combos, profile: Profile, *, frames: torch.Tensor | None = None,
     from tqdm.auto import tqdm
 
     todo = {(c, s): config(c, profile, seed=s).run for s in profile.ablation_seeds for c in combos}
+    distinct = {}                                         # run name -> the first (combo, seed) that names it
+    for key, run in todo.items():
+        distinct.setdefault(run, key)
     frames = train_frames(profile, progress=progress) if frames is None else frames
-    done = {}
-    for run in tqdm(list(dict.fromkeys(todo.values())), desc="loss combinations x seeds", disable=not progress):
-        combo, seed = next(k for k, v in todo.items() if v == run)
-        done[run] = train_combo(combo, profile, seed=seed, frames=frames, progress=False)
+    done = {run: train_combo(c, profile, seed=s, frames=frames, progress=False)
+            for run, (c, s) in tqdm(distinct.items(), desc="loss combinations x seeds", disable=not progress)}
     return {k: done[v] for k, v in todo.items()}
 
 

@@ -383,7 +383,7 @@ def bench_sweep_processes(*, quick: bool) -> pd.DataFrame:
     prof = "smoke" if quick else "quick"
     layouts = (("one after the other, default threads", False, None), ("two at once, default threads", True, None),
                ("two at once, one thread each", True, "1"))
-    rows, weights = [], {}
+    rows, first = [], None
     with tempfile.TemporaryDirectory() as tmp:
         for name, parallel, threads in layouts:
             env = dict(os.environ, COLORIZER_CHECKPOINTS=str(Path(tmp) / name.replace(" ", "_")))
@@ -401,10 +401,10 @@ def bench_sweep_processes(*, quick: bool) -> pd.DataFrame:
                 if p.wait() != 0:
                     raise RuntimeError(f"{' '.join(p.args)} failed: {p.stderr.read().decode()[-500:]}")
             seconds = time.perf_counter() - t
-            weights[name] = {f.parent.name: load_torch(f)["state"]
-                             for f in sorted(Path(env["COLORIZER_CHECKPOINTS"]).glob("ablation/*/final.pt"))}
-            first = weights[layouts[0][0]]
-            differ = sum(not torch.equal(first[r][k], weights[name][r][k]) for r in first for k in first[r])
+            weights = {f.parent.name: load_torch(f)["state"]
+                       for f in sorted(Path(env["COLORIZER_CHECKPOINTS"]).glob("ablation/*/final.pt"))}
+            first = first or weights                      # the one-after-the-other runs, compared against
+            differ = sum(not torch.equal(first[r][k], weights[r][k]) for r in first for k in first[r])
             rows.append(dict(layout=name, runs=len(cmds), steps=profile(prof).ablation_steps, seconds=round(seconds, 1),
                              speedup=rows[0]["seconds"] / seconds if rows else 1.0,
                              tensors=sum(len(w) for w in first.values()), tensors_differing=differ))

@@ -38,8 +38,8 @@ PROFILES = {
                      batch=8, diffusion_steps=30, sample_steps=4, video_frames=6, sweep_steps=(2, 4, 8),
                      ablation_steps=6, ablation_batch=8, bf16=False, seeds=(0, 1), ablation_seeds=(0, 1)),
     # quick: 0.1 s per U-Net step at 64x64, batch 16, on 2 cores (fp32: these CPUs have no AMX, so bf16 is slower).
-    # The 20-combination sweep costs ~9.8 s per step of every combination at batch 16 (VGG16 terms 0.5-1 s each),
-    # so it runs 150 steps at batch 8 to fit make reproduce's budget.
+    # Notebook 05's sweep is dominated by its VGG16 loss terms, so it runs 150 steps at batch 8; at 3 seeds (18
+    # distinct combinations each) it is the chain's longest notebook (README, "Profiles", has the measured times).
     # quick: the automatic tables score every frame (<= 300) at 256 px; the exemplar tables at up to 480 px cost
     # ~0.35 s per frame and method on 2 cores (metrics at 480p, the sampler at 64 px), so they score 30 frames
     # after the exemplar; the 20-combination and seed sweeps score every 10th frame. DDIM 5 steps: as good as 25 on
