@@ -4,8 +4,9 @@
 - per model: training img/s and inference frames/s at 256x256, fp32 vs bf16 autocast, and the PSNR change bf16
   causes on real test frames; the U-Net's achieved GFLOP/s against the measured peaks;
 - ``colorizer colorize`` end to end on a 720p clip against model-only throughput at the same model size;
-- diffusion: DDIM 5, 10, 25 and 50 steps under the exemplar protocol (PSNR and seconds per frame, ratios to 25), and
-  the sampler's cost against size, steps and frames with its peak memory;
+- diffusion: DDIM at 2 to 50 steps and DPM-Solver++ at 2 to 5 under the exemplar protocol (PSNR and seconds per
+  frame, against DDIM 25 with the PSNR difference's standard error over clips), and the sampler's cost against size,
+  steps and frames with its peak memory;
 - ``colorizer colorize`` with a reference at 854x480, end to end, against the goal of 2 frames/s;
 - ``colorizer evaluate`` at 854x480: peak memory of 300 frames against 30;
 - evaluation: notebook 04's baselines scored side by side (``evaluate_all``, the truth's side made once per clip)
@@ -229,7 +230,17 @@ def _write_exemplar_end_to_end(df: pd.DataFrame, **prov) -> None:
                         **prov)
 
 
-def bench_diffusion(*, quick: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+# DDIM and DPM-Solver++ step counts compared with the 25-step DDIM reference (the sampler's first default)
+STEP_COUNTS = dict(ddim=(2, 3, 4, 5, 10, 25, 50), dpm=(2, 3, 4, 5))
+
+
+def bench_diffusion_steps(*, quick: bool, rounds: int = 3) -> pd.DataFrame:
+    """Sampler settings against DDIM 25, in one run.
+
+    Quality: every test clip, the PSNR difference from DDIM 25 on the same frames, its mean and standard error over
+    clips. Speed: the scoring pass's frame-weighted seconds per frame, and ``rounds`` rounds that time every setting
+    in turn on the first test clip; ``speedup_vs_25`` is the median over rounds of DDIM 25's time over the setting's
+    in the same round (min and max beside it), so that a slow spell of the machine does not fall on one setting."""
     from .diffusion import DiffusionColorizer
 
     from . import evaluate
@@ -240,15 +251,49 @@ def bench_diffusion(*, quick: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
     # the residual added everywhere: gated, it barely changes the anchor and the step count would not show
     make = lambda kind, n: DiffusionColorizer(net, device=torch.device("cpu"), config=config, steps=n,
                                               sampler_name=kind, seed=0, residual="full")
-    per_clip = evaluate.sampling_steps(None, evaluate.test_clips(), protocol, ddim_steps=(5, 10, 25, 50), make=make,
-                                       columns=None, progress=False)
-    rows = [dict(sampler=method, steps=int(g.steps.iloc[0]), weights=source, clips=len(g), frames=int(g.frames.sum()),
-                 psnr=g.psnr.mean(), seconds_per_frame=float((g.seconds_per_frame * g.frames).sum() / g.frames.sum()))
-            for method, g in per_clip.groupby("method", sort=False)]
-    steps_df = pd.DataFrame(rows)
-    base = steps_df.set_index("steps").loc[25]
-    steps_df["speedup_vs_25"] = base.seconds_per_frame / steps_df.seconds_per_frame
-    steps_df["psnr_minus_25"] = steps_df.psnr - base.psnr
+    counts = dict(ddim=(5, 25), dpm=(4,)) if quick else STEP_COUNTS
+    clips = evaluate.test_clips()
+    per_clip = evaluate.sampling_steps(None, clips, protocol, ddim_steps=counts["ddim"], dpm_steps=counts["dpm"],
+                                       make=make, columns=None, progress=False)
+    settings = [*(("ddim", n) for n in counts["ddim"]), *(("dpm", n) for n in counts["dpm"])]
+    first = dict([next(iter(clips.items()))])
+    seconds = {s: [] for s in settings}
+    for _ in range(1 if quick else rounds):
+        for kind, n in settings:
+            df = evaluate.evaluate(make(kind, n), first, method="timing", protocol=protocol, progress=False)
+            seconds[kind, n].append(1 / float(df.fps.iloc[0]))
+    ref = per_clip[per_clip.method == "DDIM 25"].set_index("clip").psnr
+    rows = []
+    for (method, g), setting in zip(per_clip.groupby("method", sort=False), settings):
+        diff = g.set_index("clip").psnr - ref
+        ratio = pd.Series(seconds["ddim", 25]) / pd.Series(seconds[setting])
+        rows.append(dict(sampler=method, steps=int(g.steps.iloc[0]), weights=source, clips=len(g),
+                         frames=int(g.frames.sum()), psnr=g.psnr.mean(), psnr_minus_25=diff.mean(),
+                         psnr_minus_25_se=diff.std(ddof=1) / len(diff) ** 0.5,
+                         seconds_per_frame=float((g.seconds_per_frame * g.frames).sum() / g.frames.sum()),
+                         speedup_vs_25=ratio.median(), speedup_min=ratio.min(), speedup_max=ratio.max(),
+                         timing_rounds=len(ratio)))
+    return pd.DataFrame(rows)
+
+
+def write_diffusion_steps(df: pd.DataFrame, **prov) -> None:
+    results.write_table(df, "bench_diffusion_steps", title="Diffusion: sampler steps vs PSNR and time",
+                        notes="Measured in one run on this machine. The exemplar protocol on every test clip: frame 0 "
+                        "is the exemplar and is not scored, the next frames at shorter side 240 px; the flow anchor at "
+                        "that resolution, the model at its 64 px, its residual upsampled and added everywhere (not "
+                        "gated). seconds_per_frame: "
+                        "the colorizer alone (decoding and scoring excluded), frame-weighted over the clips. "
+                        "psnr_minus_25: the mean over clips of the clip's PSNR minus DDIM 25's on the same frames; "
+                        "psnr_minus_25_se: its standard error over clips. speedup_vs_25: timing_rounds rounds each "
+                        "time every setting in turn on the first test clip; the median over rounds of DDIM 25's "
+                        "seconds per frame over the setting's in the same round, with the min and max.", **prov)
+
+
+def bench_diffusion_cost() -> pd.DataFrame:
+    """Sampling time and memory against frame size, step count and frames per call (random L, default sampler)."""
+    from .diffusion import DiffusionColorizer
+
+    net, source, config = _trained_or_fresh("diffusion", "diffusion_unet", DEFAULT_DIFFUSION)
     cost = []
     for size, configs in ((128, ((25, 4), (50, 4), (25, 8))), (256, ((25, 2),))):
         for steps, frames in configs:
@@ -263,7 +308,7 @@ def bench_diffusion(*, quick: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
             cost.append(dict(size=size, steps=steps, frames=frames, seconds=dt, seconds_per_frame=dt / frames,
                              python_peak_mb=peak / 2 ** 20,
                              max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
-    return steps_df, pd.DataFrame(cost)
+    return pd.DataFrame(cost)
 
 
 def _rss_of(cmd: list[str]) -> tuple[float, float]:
@@ -433,7 +478,7 @@ def run_all(*, quick: bool = False) -> None:
     print(img.to_string(index=False), flush=True)
     e2e = bench_end_to_end(quick=quick)
     print(e2e.to_string(index=False), flush=True)
-    steps_df, cost = bench_diffusion(quick=quick)
+    steps_df, cost = bench_diffusion_steps(quick=quick), bench_diffusion_cost()
     print(steps_df.to_string(index=False), cost.to_string(index=False), sep="\n", flush=True)
     exemplar = bench_exemplar_end_to_end(quick=quick)
     print(exemplar.to_string(index=False), flush=True)
@@ -455,12 +500,7 @@ def run_all(*, quick: bool = False) -> None:
                         "kernels compiled beforehand (numba caches them on disk after the first use). Rounds alternate "
                         "model-only and end-to-end runs; ratio is the median over rounds of end to end / the mean of "
                         "the model-only timings either side (min and max beside it).", **prov)
-    results.write_table(steps_df, "bench_diffusion_steps", title="Diffusion: DDIM steps vs PSNR and time",
-                        notes=note + " The exemplar protocol on every test clip: frame 0 is the exemplar and is not "
-                        "scored, the next frames at shorter side 240 px; the flow anchor at that resolution, the model "
-                        "at its 64 px, its residual upsampled and added everywhere (not gated). seconds_per_frame: "
-                        "the colorizer alone (decoding and scoring excluded), "
-                        "frame-weighted over the clips.", **prov)
+    write_diffusion_steps(steps_df, **prov)
     results.write_table(cost, "bench_diffusion_cost", title="Diffusion sampling cost vs size, steps and frames",
                         notes=note, **prov)
     write_evaluate_memory(memory, **prov)
@@ -472,7 +512,8 @@ def run_all(*, quick: bool = False) -> None:
 def run_only(which: str, *, quick: bool = False) -> pd.DataFrame:
     """One benchmark alone, its table written to results/ with provenance (``colorizer bench --only WHICH``):
     ``shared`` (side-by-side scoring), ``evaluate`` (colorizer evaluate's memory), ``exemplar`` (colorize with a
-    reference, end to end) or ``sweep`` (notebook 05's runs one after the other or at once)."""
+    reference, end to end), ``sweep`` (notebook 05's runs one after the other or at once) or ``steps`` (the diffusion
+    sampler's step counts)."""
     import os
 
     threads = {"quick": quick, "threads": torch.get_num_threads()}
@@ -480,7 +521,8 @@ def run_only(which: str, *, quick: bool = False) -> pd.DataFrame:
             "evaluate": (bench_evaluate_memory, write_evaluate_memory,
                          {"torch_threads": torch.get_num_threads(), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}),
             "exemplar": (lambda: bench_exemplar_end_to_end(quick=quick), _write_exemplar_end_to_end, threads),
-            "sweep": (lambda: bench_sweep_processes(quick=quick), write_sweep_processes, threads)}
+            "sweep": (lambda: bench_sweep_processes(quick=quick), write_sweep_processes, threads),
+            "steps": (lambda: bench_diffusion_steps(quick=quick), write_diffusion_steps, threads)}
     if which not in runs:
         raise ValueError(f"no benchmark named {which!r}: choose one of {sorted(runs)}")
     bench, write, params = runs[which]

@@ -342,11 +342,12 @@ def _chw(*lists):
 STEPS_COLUMNS = ("method", "clip", "steps", "psnr", "lpips", "cdc", "seconds_per_frame")
 
 
-def sampling_steps(run: str | Path | None, clips, protocol: Protocol, *, ddim_steps, dpm_steps: int | None = None,
+def sampling_steps(run: str | Path | None, clips, protocol: Protocol, *, ddim_steps, dpm_steps: int | tuple = (),
                    sampler: dict | None = None, make=None, columns=STEPS_COLUMNS,
                    progress: bool = True) -> pd.DataFrame:
-    """A diffusion run sampled with DDIM at each of ``ddim_steps`` and DPM-Solver++ at ``dpm_steps``: PSNR, LPIPS,
-    CDC and the sampler's seconds per frame (decoding and scoring excluded), per clip.
+    """A diffusion run sampled with DDIM at each of ``ddim_steps`` and DPM-Solver++ at each of ``dpm_steps`` (one
+    count or several): PSNR, LPIPS, CDC and the sampler's seconds per frame (decoding and scoring excluded), per
+    clip.
 
     The colorizer for each setting is ``run`` loaded with the ``sampler`` options, or ``make(sampler_name, steps)``
     when given (the bench's network, trained or fresh); ``columns=None`` keeps every column of :func:`evaluate`."""
@@ -355,7 +356,8 @@ def sampling_steps(run: str | Path | None, clips, protocol: Protocol, *, ddim_st
     if make is None:
         make = lambda kind, n: load_colorizer(run, sampler_options=dict(sampler or {}, steps=n, sampler_name=kind))
     rows = []
-    for n, kind in [*((n, "ddim") for n in ddim_steps), *([(dpm_steps, "dpm")] if dpm_steps else [])]:
+    dpm_steps = (dpm_steps,) if isinstance(dpm_steps, int) else tuple(dpm_steps)
+    for n, kind in [*((n, "ddim") for n in ddim_steps), *((n, "dpm") for n in dpm_steps)]:
         df = evaluate(make(kind, n), clips, method=f"{'DDIM' if kind == 'ddim' else 'DPM-Solver'} {n}",
                       protocol=protocol, progress=progress)
         rows.append(df.assign(steps=n, seconds_per_frame=1 / df.fps))

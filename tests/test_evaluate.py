@@ -161,14 +161,14 @@ def test_sampling_steps_scores_each_sampler_setting_it_builds(manifest):
     built = []
     clips = {"bikes": paths.DATA / BIKES, "carphone": paths.DATA / CARPHONE}
     p = evaluate.Protocol(size=32, max_frames=6, exemplar=True)
-    table = evaluate.sampling_steps(None, clips, p, ddim_steps=(1, 3), dpm_steps=2, progress=False,
+    table = evaluate.sampling_steps(None, clips, p, ddim_steps=(1, 3), dpm_steps=(2, 1), progress=False,
                                     make=lambda kind, n: built.append((kind, n)) or make(kind, n))
-    assert built == [("ddim", 1), ("ddim", 3), ("dpm", 2)]
-    assert list(table.columns) == list(evaluate.STEPS_COLUMNS) and len(table) == 6
-    assert table.method.tolist() == ["DDIM 1"] * 2 + ["DDIM 3"] * 2 + ["DPM-Solver 2"] * 2
+    assert built == [("ddim", 1), ("ddim", 3), ("dpm", 2), ("dpm", 1)]
+    assert list(table.columns) == list(evaluate.STEPS_COLUMNS) and len(table) == 8
+    assert table.method.tolist() == ["DDIM 1"] * 2 + ["DDIM 3"] * 2 + ["DPM-Solver 2"] * 2 + ["DPM-Solver 1"] * 2
     by_hand = evaluate.evaluate(make("ddim", 3), clips, method="x", protocol=p, progress=False)
-    np.testing.assert_allclose(table[table.steps == 3].psnr, by_hand.psnr, atol=1e-9)
-    assert not np.allclose(table[table.steps == 1].psnr, by_hand.psnr)
+    np.testing.assert_allclose(table[table.method == "DDIM 3"].psnr, by_hand.psnr, atol=1e-9)
+    assert not np.allclose(table[table.method == "DDIM 1"].psnr, by_hand.psnr)
 
 
 def test_calibration_is_fitted_on_the_given_clips_tied_to_the_weights_and_used_by_load_colorizer(
