@@ -102,6 +102,39 @@ def label(combo: str, seed: int) -> str:
     return f"{combo} · seed {seed}"
 
 
+def score_runs(runs: dict[tuple[str, int], object], clips, protocol, *, baselines: dict | None = None,
+               progress: bool = True) -> tuple[pd.DataFrame, dict]:
+    """Score every ``{(combo, seed): run folder}`` of :func:`train_all` on ``clips``; returns the per-clip rows (the
+    ``baselines`` first, then one method per :func:`label`, in ``runs`` order) and ``{label: colorizer}``.
+
+    A run that two spellings share (the paper's two orderings of one set of terms) is loaded and scored once, and
+    its rows are repeated under the second label: the numbers are the same as scoring it twice."""
+    from .evaluate import evaluate_all
+    from .inference import load_colorizer
+
+    baselines = dict(baselines or {})
+    first: dict = {}                                      # run folder -> the label it is scored under
+    for (c, s), run in runs.items():
+        first.setdefault(run, label(c, s))
+    loaded = {run: load_colorizer(run) for run in first}
+    scored = evaluate_all({**baselines, **{first[run]: loaded[run] for run in first}}, clips, protocol=protocol,
+                          cache=True, progress=progress)
+    rows = [scored[scored.method.isin(list(baselines))]]
+    rows += [scored[scored.method == first[run]].assign(method=label(c, s)) for (c, s), run in runs.items()]
+    models = {label(c, s): loaded[run] for (c, s), run in runs.items()}
+    return pd.concat(rows, ignore_index=True), models
+
+
+def provenance(runs: dict[tuple[str, int], object], profile: Profile) -> dict:
+    """What the ablation's tables record of their runs: the configuration of the first (its ``loss``, ``seed`` and
+    ``run`` vary, nothing else), the distinct combinations, the seeds and every distinct run name."""
+    (combo, seed), *_ = runs
+    names = {config(c, profile, seed=s).run for c, s in runs}
+    return {"config": config(combo, profile, seed=seed), "varies": ["loss", "seed", "run"],
+            "losses": list(dict.fromkeys(canonical(c) for c, _ in runs)),
+            "seeds": list(dict.fromkeys(s for _, s in runs)), "runs": sorted(names)}
+
+
 def seed_rows(per_clip: pd.DataFrame, runs: dict[tuple[str, int], object]) -> pd.DataFrame:
     """Per combination and seed, the mean over clips (:func:`colorizerutils.evaluate.summarize`) of the rows that
     :func:`label` names; other methods (a baseline) keep their name, with seed NaN."""

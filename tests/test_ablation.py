@@ -161,3 +161,44 @@ def test_paired_differences_and_the_generated_ranking():
     assert "no combination is better by more than twice its standard error" in text   # mse ties gray: 25 vs 25
     one_seed = _per_seed()
     assert "no standard error" in ablation.discuss_ranking(one_seed[one_seed.seed.isna() | (one_seed.seed == 0)])
+
+
+def test_score_runs_scores_a_shared_run_once_with_the_numbers_of_scoring_it_alone(tmp_path, monkeypatch, manifest):
+    """The paper's two orderings of one set of terms are one run: scored once, its rows repeated under both labels,
+    equal to evaluating that run on its own; the provenance names each distinct run once, and the configuration it
+    records differs from every run's only in loss, seed and run name."""
+    import dataclasses
+
+    import numpy as np
+
+    from colorizerutils import data, evaluate, inference
+
+    monkeypatch.setattr("colorizerutils.paths.CHECKPOINTS", tmp_path)
+    P = dataclasses.replace(profile("smoke"), ablation_steps=3, ablation_batch=2, train_size=32, ablation_seeds=(0, 1))
+    frames = data.clip_lab(data.paths.DATA / "default/videos/carphone_pristine.mp4", size=32, max_frames=4)
+    combos = ["mse", "mae+lpips+ssim", "mae+ssim+lpips"]
+    runs = ablation.train_all(combos, P, frames=frames, progress=False)
+    assert len(runs) == 6 and len(set(runs.values())) == 4
+    clips = {"bikes": data.paths.DATA / "default/videos/bikes.mp4"}
+    protocol = evaluate.Protocol(size=32, max_frames=4)
+    per_clip, models = ablation.score_runs(runs, clips, protocol, baselines={"gray": inference.GrayBaseline()},
+                                           progress=False)
+    labels = [ablation.label(c, s) for c, s in runs]
+    assert per_clip.method.tolist() == ["gray", *labels] and list(models) == labels
+    a, b = ablation.label("mae+lpips+ssim", 1), ablation.label("mae+ssim+lpips", 1)
+    assert models[a] is models[b]                     # loaded once
+    alone = evaluate.evaluate(inference.load_colorizer(runs["mae+ssim+lpips", 1]), clips, method=b,
+                              protocol=protocol, progress=False)
+    metrics = ["psnr", "ssim", "lpips", "colorfulness"]
+    for name in (a, b):
+        np.testing.assert_allclose(per_clip.loc[per_clip.method == name, metrics].to_numpy(float),
+                                   alone[metrics].to_numpy(float), rtol=1e-6)
+    other = per_clip.loc[per_clip.method == ablation.label("mse", 1), "psnr"].item()
+    assert other != per_clip.loc[per_clip.method == a, "psnr"].item()   # the rows are not all one model's
+
+    prov = ablation.provenance(runs, P)
+    assert prov["losses"] == ["mse", "mae+ssim+lpips"] and prov["seeds"] == [0, 1] and len(prov["runs"]) == 4
+    for c, s in runs:
+        cfg = ablation.config(c, P, seed=s)
+        assert cfg.run in prov["runs"]
+        assert dataclasses.replace(prov["config"], loss=cfg.loss, seed=s, run=cfg.run) == cfg
