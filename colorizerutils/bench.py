@@ -264,8 +264,9 @@ def bench_diffusion_steps(*, quick: bool, rounds: int = 3) -> pd.DataFrame:
             seconds[kind, n].append(1 / float(df.fps.iloc[0]))
     ref = per_clip[per_clip.method == "DDIM 25"].set_index("clip").psnr
     rows = []
-    for (method, g), setting in zip(per_clip.groupby("method", sort=False), settings):
+    for method, g in per_clip.groupby("method", sort=False):
         diff = g.set_index("clip").psnr - ref
+        setting = ("ddim" if method.startswith("DDIM") else "dpm", int(g.steps.iloc[0]))
         ratio = pd.Series(seconds["ddim", 25]) / pd.Series(seconds[setting])
         rows.append(dict(sampler=method, steps=int(g.steps.iloc[0]), weights=source, clips=len(g),
                          frames=int(g.frames.sum()), psnr=g.psnr.mean(), psnr_minus_25=diff.mean(),
@@ -281,8 +282,8 @@ def write_diffusion_steps(df: pd.DataFrame, **prov) -> None:
                         notes="Measured in one run on this machine. The exemplar protocol on every test clip: frame 0 "
                         "is the exemplar and is not scored, the next frames at shorter side 240 px; the flow anchor at "
                         "that resolution, the model at its 64 px, its residual upsampled and added everywhere (not "
-                        "gated). seconds_per_frame: "
-                        "the colorizer alone (decoding and scoring excluded), frame-weighted over the clips. "
+                        "gated). seconds_per_frame: the colorizer alone (decoding and scoring excluded), "
+                        "frame-weighted over the clips. "
                         "psnr_minus_25: the mean over clips of the clip's PSNR minus DDIM 25's on the same frames; "
                         "psnr_minus_25_se: its standard error over clips. speedup_vs_25: timing_rounds rounds each "
                         "time every setting in turn on the first test clip; the median over rounds of DDIM 25's "
