@@ -287,10 +287,15 @@ class _Recording:
         return ab
 
 
-def fit_chroma_scale(colorizer, clips, protocol: Protocol, *, scales=None,
+def fit_chroma_scale(colorizer, clips, protocol: Protocol, *, scales=None, colorfulness_band: float | None = None,
                      progress: bool = True) -> tuple[float, pd.DataFrame]:
-    """The factor on a model's ab (:class:`colorizerutils.inference.ChromaScaled`) that maximises the mean PSNR over
-    ``clips`` (the val split), from one pass of the model: ``(best scale, table of scale vs mean PSNR)``.
+    """The factor on a model's ab (:class:`colorizerutils.inference.ChromaScaled`) fitted on ``clips`` (the val
+    split), from one pass of the model: ``(best scale, table of scale vs mean PSNR and colourfulness)``.
+
+    ``colorfulness_band``: None picks the scale of highest mean PSNR (a regression model: a wrong colour costs more
+    than none). A fraction (0.25) picks the highest PSNR among the scales whose mean colourfulness lies within that
+    fraction of the ground truth's (a generative model, whose colours should stay as vivid as real ones), or, if no
+    scale does, the scale whose colourfulness is nearest the ground truth's.
 
     Each clip's frames are colorized once; every scale is then applied to the stored ab exactly as
     :func:`colorizerutils.video.colorize_frames` applies ab (upsampled onto the full-resolution L).
@@ -298,7 +303,7 @@ def fit_chroma_scale(colorizer, clips, protocol: Protocol, *, scales=None,
     from .color import l_from_uint8, lab_to_uint8
 
     scales = np.round(np.linspace(0, 1, 21), 3) if scales is None else np.asarray(scales, float)
-    per_clip = []
+    psnrs, colours, truth = [], [], []
     for name, path in tqdm(clip_paths(clips), desc="fit chroma scale", unit="clip", disable=not progress,
                            leave=False):
         rec = _Recording(colorizer)
@@ -307,30 +312,50 @@ def fit_chroma_scale(colorizer, clips, protocol: Protocol, *, scales=None,
         ab, L = torch.cat(rec.ab), l_from_uint8(gt)
         frames = slice(1, None) if protocol.exemplar else slice(None)
         gt_chw = gt.permute(0, 3, 1, 2)[frames]
-        per_clip.append([float(metrics.psnr(lab_to_uint8(L, ab * s).permute(0, 3, 1, 2)[frames], gt_chw).mean())
-                         for s in scales])
-    table = pd.DataFrame({"chroma_scale": scales, "psnr": np.mean(per_clip, axis=0)})
-    return float(table.loc[table.psnr.idxmax(), "chroma_scale"]), table
+        preds = [lab_to_uint8(L, ab * s).permute(0, 3, 1, 2)[frames] for s in scales]
+        psnrs.append([float(metrics.psnr(p, gt_chw).mean()) for p in preds])
+        colours.append([float(metrics.colorfulness(p).mean()) for p in preds])
+        truth.append(float(metrics.colorfulness(gt_chw).mean()))
+    table = pd.DataFrame({"chroma_scale": scales, "psnr": np.mean(psnrs, axis=0),
+                          "colorfulness": np.mean(colours, axis=0), "gt_colorfulness": np.mean(truth)})
+    if colorfulness_band is None:
+        best = table.psnr.idxmax()
+    else:
+        off = (table.colorfulness / table.gt_colorfulness - 1).abs()
+        inside = table[off <= colorfulness_band]
+        best = inside.psnr.idxmax() if len(inside) else off.idxmin()
+    return float(table.loc[best, "chroma_scale"]), table
 
 
-def calibrate(run: str | Path, clips, protocol: Protocol, *, scales=None, progress: bool = True) -> pd.DataFrame:
-    """Fit the chroma scale of a trained per-frame model on ``clips`` (the val split: never test) and write it
-    beside its checkpoint (``calibration.json``, tied to the checkpoint's sha256), so that
-    :func:`colorizerutils.inference.load_colorizer` returns the calibrated model from then on. Returns the table of
-    scale vs mean PSNR (:func:`fit_chroma_scale`); the chosen scale is where its PSNR is highest."""
+# how far from the ground truth's colourfulness a generative model's calibration may move it (issue 14's goal)
+GENERATIVE_BAND = 0.25
+
+
+def calibrate(run: str | Path, clips, protocol: Protocol, *, scales=None, sampler_options: dict | None = None,
+              progress: bool = True) -> pd.DataFrame:
+    """Fit the chroma scale of a trained model's automatic mode on ``clips`` (the val split: never test) and write
+    it beside its checkpoint (``calibration.json``, tied to the checkpoint's sha256), so that
+    :func:`colorizerutils.inference.load_colorizer` applies it from then on. Returns the table of scale vs mean PSNR
+    and colourfulness (:func:`fit_chroma_scale`). A per-frame model takes the scale of highest PSNR; the diffusion
+    model, generative, the highest PSNR whose colourfulness stays within :data:`GENERATIVE_BAND` of the ground
+    truth's, applied only where it runs without an exemplar (sampled with ``sampler_options``)."""
     import json
 
     from .atomic import write_text
     from .download import sha256sum
-    from .inference import CALIBRATION, checkpoint_path, load_colorizer
+    from .inference import CALIBRATION, WithoutReference, checkpoint_path, load_colorizer
 
     path = checkpoint_path(run)
-    model = load_colorizer(path, calibrated=False)
-    if getattr(model, "sequential", False) or getattr(model, "uses_reference", False):
-        raise ValueError(f"{path}: calibration is for per-frame automatic models, not {type(model).__name__}")
-    best, table = fit_chroma_scale(model, clips, protocol, scales=scales, progress=progress)
+    model = load_colorizer(path, calibrated=False, sampler_options=sampler_options)
+    band = None
+    if getattr(model, "automatic", False):          # the diffusion model: calibrate its automatic mode
+        model, band = WithoutReference(model), GENERATIVE_BAND
+    elif getattr(model, "sequential", False) or getattr(model, "uses_reference", False):
+        raise ValueError(f"{path}: calibration is for automatic models, not {type(model).__name__}")
+    best, table = fit_chroma_scale(model, clips, protocol, scales=scales, colorfulness_band=band, progress=progress)
     record = {"chroma_scale": best, "checkpoint_sha256": sha256sum(path), "fitted_on": sorted(dict(clip_paths(clips))),
-              "protocol": dataclasses.asdict(protocol), "psnr_by_scale": table.round(4).to_dict("records")}
+              "protocol": dataclasses.asdict(protocol), "colorfulness_band": band, "sampler_options": sampler_options,
+              "by_scale": table.round(4).to_dict("records")}
     write_text(path.parent / CALIBRATION, json.dumps(record, indent=1) + "\n")
     return table
 

@@ -201,6 +201,9 @@ DIFFUSION_VARIANTS = {
     "diffusion + exemplar, residual added everywhere (not gated)": ({"residual": "full"}, False),
     "diffusion + exemplar, anchor at the model size": ({"full_anchor": False}, False),
     "diffusion, automatic": ({}, True),
+    "diffusion, automatic, not calibrated": ({"automatic_scale": 1.0}, True),
+    "diffusion, automatic, previous output fed back, not calibrated": ({"automatic_scale": 1.0, "automatic_prev": True},
+                                                                       True),
     "diffusion + exemplar, no previous frame": ({"use_prev": False}, False),
     "diffusion + exemplar, fresh noise per frame": ({"noise": "fresh"}, False),
 }
@@ -286,7 +289,8 @@ def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool
     ``sampler_options`` (steps, seed) go to the diffusion sampler; per-frame models have none and ignore them.
     ``sha256`` verifies a published checkpoint (:func:`checkpoint_path`).
     ``calibrated``: a per-frame model with a calibration beside it (:func:`colorizerutils.evaluate.calibrate`, the
-    chroma scale fitted on the val split) comes as :class:`ChromaScaled` at that scale; False: the raw model.
+    chroma scale fitted on the val split) comes as :class:`ChromaScaled` at that scale, the diffusion model with
+    that scale on its automatic mode (``automatic_scale``); False: the raw model.
     The checkpoint is read once, with ``weights_only`` (:func:`colorizerutils.atomic.load_torch`).
     """
     from .runtime import resolve_device
@@ -306,13 +310,14 @@ def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool
         raise ValueError(f"{path}: its weights do not fit a {ckpt['model']} with {ckpt['model_kwargs']} "
                          f"(checkpoint of another architecture?): {str(e)[:300]}") from e
     net.to(dev)
+    cal = read_calibration(path) if calibrated else None
     if ckpt["objective"] == "diffusion":
         from .diffusion import DiffusionColorizer
 
-        return DiffusionColorizer(net, device=dev, config=ckpt["config"], **(sampler_options or {}))
+        options = {**({"automatic_scale": cal["chroma_scale"]} if cal else {}), **(sampler_options or {})}
+        return DiffusionColorizer(net, device=dev, config=ckpt["config"], **options)
     model = Colorizer(net, objective=ckpt["objective"], device=dev, bf16=bf16, name=str(name_or_path),
                       size=ckpt["config"].get("size"))
-    cal = read_calibration(path) if calibrated else None
     return ChromaScaled(model, cal["chroma_scale"]) if cal else model
 
 

@@ -127,6 +127,31 @@ def steps_curve(steps_table: pd.DataFrame):
     return fig
 
 
+def calibration_curve(fit: pd.DataFrame, chosen: float, *, band: float | None = None, gray_psnr: float | None = None,
+                      title: str | None = None):
+    """Mean val PSNR against colourfulness relative to the ground truth's, one point per chroma scale
+    (:func:`colorizerutils.evaluate.fit_chroma_scale`): the band the choice had to stay in shaded, the chosen scale
+    circled, and the gray baseline's PSNR as a line."""
+    ratio = fit.colorfulness / fit.gt_colorfulness
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    if band is not None:
+        ax.axvspan(1 - band, 1 + band, color="tab:green", alpha=0.12, label=f"ground truth ±{band:.0%}")
+    ax.plot(ratio, fit.psnr, "o-", label="chroma scale")
+    for r, p, s in zip(ratio, fit.psnr, fit.chroma_scale):
+        ax.annotate(f"{s:g}", (r, p), textcoords="offset points", xytext=(3, 4), fontsize=7)
+    pick = fit.chroma_scale == chosen
+    ax.plot(ratio[pick], fit.psnr[pick], "o", ms=12, mfc="none", mec="tab:red", label=f"chosen: {chosen:g}")
+    if gray_psnr is not None:
+        ax.axhline(gray_psnr, color="gray", ls="--", lw=1, label="gray baseline")
+    ax.set_xlabel("colourfulness / ground truth's")
+    ax.set_ylabel("mean PSNR (dB)")
+    ax.legend(fontsize=7)
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def term_effect(effect: pd.DataFrame):
     """Mean PSNR and LPIPS of the combinations with and without each loss term
     (:func:`colorizerutils.ablation.term_effect`)."""

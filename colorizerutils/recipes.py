@@ -185,7 +185,7 @@ def ensure_models(names, profile_name: str = "quick", *, progress: bool = True) 
 def starter_models(profile_name: str = "quick", *, progress: bool = True) -> dict[str, Path]:
     """Train the CLI's default models, ``mse_unet`` and ``diffusion``, with notebooks 02 and 04's settings (a
     finished run with the same settings is kept), so ``colorizer colorize`` works without ``make reproduce``.
-    ``mse_unet`` is calibrated on the val split as notebook 02 does (:func:`calibrate_on_val`)."""
+    Each is calibrated on the val split as notebooks 02 and 04 do (:func:`calibrate_on_val`)."""
     from .training import train
 
     P = get_profile(profile_name)
@@ -194,15 +194,24 @@ def starter_models(profile_name: str = "quick", *, progress: bool = True) -> dic
     for name in ("mse_unet", "diffusion"):
         cfg, frames = builders[name]
         out[cfg.run] = train(cfg, frames(), progress=progress, restart_if_changed=True).run_dir
-    if read_calibration(out["mse_unet"] / "final.pt") is None:
-        calibrate_on_val(out["mse_unet"], P, progress=progress)
+    for run in out.values():
+        if read_calibration(run / "final.pt") is None:
+            calibrate_on_val(run, P, sampler_options=dict(steps=P.sample_steps), progress=progress)
     return out
 
 
-def calibrate_on_val(run: str | Path, profile: Profile, *, progress: bool = True):
-    """Notebook 02's calibration of a per-frame model: its chroma scale fitted on the val clips, every
-    ``sweep_stride``-th frame at the automatic protocol (:func:`colorizerutils.evaluate.calibrate`)."""
+def calibrate_on_val(run: str | Path, profile: Profile, *, protocol=None, sampler_options: dict | None = None,
+                     progress: bool = True):
+    """Fit a model's chroma scale on the val clips (:func:`colorizerutils.evaluate.calibrate`) and return the fit's
+    table. A per-frame model (notebook 02) is fitted on every ``sweep_stride``-th frame at the automatic protocol;
+    the diffusion model's automatic mode (notebook 04) at ``protocol``, default the exemplar protocol that notebook
+    04 scores with, sampled with ``sampler_options``."""
     from . import evaluate
+    from .inference import read_checkpoint
 
-    return evaluate.calibrate(run, evaluate.test_clips("val"), evaluate.automatic(profile, stride=profile.sweep_stride),
+    if read_checkpoint(run)["objective"] == "diffusion":
+        protocol = protocol or evaluate.exemplar(profile)
+    else:
+        protocol = protocol or evaluate.automatic(profile, stride=profile.sweep_stride)
+    return evaluate.calibrate(run, evaluate.test_clips("val"), protocol, sampler_options=sampler_options,
                               progress=progress)

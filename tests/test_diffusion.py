@@ -140,6 +140,46 @@ def test_final_checkpoint_holds_the_weight_average(overfit_run):
     assert any(not torch.equal(ema[k], last[k]) for k in ema)   # an average, not a copy of the last weights
 
 
+def test_automatic_mode_is_per_frame_unless_asked_and_its_calibration_scales_only_it(overfit_run, manifest):
+    import json
+
+    from colorizerutils import evaluate, inference
+
+    r, clip = overfit_run
+    L = clip[1:4, :1]
+    single = lambda c, frames: (c.reset(None), c(frames))[1]
+    c = DiffusionColorizer(r.nets["G"], device=torch.device("cpu"), steps=4, seed=0)
+    # without an exemplar the previous output is not fed back by default: a frame's colours do not depend on the
+    # frames before it (shared noise, so it is the same frame coloured alone)
+    assert torch.equal(single(c, L)[2:], single(c, L[2:]))
+    linked = DiffusionColorizer(r.nets["G"], device=torch.device("cpu"), steps=4, seed=0, automatic_prev=True)
+    assert not torch.equal(single(linked, L)[2:], single(linked, L[2:]))
+    # calibrated on two clips: the scale of highest PSNR whose colourfulness stays within the band of the truth's
+    clips = {"bikes": paths.DATA / "default/videos/bikes.mp4", "carphone": paths.DATA / "default/videos/carphone_pristine.mp4"}
+    p = evaluate.Protocol(size=48, max_frames=5, exemplar=True, lpips=False, temporal=False)
+    table = evaluate.calibrate(r.run_dir, clips, p, scales=[0.0, 0.5, 1.0, 1.5], progress=False)
+    cal = json.loads((r.run_dir / inference.CALIBRATION).read_text())
+    off = (table.colorfulness / table.gt_colorfulness - 1).abs()
+    inside = table[off <= evaluate.GENERATIVE_BAND]
+    expected = inside.loc[inside.psnr.idxmax()] if len(inside) else table.loc[off.idxmin()]
+    assert cal["chroma_scale"] == expected.chroma_scale and cal["colorfulness_band"] == evaluate.GENERATIVE_BAND
+    assert table.colorfulness.iloc[0] < 1 and table.colorfulness.is_monotonic_increasing   # 0: gray, up to rounding
+    # load_colorizer applies it to the automatic mode, where the fit's table says what it scores ...
+    opts = {}   # the sampler calibrate fitted (its defaults)
+    model = inference.load_colorizer(r.run_dir, sampler_options=opts)
+    raw = inference.load_colorizer(r.run_dir, sampler_options=opts, calibrated=False)
+    assert model.automatic_scale == cal["chroma_scale"] and raw.automatic_scale == 1.0
+    scored = evaluate.evaluate(inference.WithoutReference(model), clips, method="m", protocol=p, progress=False)
+    at = table.set_index("chroma_scale")
+    assert scored.psnr.mean() == pytest.approx(at.psnr[cal["chroma_scale"]], abs=1e-6)
+    assert scored.colorfulness.mean() == pytest.approx(at.colorfulness[cal["chroma_scale"]], abs=1e-6)
+    # ... and never where an exemplar is given
+    ref = clip[:1]
+    for m in (model, raw):
+        m.reset(ref)
+    assert torch.equal(model(L), raw(L))
+
+
 def test_cli_colours_a_real_clip_with_and_without_reference(overfit_run, tmp_path):
     r, _ = overfit_run
     clip = tmp_path / "short"
