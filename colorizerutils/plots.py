@@ -137,8 +137,10 @@ def calibration_curve(fit: pd.DataFrame, chosen: float, *, band: float | None = 
     if band is not None:
         ax.axvspan(1 - band, 1 + band, color="tab:green", alpha=0.12, label=f"ground truth ±{band:.0%}")
     ax.plot(ratio, fit.psnr, "o-", label="chroma scale")
-    for r, p, s in zip(ratio, fit.psnr, fit.chroma_scale):
-        ax.annotate(f"{s:g}", (r, p), textcoords="offset points", xytext=(3, 4), fontsize=7)
+    every = max(1, len(fit) // 10)   # about ten labels
+    for i, (r, p, s) in enumerate(zip(ratio, fit.psnr, fit.chroma_scale)):
+        if i % every == 0 or s == chosen:
+            ax.annotate(f"{s:g}", (r, p), textcoords="offset points", xytext=(3, 4), fontsize=7)
     pick = fit.chroma_scale == chosen
     ax.plot(ratio[pick], fit.psnr[pick], "o", ms=12, mfc="none", mec="tab:red", label=f"chosen: {chosen:g}")
     if gray_psnr is not None:
