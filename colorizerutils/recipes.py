@@ -70,15 +70,13 @@ def cic(profile: Profile, *, seed: int = 0, run: str = "cic", ngf: int = 24, dep
 
 
 def diffusion(profile: Profile, *, seed: int = 0, run: str = "diffusion", ch: int = 32, size: int = 64,
-              batch: int = 12, lr: float = 2e-4, vgg_features: bool = True, anchor: str = "flow",
+              batch: int = 12, lr: float = 2e-4, vgg_features: bool = False, anchor: str = "flow",
               prediction: str = "sample", data_scale: float = 4.0, exemplar_window: int = 5) -> TrainConfig:
     """Notebook 04: the exemplar-guided video diffusion model (:mod:`colorizerutils.diffusion`).
 
     ``ch``: the denoising U-Net's base width; ``size``: it trains and samples at this many px (ab is upsampled onto
     the full-resolution L); ``batch``: frames per step, each with its own dropped conditions; ``lr``: AdamW's;
-    ``vgg_features``: add ImageNet VGG16 relu2_2 features of the gray frame (the seed paper's conditioning; on by
-    default: on the val clips, quick profile, the automatic mode calibrated within 25% of the truth's colourfulness
-    scored 23.76 dB with them against 22.30 without, gray 23.06, and the exemplar mode was unchanged, 38.13 dB);
+    ``vgg_features``: add ImageNet VGG16 relu2_2 features of the gray frame (the seed paper's conditioning);
     ``anchor``: the model generates ab minus this, flow (the exemplar moved by optical flow) | exemplar | none;
     ``prediction``: the network predicts x0 (sample) | v_prediction | epsilon; ``data_scale``: the residual's scale
     (normalised ab has a std near 0.15, the noise 1); ``exemplar_window``: training exemplars lie within this many
