@@ -327,7 +327,8 @@ def fit_chroma_scale(colorizer, clips, protocol: Protocol, *, scales=None, color
     return float(table.loc[best, "chroma_scale"]), table
 
 
-# how far from the ground truth's colourfulness a generative model's calibration may move it (issue 14's goal)
+# how far from the ground truth's colourfulness a generative model's calibration may leave it (the kit's goal for the
+# automatic diffusion: within 25%)
 GENERATIVE_BAND = 0.25
 
 

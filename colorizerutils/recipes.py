@@ -196,7 +196,7 @@ def starter_models(profile_name: str = "quick", *, progress: bool = True) -> dic
         out[cfg.run] = train(cfg, frames(), progress=progress, restart_if_changed=True).run_dir
     for run in out.values():
         if read_calibration(run / "final.pt") is None:
-            calibrate_on_val(run, P, sampler_options=dict(steps=P.sample_steps), progress=progress)
+            calibrate_on_val(run, P, progress=progress)
     return out
 
 
@@ -205,12 +205,13 @@ def calibrate_on_val(run: str | Path, profile: Profile, *, protocol=None, sample
     """Fit a model's chroma scale on the val clips (:func:`colorizerutils.evaluate.calibrate`) and return the fit's
     table. A per-frame model (notebook 02) is fitted on every ``sweep_stride``-th frame at the automatic protocol;
     the diffusion model's automatic mode (notebook 04) at ``protocol``, default the exemplar protocol that notebook
-    04 scores with, sampled with ``sampler_options``."""
+    04 scores with, sampled with ``sampler_options`` (default: the profile's steps)."""
     from . import evaluate
     from .inference import read_checkpoint
 
     if read_checkpoint(run)["objective"] == "diffusion":
         protocol = protocol or evaluate.exemplar(profile)
+        sampler_options = sampler_options or dict(steps=profile.sample_steps)
     else:
         protocol = protocol or evaluate.automatic(profile, stride=profile.sweep_stride)
     return evaluate.calibrate(run, evaluate.test_clips("val"), protocol, sampler_options=sampler_options,
