@@ -155,7 +155,8 @@ def test_automatic_mode_is_per_frame_unless_asked_and_its_calibration_scales_onl
     linked = DiffusionColorizer(r.nets["G"], device=torch.device("cpu"), steps=4, seed=0, automatic_prev=True)
     assert not torch.equal(single(linked, L)[2:], single(linked, L[2:]))
     # calibrated on two clips: the scale of highest PSNR whose colourfulness stays within the band of the truth's
-    clips = {"bikes": paths.DATA / "default/videos/bikes.mp4", "carphone": paths.DATA / "default/videos/carphone_pristine.mp4"}
+    clips = {"bikes": paths.DATA / "default/videos/bikes.mp4",
+             "carphone": paths.DATA / "default/videos/carphone_pristine.mp4"}
     p = evaluate.Protocol(size=48, max_frames=5, exemplar=True, lpips=False, temporal=False)
     table = evaluate.calibrate(r.run_dir, clips, p, scales=[0.0, 0.5, 1.0, 1.5], progress=False)
     cal = json.loads((r.run_dir / inference.CALIBRATION).read_text())
@@ -165,9 +166,8 @@ def test_automatic_mode_is_per_frame_unless_asked_and_its_calibration_scales_onl
     assert cal["chroma_scale"] == expected.chroma_scale and cal["colorfulness_band"] == evaluate.GENERATIVE_BAND
     assert table.colorfulness.iloc[0] < 1 and table.colorfulness.is_monotonic_increasing   # 0: gray, up to rounding
     # load_colorizer applies it to the automatic mode, where the fit's table says what it scores ...
-    opts = {}   # the sampler calibrate fitted (its defaults)
-    model = inference.load_colorizer(r.run_dir, sampler_options=opts)
-    raw = inference.load_colorizer(r.run_dir, sampler_options=opts, calibrated=False)
+    model = inference.load_colorizer(r.run_dir)                    # the sampler calibrate fitted: its defaults
+    raw = inference.load_colorizer(r.run_dir, calibrated=False)
     assert model.automatic_scale == cal["chroma_scale"] and raw.automatic_scale == 1.0
     scored = evaluate.evaluate(inference.WithoutReference(model), clips, method="m", protocol=p, progress=False)
     at = table.set_index("chroma_scale")
