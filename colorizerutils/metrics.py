@@ -24,8 +24,22 @@ from torchmetrics.functional.image import peak_signal_noise_ratio
 
 from .flow import farneback, warp
 
-HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "lpips": False, "colorfulness": True, "cdc": False,
-                    "warp_error": False, "fid": False}
+HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "lpips": False, "cdc": False, "warp_error": False, "fid": False}
+# metrics with no better direction: the real frames' value is the target (a model far more colourful than the truth
+# over-saturates; one far less is washed out), so rankings use the distance to a ground-truth row
+TARGET_IS_TRUTH = frozenset({"colorfulness"})
+
+
+def direction(metric: str) -> str:
+    """How ``metric`` is better: ``"higher"``, ``"lower"`` or ``"nearer the truth"`` (:data:`TARGET_IS_TRUTH`)."""
+    if metric in TARGET_IS_TRUTH:
+        return "nearer the truth"
+    return "higher" if HIGHER_IS_BETTER.get(metric, True) else "lower"
+
+
+def arrow(metric: str) -> str:
+    """A figure title's mark for :func:`direction`: ↑, ↓ or → truth."""
+    return {"higher": "↑", "lower": "↓"}.get(direction(metric), "→ truth")
 
 
 def _to255(x: torch.Tensor) -> torch.Tensor:

@@ -52,7 +52,7 @@ def metric_bars(table: pd.DataFrame, metrics: list[str], *, by: str = "method"):
     """One bar chart per metric, methods on the x axis; the title says which direction is better. Where the table
     has a ``<metric>_se`` column, each method is a point with ±2 standard errors instead of a bar, on an axis
     zoomed to their range."""
-    from .metrics import HIGHER_IS_BETTER
+    from .metrics import arrow
 
     fig, axes = plt.subplots(1, len(metrics), figsize=(max(3.2, 0.28 * len(table)) * len(metrics), 3.2), squeeze=False)
     for ax, m in zip(axes[0], metrics):
@@ -63,7 +63,7 @@ def metric_bars(table: pd.DataFrame, metrics: list[str], *, by: str = "method"):
         else:
             ax.bar(range(len(table)), table[m], color="tab:blue")
         ax.set_xticks(range(len(table)), table[by], rotation=40, ha="right", fontsize=7)
-        ax.set_title(f"{m} {'↑' if HIGHER_IS_BETTER.get(m, True) else '↓'}")
+        ax.set_title(f"{m} {arrow(m)}")
     fig.tight_layout()
     return fig
 
@@ -71,7 +71,7 @@ def metric_bars(table: pd.DataFrame, metrics: list[str], *, by: str = "method"):
 def seed_pairs(per_seed: pd.DataFrame, metrics: list[str], *, methods: list[str] | None = None, split: str):
     """One panel per metric: every seed's value for each method, a line joining the values of the same seed, and
     the mean over seeds as a bar behind them."""
-    from .metrics import HIGHER_IS_BETTER
+    from .metrics import arrow
 
     df = per_seed[per_seed.split == split]
     methods = methods or list(dict.fromkeys(df.method))
@@ -85,7 +85,7 @@ def seed_pairs(per_seed: pd.DataFrame, metrics: list[str], *, methods: list[str]
         pad = 0.15 * (hi - lo or abs(hi) or 1)
         ax.set_ylim(lo - pad, hi + pad)
         ax.set_xticks(range(len(methods)), methods, rotation=20, ha="right", fontsize=8)
-        ax.set_title(f"{split}: {m} {'↑' if HIGHER_IS_BETTER.get(m, True) else '↓'}")
+        ax.set_title(f"{split}: {m} {arrow(m)}")
     axes[0, -1].legend(fontsize=7)
     fig.tight_layout()
     return fig

@@ -5,25 +5,48 @@ from __future__ import annotations
 import pandas as pd
 
 
-def discuss(table: pd.DataFrame, *, baseline: str, metrics=("psnr", "lpips", "colorfulness", "cdc")) -> str:
+def discuss(table: pd.DataFrame, *, baseline: str, metrics=("psnr", "lpips", "colorfulness", "cdc"),
+            truth: str | None = None) -> str:
     """Markdown sentences generated from a summary table: best method per metric and each method against the
-    baseline, so a notebook's discussion can never contradict its numbers."""
-    from .metrics import HIGHER_IS_BETTER
+    baseline, so a notebook's discussion can never contradict its numbers.
+
+    ``truth`` names the row holding the real frames' own values (:func:`colorizerutils.evaluate.evaluate_all`'s
+    ``ground_truth``). It is not ranked; for the metrics whose target is the truth's value
+    (:data:`colorizerutils.metrics.TARGET_IS_TRUTH`: colourfulness) the best method is the nearest to it and a
+    method is better than the baseline where it is nearer. Without that row such metrics are listed, not ranked."""
+    from .metrics import TARGET_IS_TRUTH, direction
 
     t = table.set_index("method")
-    if baseline not in t.index:
-        raise ValueError(f"baseline {baseline!r} not in the table's methods {list(t.index)}")
+    for name, what in ((baseline, "baseline"), (truth, "truth")):
+        if name is not None and name not in t.index:
+            raise ValueError(f"{what} {name!r} not in the table's methods {list(t.index)}")
+    target = t.loc[truth] if truth is not None else None
+    t = t.drop(index=truth) if truth is not None else t
     lines = []
     for m in metrics:
         if m not in t.columns or t[m].isna().all():
             continue
-        hib = HIGHER_IS_BETTER.get(m, True)
-        best = t[m].idxmax() if hib else t[m].idxmin()
-        lines.append(f"- **{m}** ({'higher' if hib else 'lower'} is better): best is *{best}* ({t.loc[best, m]:.4g}).")
-        for method in t.index:
-            if method == baseline:
+        d_base = lambda method: t.loc[method, m] - t.loc[baseline, m]
+        if m in TARGET_IS_TRUTH:
+            if target is None or pd.isna(target[m]):
+                lines.append(f"- **{m}** (the real frames' value is the target; this table has none, so it is not "
+                             f"ranked): " + ", ".join(f"*{k}* {v:.4g}" for k, v in t[m].items()) + ".")
                 continue
-            d = t.loc[method, m] - t.loc[baseline, m]
+            gap = (t[m] - target[m]).abs()
+            best = gap.idxmin()
+            lines.append(f"- **{m}** (nearer the real frames' {target[m]:.4g} is better): nearest is *{best}* "
+                         f"({t.loc[best, m]:.4g}, {t.loc[best, m] / target[m]:.2f}x the truth's).")
+            for method in t.index.drop(baseline):
+                better = gap[method] < gap[baseline]
+                lines.append(f"  - *{method}* vs *{baseline}*: {d_base(method):+.4g} "
+                             f"({t.loc[method, m] / target[m]:.2f}x the truth's against "
+                             f"{t.loc[baseline, m] / target[m]:.2f}x: {'nearer' if better else 'not nearer'}).")
+            continue
+        hib = direction(m) == "higher"
+        best = t[m].idxmax() if hib else t[m].idxmin()
+        lines.append(f"- **{m}** ({direction(m)} is better): best is *{best}* ({t.loc[best, m]:.4g}).")
+        for method in t.index.drop(baseline):
+            d = d_base(method)
             better = (d > 0) == hib and d != 0
             lines.append(f"  - *{method}* vs *{baseline}*: {d:+.4g} ({'better' if better else 'not better'}).")
     return "\n".join(lines)
@@ -53,7 +76,7 @@ def exemplar_findings(table: pd.DataFrame) -> str:
         f"- The previous-frame link: CDC {t.loc['diffusion + exemplar, no previous frame', 'cdc']:.4g} without it, "
         f"{ex.cdc:.4g} with it; fresh noise per frame: {t.loc['diffusion + exemplar, fresh noise per frame', 'cdc']:.4g}.",
         _automatic_line(t),
-        discuss(table[table.method != "ground truth"], baseline="reference copy"),
+        discuss(table, baseline="reference copy", truth="ground truth"),
     ])
 
 
@@ -110,20 +133,20 @@ def paired_comparison(per_seed: pd.DataFrame, *, method: str, baseline: str,
 def discuss_seeds(paired: pd.DataFrame, *, method: str, baseline: str) -> str:
     """Markdown sentences generated from :func:`paired_comparison`: per split and metric, which model is ahead on
     average, at how many seeds, and whether the mean difference exceeds twice its standard error."""
-    from .metrics import HIGHER_IS_BETTER
+    from .metrics import direction
 
     lines = []
     for r in paired.to_dict("records"):
         d, se, n, k = r["difference mean"], r["difference se"], r["seeds"], r["seeds higher"]
-        direction = "higher" if d > 0 else "lower" if d < 0 else "equal"
-        better = "higher is better" if HIGHER_IS_BETTER.get(r["metric"], True) else "lower is better"
+        way = "higher" if d > 0 else "lower" if d < 0 else "equal"
+        better = f"{direction(r['metric'])} is better"
         if n < 2:
             verdict = "one seed gives no spread, so nothing can be said about noise"
         elif abs(d) > 2 * se:
             verdict = f"the mean difference is more than twice its standard error ({se:.3g})"
         else:
             verdict = f"the mean difference is within twice its standard error ({se:.3g}): seed noise can explain it"
-        lines.append(f"- **{r['split']} · {r['metric']}** ({better}): *{method}* is {direction} than *{baseline}* on "
+        lines.append(f"- **{r['split']} · {r['metric']}** ({better}): *{method}* is {way} than *{baseline}* on "
                      f"average ({r[f'{method} mean']:.4g} vs {r[f'{baseline} mean']:.4g}, difference {d:+.3g}); its "
                      f"value is the higher one at {k} of {n} seeds; {verdict}.")
     return "\n".join(lines)

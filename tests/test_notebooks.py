@@ -46,7 +46,8 @@ def test_notebooks_tell_the_story_and_the_package_holds_the_logic():
 # per notebook: the tables it must write -> the methods (rows) each must hold, or None for any rows
 EXPECTED = {
     "01_lab_preprocessing": {"01_gray_baseline": ["gray (L only, a=b=0)"], "01_gray_baseline_per_clip": None},
-    "02_mse_unet": {"02_mse_unet": ["gray baseline", "MSE U-Net as trained", "MSE U-Net, calibrated on val"]},
+    "02_mse_unet": {"02_mse_unet": ["gray baseline", "MSE U-Net as trained", "MSE U-Net, calibrated on val",
+                                    "ground truth (reference)"]},
     "03_gan_unet": {"03_comparison": ["gray baseline", "MSE U-Net", "GAN U-Net", "classification (Zhang)",
                                       "ground truth (reference)"]},
     "04_video_diffusion": {"04_video_comparison": ["gray baseline", "reference copy", "Farneback warp from the exemplar",
