@@ -374,3 +374,63 @@ def load_split(split: str, *, size: int, kind: str | None = None, max_frames: in
     return {i["name"]: clip_lab(i["abspath"], size=size, max_frames=max_frames, step=step, sha256=i["sha256"],
                                 cache_dir=Path(root) / "cache" if root else None)
             for i in tqdm(items, desc=f"{split} clips @{size}", disable=not progress)}
+
+
+def synthetic_clip(image: torch.Tensor, *, frames: int, size: int, gen: torch.Generator,
+                   occluder: torch.Tensor | None = None) -> torch.Tensor:
+    """A clip made from one still photo, for training what optical flow cannot do (issue: real clips are few): a
+    ``size``-px square window that pans, zooms and turns smoothly across ``image`` (3,H,W), and, when ``occluder``
+    (3,h,w) is given, an elliptical patch of another photo moving straight across it, which covers and uncovers
+    the background. Both stay in ``image``'s colour space (LAB frames in, LAB frames out: the resampling is
+    bilinear, so L and ab move together). Returns (frames,3,size,size); reproducible for ``gen``'s state."""
+    import math
+
+    if image.ndim != 3 or frames < 2:
+        raise ValueError(f"synthetic_clip needs one image (3,H,W) and frames >= 2, got {tuple(image.shape)}, {frames}")
+    u = lambda lo, hi: lo + (hi - lo) * float(torch.rand(1, generator=gen))
+    H, W = image.shape[-2:]
+    scale0 = u(0.55, 0.85)                      # the window's side as a fraction of the image's shorter side
+    v = torch.tensor([u(-1, 1), u(-1, 1)]) * u(0.002, 0.012)          # pan per frame, image half-widths
+    dz, dr = u(-0.006, 0.006), math.radians(u(-0.4, 0.4))             # zoom and turn per frame
+    c0 = torch.tensor([u(-1, 1), u(-1, 1)]) * (1 - scale0) * 0.5
+    thetas = []
+    for t in range(frames):
+        s = scale0 * (1 + dz) ** t
+        r = dr * t
+        c = (c0 + v * t).clamp(-(1 - s), 1 - s)
+        # affine_grid maps the output square to normalised input coordinates; the aspect ratio keeps pixels square
+        sx, sy = s * min(H, W) / W, s * min(H, W) / H
+        thetas.append(torch.tensor([[sx * math.cos(r), -sx * math.sin(r), float(c[0])],
+                                    [sy * math.sin(r), sy * math.cos(r), float(c[1])]]))
+    theta = torch.stack(thetas)
+    grid = F.affine_grid(theta, (frames, 3, size, size), align_corners=False)
+    clip = F.grid_sample(image[None].expand(frames, -1, -1, -1).float(), grid, mode="bilinear",
+                         padding_mode="reflection", align_corners=False)
+    if occluder is not None:
+        d = int(size * u(0.2, 0.4))
+        patch = F.interpolate(occluder[None].float(), size=(d, d), mode="bilinear", antialias=True,
+                              align_corners=False)[0]
+        yy, xx = torch.meshgrid(torch.linspace(-1, 1, d), torch.linspace(-1, 1, d), indexing="ij")
+        ell = ((xx / u(0.6, 1.0)) ** 2 + (yy / u(0.6, 1.0)) ** 2 <= 1).float()
+        p0 = torch.tensor([u(0, size - d), u(0, size - d)])
+        pv = torch.tensor([u(-1, 1), u(-1, 1)]) * u(0.5, 3.0)          # px per frame
+        for t in range(frames):
+            x, y = (int(round(float(q))) for q in (p0 + pv * t).clamp(0, size - d))
+            region = clip[t, :, y:y + d, x:x + d]
+            clip[t, :, y:y + d, x:x + d] = ell * patch + (1 - ell) * region
+    return clip
+
+
+def synthetic_clips(images: dict[str, torch.Tensor], *, frames: int, size: int, seed: int = 0,
+                    progress: bool = True) -> dict[str, torch.Tensor]:
+    """One :func:`synthetic_clip` per photo of ``images`` (``{name: (1,3,H,W) LAB}``, as :func:`load_split` gives
+    them), each with another photo of the set as its moving occluder: ``{"synthetic/<name>": (frames,3,size,size)}``.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    names = sorted(images)
+    out = {}
+    for i, name in enumerate(tqdm(names, desc="synthetic clips from photos", disable=not progress)):
+        other = images[names[(i + 1 + int(torch.randint(max(len(names) - 1, 1), (1,), generator=gen))) % len(names)]]
+        out[f"synthetic/{name}"] = synthetic_clip(images[name][0], frames=frames, size=size, gen=gen,
+                                                  occluder=other[0] if len(names) > 1 else None)
+    return out

@@ -24,6 +24,11 @@ training objective is :class:`colorizerutils.objectives.DiffusionObjective`).
   and the residual is upsampled and added where the anchor is unsure (``residual="gated"``: weighted by one minus
   its confidence). A zero residual returns the full-resolution anchor exactly, so the flow's colour detail is kept
   instead of being upsampled from 64 px.
+- Trained against that very anchor (``anchor="fused"``, an option): the objective runs the anchor chain down each
+  training clip from its frame 0 at ``anchor_size`` px (:func:`.flow.anchor_chain`), the network sees the anchor's
+  per-pixel confidence in the exemplar's mask channel, and its residual is added everywhere; ``synthetic_frames``
+  adds clips made from the training photos (:func:`.data.synthetic_clips`). Measured on val, it did not beat the
+  anchor alone (docs/metrics.md), so the default stays ``"flow"``.
 - The network predicts x0 (``prediction="sample"``) of the residual scaled by ``data_scale`` (ab/110 has a standard
   deviation near 0.15, far below the unit-variance noise the schedule assumes; Chen 2023, "On the importance of
   noise scheduling for diffusion models").
@@ -43,7 +48,7 @@ from .color import AB_SCALE, denormalize_ab, denormalize_l, normalize_ab, normal
 from .flow import FlowAnchor, warp_lab_onto
 
 SAMPLERS = ("ddim", "dpm")
-ANCHORS = ("flow", "exemplar", "none")
+ANCHORS = ("flow", "exemplar", "none", "fused")
 PREDICTIONS = ("v_prediction", "sample", "epsilon")
 RESIDUALS = ("full", "gated", "none")   # how the network's residual is added to a full-resolution anchor
 
@@ -55,11 +60,13 @@ class DiffusionSettings:
     p_drop_exemplar: float = 0.5               # one model for automatic and exemplar-guided colorization
     p_drop_prev: float = 0.3                   # and for the first frame, which has no previous output
     prev_noise: float = 0.15                   # std of the corruption added to the previous ground-truth ab
-    anchor: str = "flow"                       # flow | exemplar | none: what the model generates the residual against
+    anchor: str = "flow"                       # flow | exemplar | none | fused: what the residual is taken against
     exemplar_window: int = 5                   # the training exemplar lies within this many (sampled) frames; 0: any
     data_scale: float = 4.0                    # the model generates data_scale * (ab - anchor), ab normalised
     prediction: str = "sample"                 # what the network predicts: sample (x0) | v_prediction | epsilon
     ema: float = 0.999                         # exponential moving average of the weights (0: off); final.pt holds it
+    anchor_size: int = 256                     # fused: the train clips' px (square) for their anchors, then downsized
+    synthetic_frames: int = 0                  # fused: also train on a clip of this many frames made from each photo
 
     def __post_init__(self):
         if self.anchor not in ANCHORS:
@@ -75,13 +82,16 @@ class DiffusionSettings:
 
 def upgrade_config(config: dict) -> dict:
     """A saved training configuration in today's fields: checkpoints written before ``TrainConfig.diffusion``
-    existed kept a diffusion run's settings in ``loss_weights``. The one place that knows this."""
+    existed kept a diffusion run's settings in ``loss_weights``, and fields added to :class:`DiffusionSettings`
+    since hold their defaults. The one place that knows this."""
     d = dict(config)
+    diffusion_run = d.get("objective") == "diffusion"
     if "diffusion" not in d:
-        diffusion_run = d.get("objective") == "diffusion"
         d["diffusion"] = d.get("loss_weights", {}) if diffusion_run else {}
         if diffusion_run:
             d["loss_weights"] = {}
+    if diffusion_run:   # a field added since the checkpoint was written holds its default, as settings_from reads it
+        d["diffusion"] = {**dataclasses.asdict(DiffusionSettings()), **d["diffusion"]}
     return d
 
 
@@ -160,16 +170,19 @@ class DiffusionColorizer:
 
     def __init__(self, net, *, device, config: dict | None = None, steps: int = 5, sampler_name: str = "ddim",
                  noise: str = "shared", use_prev: bool = True, guidance: float = 1.0, warm_strength: float = 0.6,
-                 seed: int = 0, full_anchor: bool = True, fusion: str = "confidence", residual: str = "gated",
+                 seed: int = 0, full_anchor: bool = True, fusion: str = "confidence", residual: str | None = None,
                  automatic_prev: bool = False, automatic_scale: float = 1.0):
         if noise not in ("shared", "fresh", "warm"):
             raise ValueError(f"noise must be shared, fresh or warm, got {noise!r}")
+        self.settings = settings_from(config)
+        # a model trained against the fused anchor (anchor="fused") sees the anchor's confidence and corrects it
+        # everywhere; one trained against a 64-px warp only where the anchor is unsure
+        residual = residual or ("full" if self.settings.anchor == "fused" else "gated")
         if residual not in RESIDUALS:
             raise ValueError(f"residual must be one of {RESIDUALS}, got {residual!r}")
         if not 0 <= automatic_scale <= 2:
             raise ValueError(f"automatic_scale {automatic_scale}: expected a chroma factor between 0 and 2")
         self.net, self.device = net.eval(), device
-        self.settings = settings_from(config)
         self.scheduler = sampler(sampler_name, self.settings)
         self.steps, self.noise, self.use_prev = steps, noise, use_prev
         self.guidance, self.warm_strength, self.seed = guidance, warm_strength, seed
@@ -186,6 +199,7 @@ class DiffusionColorizer:
         self.flow_anchor = FlowAnchor("dis", fusion) if full_anchor else None
         self.residual = residual
         self.calls = 0
+        self.ex_mask = None   # anchor="fused": the anchor's confidence at the model size, the exemplar's mask channel
         self.reset()
 
     def reset(self, reference: torch.Tensor | None = None) -> None:
@@ -204,7 +218,7 @@ class DiffusionColorizer:
         """The network's prediction (v, x0 or noise) for x_t in the residual space of ``anchor``, with
         classifier-free guidance."""
         self.calls += 1
-        out = self.net(x, t.to(self.device), make_cond(l, ex, prev))
+        out = self.net(x, t.to(self.device), make_cond(l, ex, prev, ex_mask=self.ex_mask if ex is not None else None))
         if self.guidance != 1.0 and ex is not None:
             self.calls += 1
             # the unconditional branch generates ab itself (zero anchor): move x_t into its space and its output back.
@@ -227,7 +241,7 @@ class DiffusionColorizer:
         ex = self.exemplar
         if ex is not None and ex.shape[-2:] != l.shape[-2:]:
             ex = F.interpolate(ex, size=l.shape[-2:], mode="bilinear", align_corners=False)
-        if ex is not None and self.settings.anchor == "flow":
+        if ex is not None and self.settings.anchor in ("flow", "fused"):   # fused: Farneback at the model size here
             ex = _warp_normalised(ex, l)
         anchored = ex is not None and self.settings.anchor != "none"
         anchor = ex[:, 1:] if anchored else torch.zeros_like(l).expand(-1, 2, -1, -1)
@@ -262,7 +276,10 @@ class DiffusionColorizer:
             anchor = ex[:, 1:]
             ab_full = lab[:, 1:]
             if self.residual != "none":
+                if self.settings.anchor == "fused":
+                    self.ex_mask = small(conf).clamp(0, 1).to(self.device)
                 res = denormalize_ab(self._sample(l, ex, anchor)).cpu()
+                self.ex_mask = None
                 res = F.interpolate(res, size=Lf.shape[-2:], mode="bilinear", align_corners=False)
                 ab_full = ab_full + (res * (1 - conf) if self.residual == "gated" else res)
             ab_full = ab_full.clamp(-AB_SCALE, AB_SCALE)

@@ -391,6 +391,48 @@ def sampling_steps(run: str | Path | None, clips, protocol: Protocol, *, ddim_st
     return out if columns is None else out[list(columns)]
 
 
+CEILING_ROWS = ("perfect residual at the model size, gated", "perfect residual at the model size, everywhere")
+
+
+def residual_ceiling(clips, protocol: Protocol, *, size: int, progress: bool = True) -> pd.DataFrame:
+    """How far a perfect network could take the exemplar diffusion's design: per clip, the full-resolution fused flow
+    anchor (:class:`colorizerutils.flow.FlowAnchor`, as the colorizer builds it) plus the *true* residual, ground
+    truth ab minus the anchor, made at the model's ``size`` (downsized, then upsampled as the network's own residual
+    is) and added where the anchor is unsure (:data:`CEILING_ROWS` ``[0]``: weighted by one minus its confidence, as
+    the default colorizer adds it) or everywhere (``[1]``). An upper bound that reads the ground truth, not a method.
+    Frame 0 is the exemplar and is not scored, as in ``protocol``; PSNR, SSIM and colourfulness as
+    :func:`evaluate_all` scores them."""
+    import torch.nn.functional as F
+
+    from .color import AB_SCALE, lab_to_uint8, rgb_to_lab
+    from .flow import FlowAnchor
+    from .inference import model_size
+
+    if not protocol.exemplar:
+        raise ValueError("residual_ceiling needs an exemplar protocol (frame 0 given, not scored)")
+    rows = []
+    for name, path in tqdm(clip_paths(clips), desc="residual ceiling", unit="clip", disable=not progress,
+                           leave=False):
+        rgb = torch.from_numpy(np.stack(list(protocol_frames(path, protocol)))).permute(0, 3, 1, 2)
+        lab = rgb_to_lab(rgb.float() / 255)
+        h, w = lab.shape[-2:]
+        small = model_size(h, w, size)
+        anchor = FlowAnchor("dis", "confidence")
+        anchor.reset(lab[:1])
+        scorers = {k: metrics.ClipScorer(with_lpips=False, temporal=False) for k in CEILING_ROWS}
+        for t in range(1, len(lab)):
+            a, conf = anchor(lab[t:t + 1, :1])
+            anchor.update(a)
+            d = F.interpolate(lab[t:t + 1, 1:] - a[:, 1:], size=small, mode="bilinear", antialias=True,
+                              align_corners=False)
+            r = F.interpolate(d, size=(h, w), mode="bilinear", align_corners=False)
+            for k, ab in zip(CEILING_ROWS, (a[:, 1:] + r * (1 - conf), a[:, 1:] + r)):
+                pred = lab_to_uint8(lab[t:t + 1, :1], ab.clamp(-AB_SCALE, AB_SCALE)).permute(0, 3, 1, 2)
+                scorers[k].update(pred, rgb[t:t + 1])
+        rows += [dict(method=k, clip=name, frames=s.frames, **s.result()) for k, s in scorers.items()]
+    return pd.DataFrame(rows)
+
+
 def ground_truth(clips, *, protocol: Protocol, method: str = "ground truth") -> pd.DataFrame:
     """The real frames' own no-reference numbers per clip (colourfulness, CDC, warp error), for comparison. Scoring
     methods too? Pass ``ground_truth=`` to :func:`evaluate_all` instead, which makes these rows in the same pass."""

@@ -160,3 +160,24 @@ class FlowAnchor:
         lab = torch.from_numpy(np.ascontiguousarray(lab.reshape(*lab.shape[:2], -1))).permute(2, 0, 1)[None].float()
         lab[:, :1] = L.float().cpu()
         return lab, None if conf is None else torch.from_numpy(conf)[None, None]
+
+
+def anchor_chain(clip: torch.Tensor, *, method: str = "dis", fusion: str = "confidence", progress: bool = False
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """:class:`FlowAnchor` run over a clip exactly as the exemplar colorizer runs it: frame 0 is the exemplar, and
+    each later frame's anchor feeds the next one's short range. ``clip`` (T,3,H,W) LAB -> anchors (T-1,3,H,W) LAB for
+    frames 1..T-1 (L their own) and confidences (T-1,1,H,W) in [0,1]. What the diffusion model trains against with
+    ``anchor="fused"``, so that it learns the errors of the anchor it is given at inference."""
+    from tqdm.auto import tqdm
+
+    if clip.ndim != 4 or clip.shape[1] != 3 or len(clip) < 2:
+        raise ValueError(f"anchor_chain needs a LAB clip (T>=2,3,H,W), got shape {tuple(clip.shape)}")
+    fa = FlowAnchor(method, fusion)
+    fa.reset(clip[:1].float())
+    anchors, confs = [], []
+    for t in tqdm(range(1, len(clip)), desc="anchors", unit="frame", disable=not progress, leave=False):
+        lab, conf = fa(clip[t:t + 1, :1].float())
+        fa.update(lab)
+        anchors.append(lab)
+        confs.append(conf)
+    return torch.cat(anchors), torch.cat(confs).float()

@@ -155,6 +155,9 @@ class DiffusionObjective:
         self.cfg = cfg
         self.settings = settings_from(dataclasses.asdict(cfg))
         self.clips = [c for c in clips.values()]
+        self.anchors = None
+        if self.settings.anchor == "fused":
+            self.clips, self.anchors = fused_anchor_clips(self.clips, size=cfg.size)
         self.weights = torch.tensor([float(len(c)) for c in self.clips])
         self.nets = {"G": build_model(cfg.model, **cfg.model_kwargs)}
         if self.settings.ema:
@@ -168,22 +171,32 @@ class DiffusionObjective:
 
     def batch(self, gen: torch.Generator, device) -> dict:
         s, B = self.settings, self.cfg.batch
-        cur, prev, ex, has_prev, has_ex = [], [], [], [], []
+        cur, prev, ex, has_prev, has_ex, ex_mask = [], [], [], [], [], []
         for _ in range(B):
-            c = self.clips[int(torch.multinomial(self.weights, 1, generator=gen))]
+            k = int(torch.multinomial(self.weights, 1, generator=gen))
+            c = self.clips[k]
             T = len(c)
             t = int(torch.randint(T, (1,), generator=gen))
             frame = c[t].float()
-            if self.cfg.flip and torch.rand(1, generator=gen) < 0.5:
+            flip = self.cfg.flip and bool(torch.rand(1, generator=gen) < 0.5)
+            if flip:
                 c = c.flip(-1)
                 frame = frame.flip(-1)
             cur.append(frame)
             p_ok = t > 0 and torch.rand(1, generator=gen) >= s.p_drop_prev
             prev.append(c[t - 1].float() if p_ok else torch.zeros_like(frame))
             has_prev.append(bool(p_ok))
-            # exemplar: another frame of the same clip (never the target frame itself)
             e_ok = T > 1 and torch.rand(1, generator=gen) >= s.p_drop_exemplar
-            if e_ok:
+            mask = torch.ones_like(frame[:1])
+            if e_ok and self.anchors is not None:
+                # the fused anchor of frame t, built from frame 0 down the chain as at inference (frame 0 has none),
+                # with its per-pixel confidence in the exemplar's mask channel
+                e_ok = t > 0
+                if e_ok:
+                    a, conf = (x[t - 1].float() for x in self.anchors[k])
+                    e, mask = (a.flip(-1), conf.flip(-1)) if flip else (a, conf)
+            elif e_ok:
+                # exemplar: another frame of the same clip (never the target frame itself)
                 w = s.exemplar_window or T
                 lo, hi = max(0, t - w), min(T - 1, t + w)          # candidates lo..hi without t itself
                 j = lo + int(torch.randint(hi - lo, (1,), generator=gen))
@@ -191,9 +204,8 @@ class DiffusionObjective:
                 e = c[j].float()
                 if s.anchor == "flow":                              # the exemplar moved onto this frame
                     e = warp_lab_onto(e[None], frame[None, :1])[0]
-                ex.append(e)
-            else:
-                ex.append(torch.zeros_like(frame))
+            ex.append(e if e_ok else torch.zeros_like(frame))
+            ex_mask.append(mask if e_ok else torch.zeros_like(mask))
             has_ex.append(bool(e_ok))
         cur, prev, ex = torch.stack(cur), torch.stack(prev), torch.stack(ex)
         l = normalize_l(cur[:, :1])
@@ -206,7 +218,7 @@ class DiffusionObjective:
         mp = torch.tensor(has_prev, dtype=torch.float32).view(-1, 1, 1, 1)
         me = torch.tensor(has_ex, dtype=torch.float32).view(-1, 1, 1, 1)
         ex_lab = torch.cat([normalize_l(ex[:, :1]), normalize_ab(ex[:, 1:])], 1) * me
-        cond = make_cond(l, ex_lab, prev_ab * mp, ex_mask=me, prev_mask=mp)
+        cond = make_cond(l, ex_lab, prev_ab * mp, ex_mask=torch.stack(ex_mask), prev_mask=mp)
         x0 = s.data_scale * (ab - ex_lab[:, 1:] if s.anchor != "none" else ab)   # dropped exemplar: zero anchor
         noise = torch.randn(ab.shape, generator=gen)
         t = torch.randint(self.scheduler.config.num_train_timesteps, (B,), generator=gen)
@@ -235,6 +247,29 @@ class DiffusionObjective:
     def export(self) -> torch.nn.Module:
         """The network final.pt holds: the weight average when ``ema`` is on."""
         return self.nets["G_ema" if self.settings.ema else "G"]
+
+
+def fused_anchor_clips(clips: list[torch.Tensor], *, size: int) -> tuple[list[torch.Tensor], list[tuple]]:
+    """The diffusion objective's training data for ``anchor="fused"``: each clip (T,3,H,W) LAB and its time-reversed
+    copy, with :func:`colorizerutils.flow.anchor_chain`'s anchors and confidences built at the clips' resolution from
+    their frame 0, all downsized to the model's ``size`` as :meth:`colorizerutils.diffusion.DiffusionColorizer.
+    predict_full` downsizes them. Returns ``(clips, [(anchors (T-1,3,size,size), confidences (T-1,1,size,size))])``;
+    clips shorter than 2 frames are left out."""
+    from tqdm.auto import tqdm
+
+    from .flow import anchor_chain
+
+    small = lambda x: x if x.shape[-1] == size and x.shape[-2] == size else F.interpolate(
+        x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    out, anchors = [], []
+    runs = [c for clip in clips if len(clip) > 1 for c in (clip, clip.flip(0))]
+    for c in tqdm(runs, desc="fused anchors (clips both ways)", unit="clip"):
+        a, conf = anchor_chain(c.float())
+        out.append(small(c.float()).half())
+        anchors.append((small(a).half(), small(conf).clamp(0, 1).half()))
+    if not out:
+        raise ValueError("anchor='fused' trains on clips of at least 2 frames; none was given")
+    return out, anchors
 
 
 @torch.no_grad()

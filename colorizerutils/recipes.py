@@ -71,13 +71,18 @@ def cic(profile: Profile, *, seed: int = 0, run: str = "cic", ngf: int = 24, dep
 
 def diffusion(profile: Profile, *, seed: int = 0, run: str = "diffusion", ch: int = 32, size: int = 64,
               batch: int = 12, lr: float = 2e-4, vgg_features: bool = False, anchor: str = "flow",
-              prediction: str = "sample", data_scale: float = 4.0, exemplar_window: int = 5) -> TrainConfig:
+              prediction: str = "sample", data_scale: float = 4.0, exemplar_window: int = 5,
+              anchor_size: int = 256, synthetic_frames: int = 0) -> TrainConfig:
     """Notebook 04: the exemplar-guided video diffusion model (:mod:`colorizerutils.diffusion`).
 
     ``ch``: the denoising U-Net's base width; ``size``: it trains and samples at this many px (ab is upsampled onto
     the full-resolution L); ``batch``: frames per step, each with its own dropped conditions; ``lr``: AdamW's;
     ``vgg_features``: add ImageNet VGG16 relu2_2 features of the gray frame (the seed paper's conditioning);
-    ``anchor``: the model generates ab minus this, flow (the exemplar moved by optical flow) | exemplar | none;
+    ``anchor``: the model generates ab minus this, flow (the exemplar moved by optical flow) | exemplar | none |
+    fused (the anchor the exemplar colorizer builds at full resolution, :class:`colorizerutils.flow.FlowAnchor`: the
+    model trains on that very anchor, built down each train clip at ``anchor_size`` px, and sees its confidence;
+    ``synthetic_frames`` > 0 adds a clip that long made from each train photo, :func:`colorizerutils.data.
+    synthetic_clips`: a moving window and a moving occluder);
     ``prediction``: the network predicts x0 (sample) | v_prediction | epsilon; ``data_scale``: the residual's scale
     (normalised ab has a std near 0.15, the noise 1); ``exemplar_window``: training exemplars lie within this many
     sampled frames of the target (0: anywhere in the clip).
@@ -85,7 +90,8 @@ def diffusion(profile: Profile, *, seed: int = 0, run: str = "diffusion", ch: in
     from .diffusion import DiffusionSettings
 
     settings = DiffusionSettings(anchor=anchor, prediction=prediction, data_scale=data_scale,
-                                 exemplar_window=exemplar_window)
+                                 exemplar_window=exemplar_window, anchor_size=anchor_size,
+                                 synthetic_frames=synthetic_frames)
     return TrainConfig(run=run, model="diffusion_unet", model_kwargs=dict(ch=ch, vgg_features=vgg_features),
                        objective="diffusion", diffusion=dataclasses.asdict(settings), steps=profile.diffusion_steps,
                        batch=batch, size=size, lr=lr, betas=(0.9, 0.999), bf16=profile.bf16, seed=seed,
@@ -137,12 +143,32 @@ def image_frames(profile: Profile, *, progress: bool = True) -> torch.Tensor:
     return torch.cat(list(clips.values()))
 
 
-def video_clips(profile: Profile, *, size: int = 64, progress: bool = True) -> dict[str, torch.Tensor]:
-    """The video model's training clips ``{name: (T,3,size,size)}`` LAB."""
+def video_clips(profile: Profile, *, size: int = 64, progress: bool = True, step: int | None = None
+                ) -> dict[str, torch.Tensor]:
+    """The video model's training clips ``{name: (T,3,size,size)}`` LAB, every ``step``-th frame (default: the
+    profile's ``train_frame_stride``)."""
     from . import data
 
     return data.load_split("train", kind="video", size=size, max_frames=profile.train_frames,
-                           step=profile.train_frame_stride, progress=progress)
+                           step=profile.train_frame_stride if step is None else step, progress=progress)
+
+
+def diffusion_clips(profile: Profile, cfg: TrainConfig, *, progress: bool = True) -> dict[str, torch.Tensor]:
+    """The training clips a diffusion configuration trains on: at its model size; or, with ``anchor="fused"``,
+    consecutive frames (as the exemplar colorizer's anchor chain sees them) at ``anchor_size`` px, from which the
+    objective builds its anchors (:func:`colorizerutils.objectives.fused_anchor_clips`)."""
+    from . import data
+
+    d = cfg.diffusion
+    if d.get("anchor") != "fused":
+        return video_clips(profile, size=cfg.size, progress=progress)
+    size = d.get("anchor_size", 256)
+    clips = video_clips(profile, size=size, step=1, progress=progress)
+    if d.get("synthetic_frames", 0):
+        photos = data.load_split("train", kind="image", size=round(size * 1.25), progress=progress)
+        clips.update(data.synthetic_clips(photos, frames=d["synthetic_frames"], size=size, seed=cfg.seed,
+                                          progress=progress))
+    return clips
 
 
 # Measured training times on 2 CPU cores, from the runs' log.csv (mse_unet: 1200 steps in 184.7 s, nothing else
@@ -154,7 +180,7 @@ TRAIN_SECONDS = {"quick": {"mse_unet": 185, "diffusion": 446}}
 def _builders(P: Profile, progress: bool) -> dict:
     image = lambda: image_frames(P, progress=progress)
     return {"mse_unet": (mse_unet(P), image), "gan_unet": (gan_unet(P), image), "cic": (cic(P), image),
-            "diffusion": (diffusion(P), lambda: video_clips(P, progress=progress))}
+            "diffusion": (diffusion(P), lambda: diffusion_clips(P, diffusion(P), progress=progress))}
 
 
 def ensure_models(names, profile_name: str = "quick", *, progress: bool = True) -> dict[str, Path]:

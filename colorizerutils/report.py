@@ -56,10 +56,12 @@ FLOW_ROWS = ("Farneback warp from the exemplar", "DIS warp from the exemplar", "
              "DIS fused, long + short range by confidence")
 
 
-def exemplar_findings(table: pd.DataFrame) -> str:
+def exemplar_findings(table: pd.DataFrame, ceiling: pd.DataFrame | None = None) -> str:
     """Notebook 04's findings, from its comparison table (:data:`colorizerutils.inference.BASELINE_TITLES` and
     :data:`colorizerutils.inference.DIFFUSION_VARIANTS` name the rows): the exemplar diffusion against the best
-    non-learned flow row, what the full-resolution anchor and the gated residual add, and temporal consistency."""
+    non-learned flow row, what the full-resolution anchor and the gated residual add, and temporal consistency;
+    with ``ceiling`` (:func:`colorizerutils.evaluate.residual_ceiling`, summarised), what a perfect residual could
+    reach against the goal of the best flow row + 1 dB."""
     t = table.set_index("method")
     ex, gtc = t.loc["diffusion + exemplar"], t.loc["ground truth", "cdc"]
     best = t.loc[list(FLOW_ROWS), "psnr"].idxmax()
@@ -75,9 +77,23 @@ def exemplar_findings(table: pd.DataFrame) -> str:
         f"- CDC {ex.cdc:.4g} against the real frames' {gtc:.4g}: ratio {ex.cdc / gtc:.2f}.",
         f"- The previous-frame link: CDC {t.loc['diffusion + exemplar, no previous frame', 'cdc']:.4g} without it, "
         f"{ex.cdc:.4g} with it; fresh noise per frame: {t.loc['diffusion + exemplar, fresh noise per frame', 'cdc']:.4g}.",
+        *([_ceiling_line(t, ceiling.set_index("method"), best)] if ceiling is not None else []),
         _automatic_line(t),
         discuss(table, baseline="reference copy", truth="ground truth"),
     ])
+
+
+def _ceiling_line(t: pd.DataFrame, c: pd.DataFrame, best: str) -> str:
+    from .evaluate import CEILING_ROWS
+
+    goal = t.loc[best, "psnr"] + 1
+    gated, everywhere = (c.loc[k, "psnr"] for k in CEILING_ROWS)
+    return (f"- The design's ceiling (the true residual, which no model has, made at the model size): "
+            f"{gated:.2f} dB added where the anchor is unsure, as the default adds it, and {everywhere:.2f} dB added "
+            f"everywhere, against the goal of {goal:.2f} (the best flow row + 1 dB): gated, the goal is "
+            f"{'within' if gated >= goal else 'out of'} reach even for a perfect network; added everywhere, it is "
+            f"{'within' if everywhere >= goal else 'out of'} reach, if the network can tell the anchor's errors where "
+            f"the flow is confident.")
 
 
 def _automatic_line(t: pd.DataFrame) -> str:

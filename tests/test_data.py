@@ -139,3 +139,31 @@ def test_lab_cache_is_keyed_and_reused(tmp_path, clip_path):
     data.clip_lab(clip_path, size=48, max_frames=4, cache_dir=tmp_path)
     assert len(list(tmp_path.glob("*.pt"))) == 2
     assert 0 <= a[:, 0].min() and a[:, 0].max() <= 100
+
+
+def test_synthetic_clips_move_a_real_photo_smoothly_with_an_occluder(manifest):
+    """Clips made from still photos (the fused-anchor diffusion's extra training data): reproducible for a seed,
+    each frame a moving window on the photo that optical flow can follow from the one before, and a patch of
+    another photo moving across it."""
+    from colorizerutils.flow import dis, warp, _u8
+
+    photos = dict(list(data.load_split("train", kind="image", size=160, progress=False).items())[:2])
+    a = data.synthetic_clips(photos, frames=8, size=128, seed=3, progress=False)
+    b = data.synthetic_clips(photos, frames=8, size=128, seed=3, progress=False)
+    c = data.synthetic_clips(photos, frames=8, size=128, seed=4, progress=False)
+    assert list(a) == [f"synthetic/{n}" for n in sorted(photos)]
+    assert all(torch.equal(a[k], b[k]) for k in a) and not all(torch.equal(a[k], c[k]) for k in a)
+    for clip in a.values():
+        assert clip.shape == (8, 3, 128, 128) and 0 <= float(clip[:, 0].min()) and float(clip[:, 0].max()) <= 100
+        L = [_u8(f[0]) for f in clip]
+        moved = [np.abs(L[t + 1].astype(float) - L[t]).mean() for t in range(7)]
+        followed = [np.abs(warp(L[t].astype(np.float32), dis(L[t + 1], L[t])) - L[t + 1]).mean() for t in range(7)]
+        assert np.mean(moved) > 0.5 and np.mean(followed) < 0.6 * np.mean(moved)   # it moves, and flow follows it
+    # the same draws without the occluder: only the patch differs, a disc of at most 40% of the side
+    one, other = (p[0] for p in photos.values())
+    with_patch = data.synthetic_clip(one, frames=4, size=128, gen=torch.Generator().manual_seed(0), occluder=other)
+    bare = data.synthetic_clip(one, frames=4, size=128, gen=torch.Generator().manual_seed(0))
+    covered = (with_patch != bare).any(1).float().mean((1, 2))
+    assert bool(((covered > 0.01) & (covered < 0.4 ** 2)).all()), covered
+    with pytest.raises(ValueError, match="frames >= 2"):
+        data.synthetic_clip(torch.zeros(3, 32, 32), frames=1, size=16, gen=torch.Generator())

@@ -270,3 +270,80 @@ def test_weight_average_is_diffusers_ema_model_one_step_ahead():
     for a, b, p in zip(ours.parameters(), ref.shadow_params, net.parameters()):
         assert torch.allclose(a, b, atol=1e-6), float((a - b).abs().max())
         assert not torch.allclose(a, p, atol=1e-3)   # an average, not the last weights
+
+
+def test_fused_anchor_training_sees_the_inference_anchor_and_its_confidence(manifest):
+    """anchor="fused": the objective runs the exemplar colorizer's anchor chain (flow.FlowAnchor from frame 0) down
+    each train clip and down the clip reversed, at the clips' resolution, downsizes it to the model size, and
+    trains against exactly it: the exemplar slot holds the anchor, its mask channel the anchor's per-pixel
+    confidence, and the target is the residual against it. The flow anchor's masks stay 0 or 1 per sample."""
+    import torch.nn.functional as F
+
+    from colorizerutils.color import normalize_ab
+    from colorizerutils.flow import anchor_chain
+    from colorizerutils.objectives import DiffusionObjective
+
+    clip = data.clip_lab(paths.DATA / "default/videos/bigbuckbunny.mp4", size=64, max_frames=5, step=8).float()
+    settings = DiffusionSettings(anchor="fused", p_drop_exemplar=0.0, p_drop_prev=1.0)
+    cfg = TrainConfig(run="f", model="diffusion_unet", model_kwargs={"ch": 16}, objective="diffusion",
+                      diffusion=dataclasses.asdict(settings), steps=1, batch=24, size=32, flip=False)
+    obj = DiffusionObjective(cfg, {"bbb": clip})
+    small = lambda x: F.interpolate(x, size=(32, 32), mode="bilinear", antialias=True, align_corners=False)
+    assert [tuple(c.shape) for c in obj.clips] == [(5, 3, 32, 32)] * 2
+    for (anchors, conf), c in zip(obj.anchors, (clip, clip.flip(0))):
+        a, k = anchor_chain(c)
+        assert torch.allclose(anchors.float(), small(a), atol=0.1) and torch.allclose(conf.float(), small(k), atol=1e-3)
+    assert 0.05 < float(obj.anchors[0][1].float().mean()) < 0.999           # a real confidence, not all ones
+    b = obj.batch(torch.Generator().manual_seed(0), "cpu")
+    ex_ab, mask = b["cond"][:, 1:3], b["cond"][:, 4:5]
+    given = 0
+    for i in range(len(ex_ab)):
+        if mask[i].abs().max() == 0:                                          # frame 0: it has no anchor
+            assert ex_ab[i].abs().max() == 0
+            continue
+        hits = [(k, t) for k, (anchors, conf) in enumerate(obj.anchors) for t in range(len(anchors))
+                if torch.allclose(normalize_ab(anchors[t, 1:].float()), ex_ab[i], atol=1e-4)]
+        assert len(hits) >= 1, i
+        k, t = hits[0]
+        assert torch.allclose(mask[i], obj.anchors[k][1][t].float(), atol=1e-4)   # the confidence, per pixel
+        truth = normalize_ab(obj.clips[k][t + 1, 1:].float())
+        assert torch.allclose(b["target"][i] / settings.data_scale + ex_ab[i], truth, atol=1e-4)
+        given += 1
+    assert given >= 12
+    flow = DiffusionObjective(dataclasses.replace(cfg, diffusion=dataclasses.asdict(
+        dataclasses.replace(settings, anchor="flow"))), {"bbb": clip})
+    m = flow.batch(torch.Generator().manual_seed(0), "cpu")["cond"][:, 4]
+    assert all(float(x.min()) == float(x.max()) in (0.0, 1.0) for x in m)
+
+
+def test_a_fused_anchor_model_is_given_the_confidence_and_corrects_everywhere(manifest):
+    """At inference a model trained with anchor="fused" gets the full-resolution anchor's confidence, downsized, in
+    the exemplar's mask channel, and its residual is added everywhere (the default for it; gated for the others)."""
+    import torch.nn.functional as F
+
+    from colorizerutils.flow import FlowAnchor
+
+    clip = data.clip_lab(paths.DATA / "default/videos/bigbuckbunny.mp4", size=64, max_frames=3, step=8).float()
+    seen = []
+
+    class Recording(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = _net()
+
+        def forward(self, x, t, cond):
+            seen.append(cond[:, 4:5].clone())
+            return self.inner(x, t, cond)
+
+    config = {"diffusion": dataclasses.asdict(DiffusionSettings(anchor="fused")), "size": 32}
+    c = DiffusionColorizer(Recording(), device=torch.device("cpu"), config=config, steps=2, seed=0)
+    assert c.residual == "full"
+    assert DiffusionColorizer(_net(), device=torch.device("cpu"), config={}, steps=2).residual == "gated"
+    c.reset(clip[:1])
+    c.predict_full(clip[1:2, :1], (32, 32))
+    fa = FlowAnchor("dis", "confidence")
+    fa.reset(clip[:1])
+    _, conf = fa(clip[1:2, :1])
+    expected = F.interpolate(conf, size=(32, 32), mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
+    assert len(seen) == 2 and all(torch.allclose(s, expected, atol=1e-5) for s in seen)
+    assert float(expected.min()) < 0.9                                        # the mask is not just "given"

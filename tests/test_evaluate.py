@@ -268,3 +268,22 @@ def test_baseline_rows_are_reused_only_under_the_same_inputs(manifest, tmp_path,
     scaled = inference.ChromaScaled(inference.GrayBaseline(), 0.5)          # wraps: no cache_key, never stored
     evaluate.evaluate(scaled, clips, method="scaled", protocol=p, cache=True, progress=False)
     assert len(list((tmp_path / "rows").glob("*.json"))) == 2
+
+
+def test_residual_ceiling_bounds_the_anchor_and_at_full_size_returns_the_truth(manifest):
+    """The ceiling adds the true residual to the fused flow anchor: made at the clip's own size and added everywhere
+    it gives back the ground truth (up to LAB rounding); gated, each pixel moves from the anchor towards the truth,
+    so it scores above the fused-anchor row that evaluate_all gives through colorize_frames. Made at a quarter of
+    the size and added everywhere, it lies between the anchor and the truth."""
+    p = evaluate.Protocol(size=96, max_frames=7, exemplar=True, lpips=False)
+    clips = {"bikes": paths.DATA / BIKES}
+    fused = evaluate.evaluate(inference.FlowReference("dis", fusion="confidence"), clips, method="fused", protocol=p,
+                              progress=False).iloc[0]
+    full = evaluate.residual_ceiling(clips, p, size=96, progress=False).set_index("method")
+    gated, everywhere = (full.loc[k] for k in evaluate.CEILING_ROWS)
+    assert everywhere.psnr > 48 and gated.frames == everywhere.frames == fused.frames == 6
+    assert gated.psnr > fused.psnr + 0.05
+    small = evaluate.residual_ceiling(clips, p, size=24, progress=False).set_index("method")
+    assert fused.psnr < small.loc[evaluate.CEILING_ROWS[1], "psnr"] < everywhere.psnr
+    with pytest.raises(ValueError, match="exemplar protocol"):
+        evaluate.residual_ceiling(clips, evaluate.Protocol(size=96, max_frames=7), size=24)
