@@ -91,11 +91,19 @@ class Regression(Objective):
         return total, terms
 
 
+GAN_SCHEDULES = ("joint", "nogan")
+
+
 class GAN(Objective):
     """pix2pix: D learns real (L,ab) vs (L,G(L)); G minimises adversarial + lambda * L1 (Isola et al. 2017, eq. 4).
 
     The reconstruction term is ``cfg.loss`` from :mod:`.losses`, as for regression: ``"mae"`` is pix2pix's L1;
     ``"mse"`` makes the GAN differ from the MSE regression only by the adversary.
+
+    ``cfg.gan_schedule``: ``joint`` trains both networks at every step (pix2pix); ``nogan`` is DeOldify's NoGAN:
+    the generator alone on the reconstruction term for the first ``nogan_phases[0]`` of the steps, then the critic
+    alone on the pretrained generator's outputs for the next ``nogan_phases[1]``, then both, adversarially, for the
+    rest. :meth:`phase` names the phase of a step.
     """
 
     def __init__(self, cfg, frames):
@@ -104,11 +112,29 @@ class GAN(Objective):
 
         self.nets["D"] = build_model("patchgan", **cfg.disc_kwargs)
         self.recon_fn = build_loss(cfg.loss, **cfg.loss_weights)
+        self._phase = self.phase(0)
+
+    def phase(self, step: int) -> str:
+        """``"generator"``, ``"critic"`` or ``"adversarial"``: what step ``step`` (0-based) trains."""
+        if self.cfg.gan_schedule == "joint":
+            return "adversarial"
+        g, d = (round(f * self.cfg.steps) for f in self.cfg.nogan_phases)
+        return "generator" if step < g else "critic" if step < g + d else "adversarial"
+
+    def at_step(self, step: int) -> None:
+        super().at_step(step)
+        self._phase = self.phase(step)
 
     def step(self, b, opts, autocast):
+        if self._phase == "generator":
+            return self._generator_alone(b, opts, autocast)
         G, D = self.nets["G"], self.nets["D"]
         with autocast():
-            fake = upsample_ab(G(b["l"]), b["ab"].shape[-2:])
+            if self._phase == "critic":
+                with torch.no_grad():
+                    fake = upsample_ab(G(b["l"]), b["ab"].shape[-2:])
+            else:
+                fake = upsample_ab(G(b["l"]), b["ab"].shape[-2:])
             # 1. discriminator: real -> 1, fake -> 0
             d_real = D(b["l"], b["ab"])
             d_fake = D(b["l"], fake.detach())
@@ -117,6 +143,8 @@ class GAN(Objective):
         opts["D"].zero_grad(set_to_none=True)
         loss_d.backward()
         opts["D"].step()
+        if self._phase == "critic":
+            return {"d": loss_d.item()}
         with autocast():
             # 2. generator: fool D, stay near the target (cfg.loss)
             d_fake = D(b["l"], fake)
@@ -128,6 +156,16 @@ class GAN(Objective):
         opts["G"].step()
         return {"loss": loss_g.item(), "g_adv": adv.item(), **{f"g_{n}": v.item() for n, v in terms.items()},
                 "d": loss_d.item()}
+
+    def _generator_alone(self, b, opts, autocast):
+        """NoGAN's first phase: the generator on its reconstruction term alone, as a regression."""
+        with autocast():
+            fake = upsample_ab(self.nets["G"](b["l"]), b["ab"].shape[-2:])
+            recon, terms = self.recon_fn(fake.float(), b["ab"], b["l"])
+        opts["G"].zero_grad(set_to_none=True)
+        (self.cfg.gan_recon_weight * recon).backward()
+        opts["G"].step()
+        return {"loss": self.cfg.gan_recon_weight * recon.item(), **{f"g_{n}": v.item() for n, v in terms.items()}}
 
 
 class CICObjective(Objective):

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from . import paths
 from .atomic import load_torch, torch_save, write_text
 from .diffusion import upgrade_config
-from .objectives import OBJECTIVES, Objective, unwrap
+from .objectives import GAN_SCHEDULES, OBJECTIVES, Objective, unwrap
 from .runtime import resolve_device
 
 
@@ -41,6 +41,8 @@ class TrainConfig:
                                               # weights, e.g. {"ssim": 0.5} (:func:`colorizerutils.losses.build_loss`)
     diffusion: dict = dataclasses.field(default_factory=dict)      # diffusion: its DiffusionSettings, as a dict
     gan_recon_weight: float = 100.0           # gan: weight of the reconstruction term, pix2pix's lambda
+    gan_schedule: str = "joint"               # gan: joint (pix2pix: G and D every step) | nogan (DeOldify's phases)
+    nogan_phases: tuple = (0.6, 0.2)          # nogan: fractions of steps for G alone, then D alone; the rest joint
     disc_kwargs: dict = dataclasses.field(default_factory=dict)
     steps: int = 1000
     batch: int = 16
@@ -64,6 +66,14 @@ class TrainConfig:
                              f"{self.checkpoint_every}")
         if self.diffusion and self.objective != "diffusion":
             raise ValueError(f"diffusion settings apply to the diffusion objective only, not {self.objective!r}")
+        if self.gan_schedule not in GAN_SCHEDULES:
+            raise ValueError(f"gan_schedule must be one of {GAN_SCHEDULES}, got {self.gan_schedule!r}")
+        if self.gan_schedule != "joint" and self.objective != "gan":
+            raise ValueError(f"gan_schedule applies to the gan objective only, not {self.objective!r}")
+        self.nogan_phases = tuple(self.nogan_phases)
+        if len(self.nogan_phases) != 2 or min(self.nogan_phases) < 0 or sum(self.nogan_phases) >= 1:
+            raise ValueError(f"nogan_phases: two fractions of the steps (G alone, D alone) summing below 1, got "
+                             f"{self.nogan_phases}")
         if self.loss_weights and self.objective not in ("regression", "gan"):
             raise ValueError(f"loss_weights weigh the regression and GAN losses, not the {self.objective} objective")
         self.betas = tuple(self.betas)
@@ -114,7 +124,7 @@ def train(cfg: TrainConfig, frames: torch.Tensor, *, progress: bool = True, resu
     ckpt_path = run_dir / "checkpoint.pt"
     if resume and ckpt_path.exists():
         ckpt = load_torch(ckpt_path, map_location=device)
-        saved = upgrade_config(ckpt["config"])
+        saved = _saved_config(ckpt["config"])
         if saved != _config_dict(cfg, ignore=("steps",)) and restart_if_changed:
             import shutil
 
@@ -162,7 +172,7 @@ def train(cfg: TrainConfig, frames: torch.Tensor, *, progress: bool = True, resu
         s = step + 1
         if rank == 0 and (s % cfg.log_every == 0 or s == cfg.steps):
             log_rows.append({"step": s, **values, "seconds": round(time.perf_counter() - t0, 3)})
-            bar.set_postfix(loss=f"{values['loss']:.4f}")
+            bar.set_postfix({k: f"{v:.4f}" for k, v in list(values.items())[:1]})   # loss; NoGAN's critic phase: d
         if rank == 0 and (s % cfg.checkpoint_every == 0 or s == cfg.steps):
             _save_checkpoint(cfg, obj, opts, s, ckpt_path)
             _write_log(log_rows, log_path)
@@ -195,7 +205,7 @@ def reuse_or_train(cfg: TrainConfig, frames: torch.Tensor, *, reuse: tuple | lis
     for name in reuse:
         final = paths.CHECKPOINTS / name / "final.pt"
         if final.exists():
-            got = upgrade_config(load_torch(final).get("config", {}))
+            got = _saved_config(load_torch(final).get("config", {}))
             got.pop("run", None)
             if got == want:
                 return final.parent
@@ -210,6 +220,16 @@ def to_device(obj, device: torch.device) -> None:
     for v in vars(obj).values():
         if isinstance(v, torch.nn.Module):
             v.to(device)
+
+
+def _saved_config(config: dict) -> dict:
+    """A checkpoint's configuration in today's fields (:func:`colorizerutils.diffusion.upgrade_config`), where a
+    field added to :class:`TrainConfig` since it was written holds its default, which is what the run trained with."""
+    d = upgrade_config(config)
+    for f in dataclasses.fields(TrainConfig):
+        if f.name not in d and f.name != "steps" and f.default is not dataclasses.MISSING:
+            d[f.name] = f.default
+    return d
 
 
 def _config_dict(cfg: TrainConfig, ignore=()) -> dict:

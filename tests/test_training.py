@@ -181,3 +181,54 @@ def test_loss_networks_move_with_the_model(objective, loss):
     assert len(modules) > len(obj.nets)
     tensors = [t for m in modules for t in (*m.parameters(), *m.buffers())]
     assert tensors and {t.device.type for t in tensors} == {"meta"}
+
+
+def test_nogan_trains_the_generator_then_the_critic_then_both(tmp_path, monkeypatch, manifest):
+    """NoGAN (DeOldify): for the first 60% of the steps only G moves, on its reconstruction term; for the next 20%
+    only D moves, on G's outputs; then both. The same schedule resumes exactly across a phase boundary, and a
+    checkpoint written before the schedule existed still counts as the same (joint) configuration."""
+    import contextlib
+    import dataclasses
+
+    import pandas as pd
+
+    from colorizerutils.training import _config_dict, _saved_config
+
+    monkeypatch.setattr("colorizerutils.paths.CHECKPOINTS", tmp_path)
+    frames = data.clip_lab(data.paths.DATA / "default/videos/carphone_pristine.mp4", size=32, max_frames=8)
+    base = dict(TINY, objective="gan", loss="mae", gan_recon_weight=10.0, disc_kwargs={"norm": "spectral", "ndf": 8},
+                steps=10, checkpoint_every=3, log_every=1, gan_schedule="nogan")
+    cfg = TrainConfig(run="nogan", **base)
+    from colorizerutils.objectives import GAN
+
+    obj = GAN(cfg, frames)
+    assert [obj.phase(s) for s in range(10)] == ["generator"] * 6 + ["critic"] * 2 + ["adversarial"] * 2
+    opts = obj.optimizers()
+    snap = lambda: {k: [p.detach().clone() for p in n.parameters()] for k, n in obj.nets.items()}
+    moved = lambda a, b, k: any(not torch.equal(x, y) for x, y in zip(a[k], b[k]))
+    for step, (g_moves, d_moves) in ((0, (True, False)), (6, (False, True)), (8, (True, True))):
+        before = snap()
+        obj.at_step(step)
+        values = obj.step(obj.batch(torch.Generator().manual_seed(step), "cpu"), opts, contextlib.nullcontext)
+        after = snap()
+        assert (moved(before, after, "G"), moved(before, after, "D")) == (g_moves, d_moves), step
+        assert ("d" in values) == d_moves and ("g_mae" in values) == g_moves
+    straight = train(cfg, frames, progress=False)
+    cut = train(dataclasses.replace(cfg, run="cut"), frames, progress=False, stop_after=7)   # checkpoint at 6
+    resumed = train(dataclasses.replace(cfg, run="cut"), frames, progress=False)
+    assert not cut.finished and resumed.finished
+    for net in ("G", "D"):
+        a, b = straight.nets[net].state_dict(), resumed.nets[net].state_dict()
+        assert all(torch.equal(a[k], b[k]) for k in a), net
+    log = pd.read_csv(straight.run_dir / "log.csv").set_index("step")
+    assert log.loc[1:6, "d"].isna().all() and log.loc[7:8, "g_mae"].isna().all()
+    assert log.loc[9:10, ["d", "g_adv", "g_mae"]].notna().all().all()
+    joint = _config_dict(TrainConfig(run="j", **dict(base, gan_schedule="joint")))
+    old = {k: v for k, v in joint.items() if k not in ("gan_schedule", "nogan_phases")}
+    assert _saved_config(old) == joint and _saved_config(old) != _config_dict(cfg)
+    with pytest.raises(ValueError, match="gan_schedule must be one of"):
+        TrainConfig(run="x", objective="gan", gan_schedule="wgan")
+    with pytest.raises(ValueError, match="gan objective only"):
+        TrainConfig(run="x", gan_schedule="nogan")
+    with pytest.raises(ValueError, match="nogan_phases"):
+        TrainConfig(run="x", objective="gan", gan_schedule="nogan", nogan_phases=(0.8, 0.3))
