@@ -36,7 +36,11 @@ class Objective:
 
     def __init__(self, cfg: TrainConfig, frames: torch.Tensor):
         self.cfg = cfg
-        self.frames = frames                  # (N,3,S,S) LAB, CIE units
+        self.frames = frames                  # (N,3,S,S) LAB, CIE units; S = size x augment_scale
+        want = training_frame_size(cfg)
+        if cfg.augment_scale > 1 and (frames.shape[-1] != want or frames.shape[-2] != want):
+            raise ValueError(f"{cfg.run}: frames are {tuple(frames.shape[-2:])} px, the configuration trains on "
+                             f"{want}x{want} (size {cfg.size} x augment_scale {cfg.augment_scale:g})")
         self.nets = {"G": build_model(cfg.model, **cfg.model_kwargs)}
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
@@ -63,6 +67,8 @@ class Objective:
     def batch(self, gen: torch.Generator, device) -> dict[str, torch.Tensor]:
         idx = torch.randint(len(self.frames), (self.cfg.batch,), generator=gen)
         lab = self.frames[idx].float()
+        if self.cfg.augment_scale > 1:
+            lab = _random_resized_crops(lab, self.cfg.size, gen)
         if self.cfg.flip:
             flip = torch.rand(self.cfg.batch, generator=gen) < 0.5
             lab = torch.where(flip.view(-1, 1, 1, 1), lab.flip(-1), lab)
@@ -76,6 +82,26 @@ class Objective:
         total.backward()
         opts["G"].step()
         return {"loss": float(total.detach()), **{k: float(v) for k, v in terms.items()}}
+
+
+def training_frame_size(cfg) -> int:
+    """The side of the square frames a configuration's image objectives train on: its ``size`` times its
+    ``augment_scale`` (random crops of side ``size`` to that are resized to ``size``)."""
+    return round(cfg.size * cfg.augment_scale)
+
+
+def _random_resized_crops(lab: torch.Tensor, size: int, gen: torch.Generator) -> torch.Tensor:
+    """Each frame of ``lab`` (B,3,S,S): a square crop of random side in [size, S] at a random position, resized to
+    ``size`` (antialiased), so the model sees its training images at several scales and framings."""
+    S = lab.shape[-1]
+    out = []
+    for x in lab:
+        side = int(torch.randint(size, S + 1, (1,), generator=gen))
+        y0, x0 = (int(torch.randint(S - side + 1, (1,), generator=gen)) for _ in range(2))
+        crop = x[None, :, y0:y0 + side, x0:x0 + side]
+        out.append(crop if side == size else F.interpolate(crop, size=(size, size), mode="bilinear", antialias=True,
+                                                           align_corners=False))
+    return torch.cat(out)
 
 
 class Regression(Objective):

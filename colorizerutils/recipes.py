@@ -139,11 +139,12 @@ def seed_sweep(profile: Profile, seeds, frames: torch.Tensor, splits: dict, prot
     return per_seed[first + [c for c in per_seed.columns if c not in first]], configs
 
 
-def image_frames(profile: Profile, *, progress: bool = True) -> torch.Tensor:
-    """The image models' training frames (N,3,S,S) LAB: every train clip and photo at the profile's size."""
+def image_frames(profile: Profile, *, progress: bool = True, size: int | None = None) -> torch.Tensor:
+    """The image models' training frames (N,3,S,S) LAB: every train clip and photo at the profile's size, or at
+    ``size`` (a configuration with ``augment_scale``: :func:`colorizerutils.objectives.training_frame_size`)."""
     from . import data
 
-    clips = data.load_split("train", size=profile.train_size, max_frames=profile.train_frames,
+    clips = data.load_split("train", size=size or profile.train_size, max_frames=profile.train_frames,
                             step=profile.train_frame_stride, progress=progress)
     return torch.cat(list(clips.values()))
 

@@ -54,6 +54,8 @@ class TrainConfig:
     checkpoint_every: int = 200
     log_every: int = 10
     flip: bool = True                         # random horizontal flips
+    augment_scale: float = 1.0                # > 1: frames come at size x this; each item is a random square crop of
+                                              # side size..that, resized to size (scale and position augmentation)
     encoder_frozen_steps: int = 0             # a pretrained encoder (encoder="vgg16") stays frozen this many steps,
     encoder_lr_mult: float = 0.1              # then fine-tunes at this fraction of lr (DeOldify's two phases)
     device: str = "auto"                      # auto: cuda when present, else cpu
@@ -66,6 +68,8 @@ class TrainConfig:
                              f"{self.checkpoint_every}")
         if self.diffusion and self.objective != "diffusion":
             raise ValueError(f"diffusion settings apply to the diffusion objective only, not {self.objective!r}")
+        if self.augment_scale < 1:
+            raise ValueError(f"augment_scale must be >= 1 (frames at size x augment_scale), got {self.augment_scale}")
         if self.gan_schedule not in GAN_SCHEDULES:
             raise ValueError(f"gan_schedule must be one of {GAN_SCHEDULES}, got {self.gan_schedule!r}")
         if self.gan_schedule != "joint" and self.objective != "gan":

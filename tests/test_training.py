@@ -232,3 +232,29 @@ def test_nogan_trains_the_generator_then_the_critic_then_both(tmp_path, monkeypa
         TrainConfig(run="x", gan_schedule="nogan")
     with pytest.raises(ValueError, match="nogan_phases"):
         TrainConfig(run="x", objective="gan", gan_schedule="nogan", nogan_phases=(0.8, 0.3))
+
+
+def test_scale_augmentation_crops_real_frames_at_random_sizes(tmp_path, monkeypatch, manifest):
+    """augment_scale 1.5: frames come at 1.5x the training size, and each batch item is a random square crop of
+    side size..1.5 size resized to size: reproducible for the batch's generator and different across items; at 1.0
+    nothing is cropped. Frames at the wrong size are refused by name."""
+    import dataclasses
+
+    from colorizerutils.objectives import OBJECTIVES, training_frame_size
+
+    cfg = TrainConfig(run="aug", **dict(TINY, size=16), steps=3, checkpoint_every=3, flip=False, augment_scale=1.5)
+    assert training_frame_size(cfg) == 24
+    frames = data.clip_lab(data.paths.DATA / "default/videos/bigbuckbunny.mp4", size=24, max_frames=4)
+    obj = OBJECTIVES["regression"](cfg, frames)
+    a = obj.batch(torch.Generator().manual_seed(1), "cpu")
+    b = obj.batch(torch.Generator().manual_seed(1), "cpu")
+    assert a["l"].shape == (4, 1, 16, 16) and torch.equal(a["l"], b["l"])
+    assert len({tuple(x.flatten()[:8].tolist()) for x in a["ab"]}) > 1
+    plain = OBJECTIVES["regression"](dataclasses.replace(cfg, augment_scale=1.0), frames)
+    assert plain.batch(torch.Generator().manual_seed(1), "cpu")["l"].shape[-1] == 24   # no crop at 1.0
+    with pytest.raises(ValueError, match=r"frames are \(16, 16\) px.*24x24"):
+        OBJECTIVES["regression"](cfg, frames[..., :16, :16])
+    with pytest.raises(ValueError, match="augment_scale must be >= 1"):
+        TrainConfig(run="x", augment_scale=0.5)
+    monkeypatch.setattr("colorizerutils.paths.CHECKPOINTS", tmp_path)
+    assert train(cfg, frames, progress=False).finished
