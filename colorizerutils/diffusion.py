@@ -199,7 +199,6 @@ class DiffusionColorizer:
         self.flow_anchor = FlowAnchor("dis", fusion) if full_anchor else None
         self.residual = residual
         self.calls = 0
-        self.ex_mask = None   # anchor="fused": the anchor's confidence at the model size, the exemplar's mask channel
         self.reset()
 
     def reset(self, reference: torch.Tensor | None = None) -> None:
@@ -214,11 +213,11 @@ class DiffusionColorizer:
         self.gen = torch.Generator().manual_seed(self.seed)
         self.shared = None
 
-    def _predict(self, x, t, l, ex, prev, anchor):
+    def _predict(self, x, t, l, ex, prev, anchor, ex_mask=None):
         """The network's prediction (v, x0 or noise) for x_t in the residual space of ``anchor``, with
         classifier-free guidance."""
         self.calls += 1
-        out = self.net(x, t.to(self.device), make_cond(l, ex, prev, ex_mask=self.ex_mask if ex is not None else None))
+        out = self.net(x, t.to(self.device), make_cond(l, ex, prev, ex_mask=ex_mask if ex is not None else None))
         if self.guidance != 1.0 and ex is not None:
             self.calls += 1
             # the unconditional branch generates ab itself (zero anchor): move x_t into its space and its output back.
@@ -276,10 +275,9 @@ class DiffusionColorizer:
             anchor = ex[:, 1:]
             ab_full = lab[:, 1:]
             if self.residual != "none":
-                if self.settings.anchor == "fused":
-                    self.ex_mask = small(conf).clamp(0, 1).to(self.device)
-                res = denormalize_ab(self._sample(l, ex, anchor)).cpu()
-                self.ex_mask = None
+                # anchor="fused": the network was trained with the anchor's confidence as the exemplar's mask
+                mask = small(conf).clamp(0, 1).to(self.device) if self.settings.anchor == "fused" else None
+                res = denormalize_ab(self._sample(l, ex, anchor, ex_mask=mask)).cpu()
                 res = F.interpolate(res, size=Lf.shape[-2:], mode="bilinear", align_corners=False)
                 ab_full = ab_full + (res * (1 - conf) if self.residual == "gated" else res)
             ab_full = ab_full.clamp(-AB_SCALE, AB_SCALE)
@@ -290,9 +288,10 @@ class DiffusionColorizer:
             out.append(ab_full)
         return torch.cat(out)
 
-    def _sample(self, l, ex, anchor):
+    def _sample(self, l, ex, anchor, ex_mask=None):
         """Run the sampler for one frame: normalised l (1,1,h,w), conditioning exemplar ``ex`` (already in the
-        anchor's frame, or None) and ``anchor`` ab -> the generated residual ``ab - anchor``, normalised ab units."""
+        anchor's frame, or None) and ``anchor`` ab -> the generated residual ``ab - anchor``, normalised ab units.
+        ``ex_mask``: the exemplar's mask channel (default: ones where it is given)."""
         shape = (1, 2, *l.shape[-2:])
         last = self.prev       # the previous frame's ab at this size: conditioning (use_prev) and the warm start
         if last is not None and last.shape[-2:] != l.shape[-2:]:
@@ -315,6 +314,6 @@ class DiffusionColorizer:
                 self.scheduler.set_begin_index(start)
         for t in timesteps:
             x_in = self.scheduler.scale_model_input(x, t)
-            out = self._predict(x_in, t.reshape(1), l, ex, prev, anchor)
+            out = self._predict(x_in, t.reshape(1), l, ex, prev, anchor, ex_mask)
             x = self.scheduler.step(out, t, x).prev_sample
         return x / self.settings.data_scale

@@ -405,7 +405,7 @@ def residual_ceiling(clips, protocol: Protocol, *, size: int, progress: bool = T
     import torch.nn.functional as F
 
     from .color import AB_SCALE, lab_to_uint8, rgb_to_lab
-    from .flow import FlowAnchor
+    from .flow import anchor_chain
     from .inference import model_size
 
     if not protocol.exemplar:
@@ -417,12 +417,10 @@ def residual_ceiling(clips, protocol: Protocol, *, size: int, progress: bool = T
         lab = rgb_to_lab(rgb.float() / 255)
         h, w = lab.shape[-2:]
         small = model_size(h, w, size)
-        anchor = FlowAnchor("dis", "confidence")
-        anchor.reset(lab[:1])
+        anchors, confs = anchor_chain(lab)          # frames 1.. as the colorizer builds their anchors
         scorers = {k: metrics.ClipScorer(with_lpips=False, temporal=False) for k in CEILING_ROWS}
         for t in range(1, len(lab)):
-            a, conf = anchor(lab[t:t + 1, :1])
-            anchor.update(a)
+            a, conf = anchors[t - 1:t], confs[t - 1:t]
             d = F.interpolate(lab[t:t + 1, 1:] - a[:, 1:], size=small, mode="bilinear", antialias=True,
                               align_corners=False)
             r = F.interpolate(d, size=(h, w), mode="bilinear", align_corners=False)
