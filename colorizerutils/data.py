@@ -367,10 +367,30 @@ def clip_lab(source: str | Path, *, size: int, max_frames: int | None = None, st
     return lab.float()
 
 
+# Which of a split's items a model trains on (TrainConfig.train_items): all of them, or half (see pick_items).
+ITEM_SUBSETS = ("all", "half")
+
+
+def pick_items(items: list[dict], which: str = "all") -> list[dict]:
+    """``all`` of ``items`` (manifest entries), or ``half``: every other item of each kind (videos, images) in name
+    order, the first one kept. Half the recordings and half the photos, not half of each clip's frames, since frames
+    of one clip are near copies: notebook 06 measures with it how the held-out scores move with the amount of data."""
+    if which not in ITEM_SUBSETS:
+        raise DataError(f"unknown item subset {which!r}; expected one of {ITEM_SUBSETS}")
+    if which == "all":
+        return list(items)
+    keep = set()
+    for kind in sorted({i["kind"] for i in items}):
+        names = sorted(i["name"] for i in items if i["kind"] == kind)
+        keep.update(names[::2])
+    return [i for i in items if i["name"] in keep]
+
+
 def load_split(split: str, *, size: int, kind: str | None = None, max_frames: int | None = None, step: int = 1,
-               root: Path | None = None, progress: bool = True) -> dict[str, torch.Tensor]:
-    """All clips of a split as ``{name: (T,3,size,size) LAB}`` (images are 1-frame clips)."""
-    items = split_items(split, kind=kind, root=root)
+               root: Path | None = None, progress: bool = True, items: str = "all") -> dict[str, torch.Tensor]:
+    """All clips of a split as ``{name: (T,3,size,size) LAB}`` (images are 1-frame clips); ``items``: all of them,
+    or half (:func:`pick_items`)."""
+    items = pick_items(split_items(split, kind=kind, root=root), items)
     return {i["name"]: clip_lab(i["abspath"], size=size, max_frames=max_frames, step=step, sha256=i["sha256"],
                                 cache_dir=Path(root) / "cache" if root else None)
             for i in tqdm(items, desc=f"{split} clips @{size}", disable=not progress)}

@@ -91,6 +91,32 @@ def seed_pairs(per_seed: pd.DataFrame, metrics: list[str], *, methods: list[str]
     return fig
 
 
+def effects(table: pd.DataFrame, metrics: list[str] | None = None):
+    """One panel per metric of :func:`colorizerutils.report.effects_table`: each change's paired difference (with -
+    without) per split, with a bar of twice its standard error; a change whose bar crosses the zero line is within
+    seed noise."""
+    from .metrics import arrow
+
+    metrics = metrics or list(dict.fromkeys(table.metric))
+    changes = list(dict.fromkeys(table.change))
+    splits = list(dict.fromkeys(table.split))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 0.6 + 0.55 * len(changes) * len(splits)),
+                             squeeze=False, sharey=True)
+    for ax, m in zip(axes[0], metrics):
+        for k, split in enumerate(splits):
+            t = table[(table.metric == m) & (table.split == split)].set_index("change").reindex(changes)
+            y = [i + (k - (len(splits) - 1) / 2) * 0.25 for i in range(len(changes))]
+            ax.errorbar(t["difference"], y, xerr=2 * t["difference se"].fillna(0), fmt="o", ms=5, capsize=3,
+                        label=split)
+        ax.axvline(0, color="0.4", lw=1)
+        ax.set_yticks(range(len(changes)), changes)
+        ax.invert_yaxis()
+        ax.set_title(f"{m} {arrow(m)}: with - without", fontsize=9)
+    axes[0, -1].legend(fontsize=7, title="split ± 2 se", title_fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def rgb_vs_lab(lab: torch.Tensor, title: str):
     """One LAB frame (3,H,W) as RGB and its R, G, B channels (top row), and as gray, L, a and b (bottom row)."""
     from .widgets import channel_image

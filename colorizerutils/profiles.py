@@ -30,30 +30,34 @@ class Profile:
     sweep_stride: int = 1   # notebooks 05/06 score every sweep_stride-th of the eval frames (1: all, with CDC/warp)
     seeds: tuple = (0,)     # notebook 06 trains the MSE and GAN U-Nets at these (seed 0: 02/03's runs)
     ablation_seeds: tuple = (0,)  # notebook 05 trains every loss combination at these (mean ± standard error)
+    effects: tuple = ()     # notebook 06 also measures these changes at its seeds (keys of recipes.EFFECTS)
 
 
 PROFILES = {
     "smoke": Profile("smoke", eval_size=64, eval_frames=10, exemplar_size=64, train_size=64, train_frames=6,
                      train_frame_stride=20, steps=30,
                      batch=8, diffusion_steps=30, sample_steps=4, video_frames=6, sweep_steps=(2, 4, 8),
-                     ablation_steps=6, ablation_batch=8, bf16=False, seeds=(0, 1), ablation_seeds=(0, 1)),
+                     ablation_steps=6, ablation_batch=8, bf16=False, seeds=(0, 1), ablation_seeds=(0, 1),
+                     effects=("encoder", "NoGAN", "data", "augmentation")),
     # quick: 0.1 s per U-Net step at 64x64, batch 16, on 2 cores (fp32: these CPUs have no AMX, so bf16 is slower).
     # Notebook 05's sweep is dominated by its VGG16 loss terms, so it runs 150 steps at batch 8; at 3 seeds (18
     # distinct combinations each) it is the chain's longest notebook (README, "Profiles", has the measured times).
     # quick: the automatic tables score every frame (<= 300) at 256 px; the exemplar tables at up to 480 px cost
     # ~0.35 s per frame and method on 2 cores (metrics at 480p, the sampler at 64 px), so they score 30 frames
     # after the exemplar; the 20-combination and seed sweeps score every 10th frame. DDIM 5 steps: as good as 25 on
-    # val and in make bench (see diffusion.DiffusionColorizer), at a fifth of the network calls.
+    # val and in make bench (see diffusion.DiffusionColorizer), at a fifth of the network calls. Notebook 06's
+    # effects leave out the VGG16 encoder at quick: it trains in about 414 s per seed against the U-Net's 38 s.
     "quick": Profile("quick", eval_size=256, eval_frames=300, exemplar_size=480, train_size=64, train_frames=160,
                      train_frame_stride=3, steps=1200,
                      batch=16, diffusion_steps=800, sample_steps=5, video_frames=30, sweep_steps=(5, 10, 25, 50),
                      ablation_steps=150, ablation_batch=8, bf16=False, sweep_stride=10, seeds=(0, 1, 2),
-                     ablation_seeds=(0, 1, 2)),
+                     ablation_seeds=(0, 1, 2), effects=("NoGAN", "data", "augmentation")),
     "full": Profile("full", eval_size=256, eval_frames=300, exemplar_size=480, train_size=256, train_frames=10_000,
                     train_frame_stride=1,
                     steps=40_000, batch=32, diffusion_steps=100_000, sample_steps=25, video_frames=299,
                     sweep_steps=(10, 25, 50, 250), ablation_steps=5_000, ablation_batch=32, bf16=False,
-                    seeds=(0, 1, 2, 3, 4), ablation_seeds=(0, 1, 2)),
+                    seeds=(0, 1, 2, 3, 4), ablation_seeds=(0, 1, 2),
+                    effects=("encoder", "NoGAN", "data", "augmentation")),
 }
 
 

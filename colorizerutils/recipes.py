@@ -103,49 +103,111 @@ def diffusion(profile: Profile, *, seed: int = 0, run: str = "diffusion", ch: in
                        checkpoint_every=max(profile.diffusion_steps // 5, 1))
 
 
-def seed_configs(profile: Profile, seed: int, *, unet: dict | None = None, gan: dict | None = None
-                 ) -> dict[str, tuple[TrainConfig, str]]:
+# Notebook 06's table of what each change moves (issue 14): ``{change: (the model with it, the model without it)}``,
+# both trained at every seed, by the names :func:`seed_configs` gives them. The GAN U-Net and the MSE U-Net are the
+# kit's defaults; each other name is one of them with one setting changed (:func:`_variant`).
+EFFECTS = {
+    "encoder": ("MSE U-Net, ImageNet VGG16 encoder", "MSE U-Net"),
+    "NoGAN": ("GAN U-Net", "GAN U-Net, joint schedule"),
+    "data": ("MSE U-Net", "MSE U-Net, half the training items"),
+    "augmentation": ("MSE U-Net, scale augmentation x1.5", "MSE U-Net"),
+}
+
+
+def _variant(name: str, profile: Profile, seed: int, unet: dict, gan: dict) -> tuple[TrainConfig, str | None]:
+    """One model of :data:`EFFECTS` that is not a default: its configuration at ``seed`` and the run of notebook 02
+    or 03 that can stand in for it at seed 0 (None: no notebook trains it)."""
+    if name == "MSE U-Net, ImageNet VGG16 encoder":
+        return mse_unet(profile, seed=seed, run=f"seeds/mse_unet_vgg16_s{seed}", encoder="vgg16", **unet), None
+    if name == "GAN U-Net, joint schedule":
+        return (gan_unet(profile, seed=seed, run=f"seeds/gan_unet_joint_s{seed}", **unet, **dict(gan, schedule="joint")),
+                "gan_unet_joint")
+    if name == "MSE U-Net, half the training items":
+        return dataclasses.replace(mse_unet(profile, seed=seed, run=f"seeds/mse_unet_half_s{seed}", **unet),
+                                   train_items="half"), None
+    if name == "MSE U-Net, scale augmentation x1.5":
+        return dataclasses.replace(mse_unet(profile, seed=seed, run=f"seeds/mse_unet_scale_s{seed}", **unet),
+                                   augment_scale=1.5), None
+    raise ValueError(f"unknown model {name!r}; the effects' models are {sorted({m for p in EFFECTS.values() for m in p})}")
+
+
+def seed_configs(profile: Profile, seed: int, *, unet: dict | None = None, gan: dict | None = None,
+                 effects=()) -> dict[str, tuple[TrainConfig, str | None]]:
     """Notebook 06's models at ``seed``: ``{name: (configuration, the run of notebook 02 or 03 that can stand in for
-    it)}``; ``unet`` overrides both U-Nets' settings, ``gan`` the GAN's own (:func:`mse_unet`, :func:`gan_unet`)."""
+    it, or None)}``; ``unet`` overrides both U-Nets' settings, ``gan`` the GAN's own (:func:`mse_unet`,
+    :func:`gan_unet`). ``effects`` (keys of :data:`EFFECTS`) adds the models each of those changes is measured by."""
     unet, gan = unet or {}, gan or {}
-    return {"MSE U-Net": (mse_unet(profile, seed=seed, run=f"seeds/mse_unet_s{seed}", **unet), "mse_unet"),
-            "GAN U-Net": (gan_unet(profile, seed=seed, run=f"seeds/gan_unet_s{seed}", **unet, **gan), "gan_unet")}
+    unknown = [e for e in effects if e not in EFFECTS]
+    if unknown:
+        raise ValueError(f"unknown effect {unknown}; expected some of {list(EFFECTS)}")
+    out = {"MSE U-Net": (mse_unet(profile, seed=seed, run=f"seeds/mse_unet_s{seed}", **unet), "mse_unet"),
+           "GAN U-Net": (gan_unet(profile, seed=seed, run=f"seeds/gan_unet_s{seed}", **unet, **gan), "gan_unet")}
+    for name in dict.fromkeys(m for e in effects for m in EFFECTS[e]):
+        if name not in out:
+            out[name] = _variant(name, profile, seed, unet, gan)
+    return out
 
 
 def seed_sweep(profile: Profile, seeds, frames: torch.Tensor, splits: dict, protocol, *, unet: dict | None = None,
-               gan: dict | None = None) -> tuple[pd.DataFrame, dict]:
-    """Notebook 06's models (:func:`seed_configs`) at every seed, each trained, or taken from notebook 02 or 03 where
-    the settings are the same (:func:`colorizerutils.training.reuse_or_train`), and scored as trained on every split
-    of ``splits`` (``{split: clips}``). Returns one row per split, model and seed, and the configurations."""
+               gan: dict | None = None, effects=(), ground_truth: str | None = None) -> tuple[pd.DataFrame, dict]:
+    """Notebook 06's models (:func:`seed_configs`, with the models of ``effects``) at every seed, each trained on
+    the frames its configuration asks for (:func:`config_frames`; ``frames``: the profile's default ones, already
+    loaded), or taken from notebook 02 or 03 where the settings are the same
+    (:func:`colorizerutils.training.reuse_or_train`), and scored as trained on every split of ``splits``
+    (``{split: clips}``), all models of a seed side by side. Returns one row per split, model and seed, and the
+    configurations; with ``ground_truth`` (a method name), also the real frames' own row per split, once (seed
+    None), whose colourfulness is what the models' should be near."""
     from tqdm.auto import tqdm
 
     from . import evaluate
     from .training import reuse_or_train
     from .inference import load_colorizer
 
+    loaded = {(profile.train_size, "all"): frames}
     rows, configs = [], {}
     for seed in tqdm(seeds, desc="seeds"):
         models, runs = {}, {}
-        for name, (cfg, reuse) in seed_configs(profile, seed, unet=unet, gan=gan).items():
+        for name, (cfg, reuse) in seed_configs(profile, seed, unet=unet, gan=gan, effects=effects).items():
             configs[f"{name}, seed {seed}"] = cfg
-            run_dir = reuse_or_train(cfg, frames, reuse=[reuse])
+            run_dir = reuse_or_train(cfg, config_frames(profile, cfg, loaded=loaded), reuse=[reuse] if reuse else [])
             runs[name], models[name] = run_dir.name, load_colorizer(run_dir, calibrated=False)   # as trained
-        scored = {split: evaluate.summarize(evaluate.evaluate_all(models, clips, protocol=protocol, progress=False))
-                  for split, clips in splits.items()}                     # both models side by side per clip
+        truth = ground_truth if not rows else None                     # the real frames are the same at every seed
+        scored = {split: evaluate.summarize(evaluate.evaluate_all(models, clips, protocol=protocol, progress=False,
+                                                                  ground_truth=truth))
+                  for split, clips in splits.items()}                     # all models side by side per clip
         rows += [s[s.method == name].assign(split=split, seed=seed, run=runs[name])
                  for name in models for split, s in scored.items()]
+        if truth:
+            rows += [s[s.method == truth].assign(split=split, seed=None, run=None) for split, s in scored.items()]
     per_seed = pd.concat(rows, ignore_index=True)
+    per_seed["seed"] = per_seed["seed"].astype("Int64")                   # the real frames' row has none
     first = ["split", "method", "seed", "run"]
     return per_seed[first + [c for c in per_seed.columns if c not in first]], configs
 
 
-def image_frames(profile: Profile, *, progress: bool = True, size: int | None = None) -> torch.Tensor:
-    """The image models' training frames (N,3,S,S) LAB: every train clip and photo at the profile's size, or at
-    ``size`` (a configuration with ``augment_scale``: :func:`colorizerutils.objectives.training_frame_size`)."""
+def config_frames(profile: Profile, cfg: TrainConfig, *, loaded: dict | None = None,
+                  progress: bool = True) -> torch.Tensor:
+    """The frames an image configuration trains on: at its training size (``augment_scale``:
+    :func:`colorizerutils.objectives.training_frame_size`), from its ``train_items``. ``loaded``
+    (``{(size, items): frames}``) keeps what was loaded, for the next configuration that needs the same."""
+    from .objectives import training_frame_size
+
+    key = (training_frame_size(cfg), cfg.train_items)
+    loaded = {} if loaded is None else loaded
+    if key not in loaded:
+        loaded[key] = image_frames(profile, size=key[0], items=key[1], progress=progress)
+    return loaded[key]
+
+
+def image_frames(profile: Profile, *, progress: bool = True, size: int | None = None,
+                 items: str = "all") -> torch.Tensor:
+    """The image models' training frames (N,3,S,S) LAB: every train clip and photo (``items="half"``: half of them,
+    :func:`colorizerutils.data.pick_items`) at the profile's size, or at ``size`` (a configuration with
+    ``augment_scale``: :func:`colorizerutils.objectives.training_frame_size`)."""
     from . import data
 
     clips = data.load_split("train", size=size or profile.train_size, max_frames=profile.train_frames,
-                            step=profile.train_frame_stride, progress=progress)
+                            step=profile.train_frame_stride, progress=progress, items=items)
     return torch.cat(list(clips.values()))
 
 

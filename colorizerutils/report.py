@@ -166,3 +166,46 @@ def discuss_seeds(paired: pd.DataFrame, *, method: str, baseline: str) -> str:
                      f"average ({r[f'{method} mean']:.4g} vs {r[f'{baseline} mean']:.4g}, difference {d:+.3g}); its "
                      f"value is the higher one at {k} of {n} seeds; {verdict}.")
     return "\n".join(lines)
+
+
+def effects_table(per_seed: pd.DataFrame, effects: dict, *, metrics=("psnr", "lpips", "colorfulness")) -> pd.DataFrame:
+    """What each change moves, from :func:`colorizerutils.recipes.seed_sweep`'s rows: ``effects`` is ``{change:
+    (the model with it, the model without it)}`` (:data:`colorizerutils.recipes.EFFECTS`). One row per change,
+    split and metric: both models' means over seeds, the paired difference (with - without) and its standard error
+    (:func:`paired_comparison`), and whether the difference exceeds twice that (``beyond noise``)."""
+    parts = []
+    for change, (with_, without) in effects.items():
+        p = paired_comparison(per_seed, method=with_, baseline=without, metrics=metrics)
+        parts.append(pd.DataFrame({
+            "change": change, "with": with_, "without": without, "split": p.split, "metric": p.metric,
+            "seeds": p.seeds, "without mean": p[f"{without} mean"], "with mean": p[f"{with_} mean"],
+            "difference": p["difference mean"], "difference se": p["difference se"],
+            "seeds higher": p["seeds higher"],
+            "beyond noise": (p["difference mean"].abs() > 2 * p["difference se"]).where(p.seeds > 1, False)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def discuss_effects(table: pd.DataFrame, *, truth: dict | None = None) -> str:
+    """Markdown, one line per change and split, generated from :func:`effects_table`: which way each metric moved,
+    whether that is better (for colourfulness: nearer ``truth[split]``, the real frames' value, when given) and
+    whether the move exceeds twice its standard error."""
+    from .metrics import direction
+
+    lines = []
+    for (change, split), g in table.groupby(["change", "split"], sort=False):
+        first = g.iloc[0]
+        parts = []
+        for r in g.to_dict("records"):
+            d, se, m = r["difference"], r["difference se"], r["metric"]
+            way = direction(m)
+            if way == "nearer the truth":
+                t = (truth or {}).get(split)
+                better = None if t is None else abs(r["with mean"] - t) < abs(r["without mean"] - t)
+            else:
+                better = (d > 0) == (way == "higher") if d != 0 else None
+            word = "" if better is None else (" (better)" if better else " (worse)")
+            noise = "beyond seed noise" if r["beyond noise"] else f"within seed noise (se {se:.2g})"
+            parts.append(f"{m} {d:+.3g}{word}, {noise}")
+        lines.append(f"- **{change} · {split}** (*{first['with']}* against *{first['without']}*, "
+                     f"{first['seeds']} seeds): " + "; ".join(parts) + ".")
+    return "\n".join(lines)

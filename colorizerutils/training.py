@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from . import paths
 from .atomic import load_torch, torch_save, write_text
+from .data import ITEM_SUBSETS
 from .diffusion import upgrade_config
 from .objectives import GAN_SCHEDULES, OBJECTIVES, Objective, unwrap
 from .runtime import resolve_device
@@ -56,6 +57,8 @@ class TrainConfig:
     flip: bool = True                         # random horizontal flips
     augment_scale: float = 1.0                # > 1: frames come at size x this; each item is a random square crop of
                                               # side size..that, resized to size (scale and position augmentation)
+    train_items: str = "all"                  # image models: all the train split's items, or half of them (every
+                                              # other recording and photo: data.pick_items; notebook 06's data row)
     encoder_frozen_steps: int = 0             # a pretrained encoder (encoder="vgg16") stays frozen this many steps,
     encoder_lr_mult: float = 0.1              # then fine-tunes at this fraction of lr (DeOldify's two phases)
     device: str = "auto"                      # auto: cuda when present, else cpu
@@ -70,6 +73,8 @@ class TrainConfig:
             raise ValueError(f"diffusion settings apply to the diffusion objective only, not {self.objective!r}")
         if self.augment_scale < 1:
             raise ValueError(f"augment_scale must be >= 1 (frames at size x augment_scale), got {self.augment_scale}")
+        if self.train_items not in ITEM_SUBSETS:
+            raise ValueError(f"train_items must be one of {ITEM_SUBSETS}, got {self.train_items!r}")
         if self.gan_schedule not in GAN_SCHEDULES:
             raise ValueError(f"gan_schedule must be one of {GAN_SCHEDULES}, got {self.gan_schedule!r}")
         if self.gan_schedule != "joint" and self.objective != "gan":

@@ -6,7 +6,7 @@ import nbformat
 import papermill
 import pytest
 
-from colorizerutils import evaluate, profile, runner
+from colorizerutils import evaluate, profile, recipes, runner
 
 NOTEBOOKS = runner.notebooks()
 
@@ -58,7 +58,9 @@ EXPECTED = {
     "05_loss_ablation": {"05_loss_ablation": ["gray baseline", "mse", "mae", "mae+ssim"],
                          "05_loss_ablation_per_seed": ["gray baseline", "mse", "mae", "mae+ssim"], "05_metric_audit": None,
                          "05_floor_div_caps": None, "05_rerun_check": None},
-    "06_seed_variation": {"06_seed_variation": None, "06_seed_variation_per_seed": ["MSE U-Net", "GAN U-Net"]},
+    "06_seed_variation": {"06_seed_variation": None, "06_effects": None,
+                          "06_seed_variation_per_seed": ["MSE U-Net", "GAN U-Net", "ground truth (reference)"]
+                          + [m for e in profile("smoke").effects for m in recipes.EFFECTS[e]]},
 }
 
 
@@ -93,6 +95,11 @@ def test_notebook_runs_in_smoke_profile(nb, tmp_path, monkeypatch):
     if nb.stem == "05_loss_ablation":   # every combination at every seed of the profile, with its standard error
         t = pd.read_csv(results / "05_loss_ablation.csv").set_index("loss").drop("gray baseline")
         assert (t.seeds == len(profile("smoke").ablation_seeds)).all() and t.psnr_se.notna().all(), t
+    if nb.stem == "06_seed_variation":   # every change of the profile, on both splits, paired over its seeds
+        t = pd.read_csv(results / "06_effects.csv")
+        assert list(dict.fromkeys(t.change)) == list(profile("smoke").effects), t.change.unique()
+        assert set(t.split) == {"val", "test"} and (t.seeds == len(profile("smoke").seeds)).all(), t
+        assert t[["difference", "difference se"]].notna().all().all(), t
     if nb.stem == "02_mse_unet":   # the calibration is fitted on val and used: its row scores what the fit chose
         cal = json.loads((Path(os.environ["COLORIZER_CHECKPOINTS"]) / "mse_unet" / "calibration.json").read_text())
         assert cal["fitted_on"] == sorted(evaluate.test_clips("val")) and (results / "figures" /

@@ -1,5 +1,7 @@
 """Notebook 06's parts: the shared model recipes, reusing a finished run with the same settings, and the paired
 comparison over seeds (checked against scipy's paired t-test)."""
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -112,3 +114,62 @@ def test_paired_seeds_needs_common_seeds():
                        dict(split="test", method="GAN U-Net", seed=1, psnr=2.0)])
     with pytest.raises(ValueError, match="no seed has both"):
         report.paired_comparison(df, method="GAN U-Net", baseline="MSE U-Net", metrics=("psnr",))
+
+
+def test_each_effect_changes_one_setting_and_seed_zero_reuses_notebook_03():
+    """Notebook 06's effects table pairs two models that differ only in the setting it names; the joint GAN at seed 0
+    is notebook 03's, so it is reused, not trained again."""
+    P = cu.profile("quick")
+    without_run = lambda cfg: {k: v for k, v in training._config_dict(cfg).items() if k != "run"}
+    configs = recipes.seed_configs(P, 1, effects=list(recipes.EFFECTS))
+    changed = {"encoder": {"model_kwargs", "encoder_frozen_steps"}, "NoGAN": {"gan_schedule"},
+               "data": {"train_items"}, "augmentation": {"augment_scale"}}
+    for change, (with_, without) in recipes.EFFECTS.items():
+        a, b = without_run(configs[with_][0]), without_run(configs[without][0])
+        assert {k for k in a if a[k] != b[k]} == changed[change], change
+        assert configs[with_][0].seed == configs[without][0].seed == 1
+    assert len({cfg.run for cfg, _ in configs.values()}) == len(configs) == 6      # every model its own folder
+    joint, reuse = recipes.seed_configs(P, 0, effects=["NoGAN"])["GAN U-Net, joint schedule"]
+    assert reuse == "gan_unet_joint"
+    assert without_run(joint) == without_run(recipes.gan_unet(P, run="gan_unet_joint", schedule="joint"))
+    assert list(recipes.seed_configs(P, 0)) == ["MSE U-Net", "GAN U-Net"]       # no effects: notebook 06's pair
+    with pytest.raises(ValueError, match="unknown effect"):
+        recipes.seed_configs(P, 0, effects=["colour"])
+
+
+def test_half_the_items_is_every_other_recording_and_photo(manifest):
+    items = data.split_items("train")
+    half = data.pick_items(items, "half")
+    for kind in ("video", "image"):
+        names = sorted(i["name"] for i in items if i["kind"] == kind)
+        assert sorted(i["name"] for i in half if i["kind"] == kind) == names[::2]
+    assert data.pick_items(items, "all") == items
+    with pytest.raises(data.DataError, match="unknown item subset"):
+        data.pick_items(items, "most")
+    with pytest.raises(ValueError, match="train_items"):
+        training.TrainConfig(run="x", train_items="most")
+    loaded = data.load_split("train", size=32, kind="video", max_frames=1, items="half", progress=False)
+    assert sorted(loaded) == sorted(i["name"] for i in half if i["kind"] == "video")
+
+
+def test_effects_table_pairs_by_seed_and_judges_against_noise():
+    rng = np.random.default_rng(2)
+    rows = []
+    for seed in range(5):
+        for split in ("val", "test"):
+            base = dict(psnr=rng.normal(22, 1), lpips=rng.normal(0.2, 0.02), colorfulness=rng.normal(30, 2))
+            rows.append(dict(split=split, method="MSE U-Net", seed=seed, **base))
+            rows.append(dict(split=split, method="bigger data", seed=seed, psnr=base["psnr"] + 1 + rng.normal(0, .05),
+                             lpips=base["lpips"] + rng.normal(0, 0.02), colorfulness=base["colorfulness"] - 5))
+    table = report.effects_table(pd.DataFrame(rows), {"data": ("bigger data", "MSE U-Net")})
+    t = table.set_index(["split", "metric"])
+    df = pd.DataFrame(rows)
+    for split in ("val", "test"):
+        g = df[df.split == split].pivot_table(index="seed", columns="method", values="psnr")
+        assert t.loc[(split, "psnr"), "difference"] == pytest.approx((g["bigger data"] - g["MSE U-Net"]).mean())
+        assert t.loc[(split, "psnr"), "beyond noise"] and t.loc[(split, "colorfulness"), "beyond noise"]
+    text = report.discuss_effects(table, truth={"val": 22.0, "test": 40.0})
+    val = next(l for l in text.splitlines() if "data · val" in l)
+    test = next(l for l in text.splitlines() if "data · test" in l)
+    assert re.search(r"psnr \+(0\.9|1\.0)\d* \(better\), beyond seed noise", val), val
+    assert "colorfulness -5 (better)" in val and "colorfulness -5 (worse)" in test   # nearer 22, further from 40
