@@ -46,7 +46,8 @@ PROFILES = {
     # ~0.35 s per frame and method on 2 cores (metrics at 480p, the sampler at 64 px), so they score 30 frames
     # after the exemplar; the 20-combination and seed sweeps score every 10th frame. DDIM 5 steps: as good as 25 on
     # val and in make bench (see diffusion.DiffusionColorizer), at a fifth of the network calls. Notebook 06's
-    # effects leave out the VGG16 encoder at quick: it trains in about 414 s per seed against the U-Net's 38 s.
+    # effects leave out the VGG16 encoder at quick: about 7 min of training per seed (0.24 s per frozen step, 0.45
+    # fine-tuned, over its first 80 steps) against the U-Net's 38 s.
     "quick": Profile("quick", eval_size=256, eval_frames=300, exemplar_size=480, train_size=64, train_frames=160,
                      train_frame_stride=3, steps=1200,
                      batch=16, diffusion_steps=800, sample_steps=5, video_frames=30, sweep_steps=(5, 10, 25, 50),
