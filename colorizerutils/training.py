@@ -58,7 +58,8 @@ class TrainConfig:
     augment_scale: float = 1.0                # > 1: frames come at size x this; each item is a random square crop of
                                               # side size..that, resized to size (scale and position augmentation)
     train_items: str = "all"                  # image models: all the train split's items, or half of them (every
-                                              # other recording and photo: data.pick_items; notebook 06's data row)
+                                              # other recording and photo: data.pick_items; notebook 06's data row).
+                                              # The caller loads them: recipes.config_frames(profile, cfg)
     encoder_frozen_steps: int = 0             # a pretrained encoder (encoder="vgg16") stays frozen this many steps,
     encoder_lr_mult: float = 0.1              # then fine-tunes at this fraction of lr (DeOldify's two phases)
     device: str = "auto"                      # auto: cuda when present, else cpu
