@@ -52,9 +52,12 @@ def canonical(combo: str) -> str:
 def config(combo: str, profile: Profile, *, seed: int = 0, ngf: int = 24, depth: int = 6) -> TrainConfig:
     """The training configuration of one combination (of its :func:`canonical` spelling); its run name carries a
     hash of everything else."""
+    from .losses import uses_vgg
+
     combo = canonical(combo)
     base = dict(model="unet", model_kwargs={"ngf": ngf, "depth": depth}, objective="regression", loss=combo,
                 steps=profile.ablation_steps, batch=profile.ablation_batch, size=profile.train_size, bf16=profile.bf16,
+                loss_bf16=uses_vgg(combo) and profile.vgg_loss_bf16(),
                 seed=seed, checkpoint_every=max(profile.ablation_steps // 2, 1), log_every=10)
     digest = hashlib.sha256(json.dumps(dict(base, data=[profile.train_frames, profile.train_frame_stride]),
                                        sort_keys=True).encode()).hexdigest()[:10]
@@ -130,7 +133,9 @@ def provenance(runs: dict[tuple[str, int], object], profile: Profile) -> dict:
     ``run`` vary, nothing else), the distinct combinations, the seeds and every distinct run name."""
     (combo, seed), *_ = runs
     names = {config(c, profile, seed=s).run for c, s in runs}
-    return {"config": config(combo, profile, seed=seed), "varies": ["loss", "seed", "run"],
+    vgg_bf16 = sorted({canonical(c) for c, s in runs if config(c, profile, seed=s).loss_bf16})
+    return {"config": config(combo, profile, seed=seed), "varies": ["loss", "seed", "run", "loss_bf16"],
+            "vgg16_in_bf16": vgg_bf16,
             "losses": list(dict.fromkeys(canonical(c) for c, _ in runs)),
             "seeds": list(dict.fromkeys(s for _, s in runs)), "runs": sorted(names)}
 

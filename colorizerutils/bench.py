@@ -20,6 +20,7 @@ import resource
 import time
 import tracemalloc
 
+import numpy as np
 import pandas as pd
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -465,6 +466,95 @@ def write_sweep_processes(df: pd.DataFrame, **prov) -> None:
                         "(the CPU's reductions depend on the thread count, so a run's weights do too).", **prov)
 
 
+PRECISION_COMBOS = ("mse+content", "mse+perceptual", "mse+ssim+style")   # notebook 05's three kinds of VGG16 term
+
+
+def bench_loss_precision(*, quick: bool) -> pd.DataFrame:
+    """Notebook 05's VGG16 training steps with the loss network in float32 and in bf16 (``TrainConfig.loss_bf16``):
+    quick's ablation settings (U-Net, batch 8, 64 px) on the real training frames, the two precisions alternating
+    in rounds in this run; per combination the median ms per step of each, their ratio, and the loss of one fixed
+    batch in each precision from the same weights (how far bf16 moves it)."""
+    import dataclasses
+
+    from . import ablation
+    from .objectives import OBJECTIVES
+    from .runtime import native_bf16
+
+    P = profile("quick")
+    frames = ablation.train_frames(P, progress=False)
+    rounds, steps = (2, 5) if quick else (3, 10)
+    off = lambda: torch.autocast("cpu", enabled=False)   # noqa: E731 (the models themselves stay fp32)
+    rows = []
+    for combo in PRECISION_COMBOS:
+        cfg = ablation.config(combo, dataclasses.replace(P, loss_bf16=False))
+        objs = {}
+        for bf16 in (False, True):
+            torch.manual_seed(0)
+            obj = OBJECTIVES["regression"](dataclasses.replace(cfg, loss_bf16=bf16), frames)
+            objs[bf16] = (obj, obj.optimizers(), torch.Generator().manual_seed(0))
+        fixed = objs[False][0].batch(torch.Generator().manual_seed(1), "cpu")
+        with torch.no_grad():
+            loss = {bf16: float(obj.losses(fixed)[0]) for bf16, (obj, _, _) in objs.items()}
+        times = {False: [], True: []}
+        for _ in range(rounds):
+            for bf16, (obj, opts, gen) in objs.items():
+                obj.step(obj.batch(gen, "cpu"), opts, off)        # warm-up step of this round
+                t = time.perf_counter()
+                for _ in range(steps):
+                    obj.step(obj.batch(gen, "cpu"), opts, off)
+                times[bf16].append((time.perf_counter() - t) / steps * 1e3)
+        fp32_ms, bf16_ms = (float(np.median(times[b])) for b in (False, True))
+        rows.append(dict(combination=combo, native_bf16=native_bf16("cpu"), fp32_ms_per_step=round(fp32_ms, 1),
+                         bf16_vgg_ms_per_step=round(bf16_ms, 1), speedup=fp32_ms / bf16_ms,
+                         loss_fp32=loss[False], loss_bf16_vgg=loss[True],
+                         loss_rel_change=(loss[True] - loss[False]) / loss[False]))
+    return pd.DataFrame(rows)
+
+
+def write_loss_precision(df: pd.DataFrame, **prov) -> None:
+    results.write_table(df, "bench_loss_precision", title="Notebook 05's VGG16 loss network: float32 vs bf16",
+                        notes="Measured in one run on this machine, the two precisions alternating in rounds; ms per "
+                        "training step (U-Net ngf 24, batch 8, 64 px: quick's ablation settings, real training "
+                        "frames), median over rounds; speedup = fp32 / bf16. loss_*: the combination's loss on one "
+                        "fixed batch from the same initial weights. native_bf16: the CPU has AMX or AVX512-BF16 "
+                        "(runtime.native_bf16), where PROFILE=quick runs notebook 05's VGG16 in bf16.", **prov)
+
+
+def bench_flow_threads(*, quick: bool) -> pd.DataFrame:
+    """The warp error's Farneback flows of a test clip's real frames (metrics.pair_flows, at 256 px as notebooks
+    01-03 score), one thread against one per core, alternating in rounds in this run; the flows must be equal."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from . import evaluate, metrics
+
+    P = profile("quick")
+    name, path = next(iter(evaluate.test_clips().items()))
+    g8 = np.stack(list(evaluate.protocol_frames(path, evaluate.Protocol(size=P.eval_size,
+                                                                        max_frames=9 if quick else 33))))
+    pool = metrics._flow_pool()
+    one = ThreadPoolExecutor(1)
+    times, flows = {1: [], pool._max_workers: []}, {}
+    for _ in range(2 if quick else 3):
+        for workers, ex in ((1, one), (pool._max_workers, pool)):
+            t = time.perf_counter()
+            flows[workers] = metrics.pair_flows(g8, executor=ex)
+            times[workers].append(time.perf_counter() - t)
+    one.shutdown()
+    equal = all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) for a, b in zip(*flows.values()))
+    t1, tn = (float(np.median(v)) for v in times.values())
+    return pd.DataFrame([dict(clip=name, pairs=len(g8) - 1, size=f"{g8.shape[2]}x{g8.shape[1]}",
+                              threads=pool._max_workers, one_thread_s=round(t1, 3), threaded_s=round(tn, 3),
+                              speedup=t1 / tn, flows_equal=equal)])
+
+
+def write_flow_threads(df: pd.DataFrame, **prov) -> None:
+    results.write_table(df, "bench_flow_threads", title="The warp error's Farneback flows: one thread vs one per core",
+                        notes="Measured in one run on this machine, alternating in rounds (median): the forward and "
+                        "backward Farneback flows of every consecutive pair of a test clip's first frames at 256 px "
+                        "(metrics.pair_flows; OpenCV's Farneback uses one core, so the pairs run on a thread pool). "
+                        "flows_equal: every flow and occlusion mask is bitwise the same either way.", **prov)
+
+
 def run_all(*, quick: bool = False) -> None:
     torch.manual_seed(0)
     timer = results.Timer().__enter__()
@@ -487,6 +577,8 @@ def run_all(*, quick: bool = False) -> None:
     print(shared.to_string(index=False), flush=True)
     sweep = bench_sweep_processes(quick=quick)
     print(sweep.to_string(index=False), flush=True)
+    precision, flow_threads = bench_loss_precision(quick=quick), bench_flow_threads(quick=quick)
+    print(precision.to_string(index=False), flow_threads.to_string(index=False), sep="\n", flush=True)
     timer.__exit__()
     prov = dict(notebook="make bench", params={"quick": quick, "unet": DEFAULT_UNET,
                                                "threads": torch.get_num_threads()}, seed=0, wall_time_s=timer.seconds)
@@ -508,13 +600,16 @@ def run_all(*, quick: bool = False) -> None:
     _write_exemplar_end_to_end(exemplar, **prov)
     write_evaluate_shared(shared, **prov)
     write_sweep_processes(sweep, **prov)
+    write_loss_precision(precision, **prov)
+    write_flow_threads(flow_threads, **prov)
 
 
 def run_only(which: str, *, quick: bool = False) -> pd.DataFrame:
     """One benchmark alone, its table written to results/ with provenance (``colorizer bench --only WHICH``):
     ``shared`` (side-by-side scoring), ``evaluate`` (colorizer evaluate's memory), ``exemplar`` (colorize with a
-    reference, end to end), ``sweep`` (notebook 05's runs one after the other or at once) or ``steps`` (the diffusion
-    sampler's step counts)."""
+    reference, end to end), ``sweep`` (notebook 05's runs one after the other or at once), ``steps`` (the diffusion
+    sampler's step counts), ``precision`` (notebook 05's VGG16 loss network, fp32 vs bf16) or ``flows`` (the warp
+    error's Farneback flows, one thread vs one per core)."""
     import os
 
     threads = {"quick": quick, "threads": torch.get_num_threads()}
@@ -523,7 +618,9 @@ def run_only(which: str, *, quick: bool = False) -> pd.DataFrame:
                          {"torch_threads": torch.get_num_threads(), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}),
             "exemplar": (lambda: bench_exemplar_end_to_end(quick=quick), _write_exemplar_end_to_end, threads),
             "sweep": (lambda: bench_sweep_processes(quick=quick), write_sweep_processes, threads),
-            "steps": (lambda: bench_diffusion_steps(quick=quick), write_diffusion_steps, threads)}
+            "steps": (lambda: bench_diffusion_steps(quick=quick), write_diffusion_steps, threads),
+            "precision": (lambda: bench_loss_precision(quick=quick), write_loss_precision, threads),
+            "flows": (lambda: bench_flow_threads(quick=quick), write_flow_threads, threads)}
     if which not in runs:
         raise ValueError(f"no benchmark named {which!r}: choose one of {sorted(runs)}")
     bench, write, params = runs[which]

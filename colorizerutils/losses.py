@@ -39,10 +39,13 @@ class _Images:
 
 
 class _VGG(nn.Module):
-    """VGG16 relu features up to relu4_3, ImageNet-normalised input."""
+    """VGG16 relu features up to relu4_3, ImageNet-normalised input; ``bf16``: the convolutions run in bfloat16
+    autocast on channels-last tensors and the features come back as float32 (the distances and Gram matrices are
+    taken in float32)."""
 
-    def __init__(self):
+    def __init__(self, bf16: bool = False):
         super().__init__()
+        self.bf16 = bf16
         self.features = backbone("vgg16")[:VGG_LAYERS["relu4_3"] + 1]
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
@@ -50,12 +53,15 @@ class _VGG(nn.Module):
     def forward(self, rgb: torch.Tensor, layers) -> dict[str, torch.Tensor]:
         want = {VGG_LAYERS[n]: n for n in layers}
         x, out = (rgb - self.mean) / self.std, {}
-        for i, layer in enumerate(self.features):
-            x = layer(x)
-            if i in want:
-                out[want[i]] = x
-                if len(out) == len(want):
-                    break
+        if self.bf16:   # oneDNN's bf16 convolutions are faster on channels-last tensors (make bench)
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(rgb.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            for i, layer in enumerate(self.features):
+                x = layer(x)
+                if i in want:
+                    out[want[i]] = x.float()
+                    if len(out) == len(want):
+                        break
         return out
 
 
@@ -144,10 +150,20 @@ def parse(spec: str) -> list[str]:
     return names
 
 
-class CombinedLoss(nn.Module):
-    """Weighted sum of named terms; ``forward`` returns ``(total, {name: term value})``."""
+def uses_vgg(spec: str) -> bool:
+    """Whether a combination has a term on VGG16 features (content, perceptual, style)."""
+    return any(issubclass(LOSSES[n], _VGGLoss) for n in parse(spec))
 
-    def __init__(self, spec: str, weights: dict[str, float] | None = None):
+
+class CombinedLoss(nn.Module):
+    """Weighted sum of named terms; ``forward`` returns ``(total, {name: term value})``.
+
+    ``vgg_bf16``: the VGG16 that the content, perceptual and style terms share runs in bfloat16 (its features are
+    compared in float32). On hardware with native bf16 that makes notebook 05's VGG steps about 1.6x faster
+    (``make bench``, ``bench_loss_precision``); elsewhere it is slower, and it changes the numbers, so it is a
+    setting of the run (:attr:`colorizerutils.training.TrainConfig.loss_bf16`), never implicit."""
+
+    def __init__(self, spec: str, weights: dict[str, float] | None = None, *, vgg_bf16: bool = False):
         super().__init__()
         self.names = parse(spec)
         weights = {k.lower(): v for k, v in (weights or {}).items()}
@@ -161,7 +177,11 @@ class CombinedLoss(nn.Module):
         for n in self.names:
             terms[n] = LOSSES[n]()
             if isinstance(terms[n], _VGGLoss):
-                vgg = vgg or terms[n].vgg
+                if vgg is None:
+                    vgg = terms[n].vgg
+                    vgg.bf16 = vgg_bf16
+                    if vgg_bf16:
+                        vgg.to(memory_format=torch.channels_last)
                 terms[n].vgg = vgg
         self.terms = nn.ModuleDict(terms)
         self.requires_grad_(False)
@@ -173,5 +193,5 @@ class CombinedLoss(nn.Module):
         return total, {n: v.detach() for n, v in values.items()}
 
 
-def build_loss(spec: str, **weights: float) -> CombinedLoss:
-    return CombinedLoss(spec, weights)
+def build_loss(spec: str, *, vgg_bf16: bool = False, **weights: float) -> CombinedLoss:
+    return CombinedLoss(spec, weights, vgg_bf16=vgg_bf16)

@@ -198,19 +198,27 @@ def cdc_from_histograms(h: np.ndarray, dilations=(1, 2, 4)) -> float:
     return float(np.mean(per_channel))
 
 
-def _flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+@functools.lru_cache(maxsize=1)
+def _flow_pool():
+    """Threads for OpenCV's Farneback, which runs on one core and releases the GIL: one per core torch uses, so a
+    clip's flows take about half the time on 2 cores (the same flows: each is computed whole by one thread)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max(1, torch.get_num_threads()), thread_name_prefix="farneback")
+
+
+def pair_flows(g8: np.ndarray, *, executor=None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each consecutive pair of ground-truth frames ``g8`` (T,H,W,3) uint8: the flow from frame t back to t-1
+    (where each pixel of frame t came from) and the mask of pixels that pass the forward-backward check. The flows
+    run on ``executor`` (default: :func:`_flow_pool`)."""
     import cv2
 
-    return farneback(*(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in (a, b)))
-
-
-def pair_flows(g8: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """For each consecutive pair of ground-truth frames ``g8`` (T,H,W,3) uint8: the flow from frame t back to t-1
-    (where each pixel of frame t came from) and the mask of pixels that pass the forward-backward check."""
+    gray = [cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in g8]
+    pairs = [(gray[t], gray[t - 1]) for t in range(1, len(g8))]      # t -> t-1: where each pixel of t came from
+    pairs += [(a, b) for b, a in pairs]                                # t-1 -> t
+    flows = list((executor or _flow_pool()).map(lambda ab: farneback(*ab), pairs))
     out = []
-    for t in range(1, len(g8)):
-        bw = _flow(g8[t], g8[t - 1])   # t -> t-1: where each pixel of frame t came from
-        fw = _flow(g8[t - 1], g8[t])
+    for bw, fw in zip(flows[:len(flows) // 2], flows[len(flows) // 2:]):
         fw_at = warp(fw, bw)
         diff = ((bw + fw_at) ** 2).sum(-1)
         out.append((bw, diff < 0.01 * ((bw ** 2).sum(-1) + (fw_at ** 2).sum(-1)) + 0.5))

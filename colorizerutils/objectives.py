@@ -109,7 +109,7 @@ class Regression(Objective):
         super().__init__(cfg, frames)
         from .losses import build_loss
 
-        self.loss_fn = build_loss(cfg.loss, **cfg.loss_weights)
+        self.loss_fn = build_loss(cfg.loss, vgg_bf16=cfg.loss_bf16, **cfg.loss_weights)
 
     def losses(self, b):
         pred = upsample_ab(self.nets["G"](b["l"]), b["ab"].shape[-2:])   # out_stride > 1: low-res ab
@@ -137,7 +137,7 @@ class GAN(Objective):
         from .losses import build_loss
 
         self.nets["D"] = build_model("patchgan", **cfg.disc_kwargs)
-        self.recon_fn = build_loss(cfg.loss, **cfg.loss_weights)
+        self.recon_fn = build_loss(cfg.loss, vgg_bf16=cfg.loss_bf16, **cfg.loss_weights)
         self._phase = self.phase(0)
 
     def phase(self, step: int) -> str:

@@ -31,6 +31,14 @@ class Profile:
     seeds: tuple = (0,)     # notebook 06 trains the MSE and GAN U-Nets at these (seed 0: 02/03's runs)
     ablation_seeds: tuple = (0,)  # notebook 05 trains every loss combination at these (mean ± standard error)
     effects: tuple = ()     # notebook 06 also measures these changes at its seeds (keys of recipes.EFFECTS)
+    loss_bf16: bool | None = None  # notebook 05's VGG16 loss network in bf16; None: where the hardware computes bf16
+                                   # natively (runtime.native_bf16), which makes those runs ~1.6x faster
+
+    def vgg_loss_bf16(self) -> bool:
+        """Whether notebook 05 runs the VGG16 of its content/perceptual/style terms in bf16 on this machine."""
+        from .runtime import native_bf16
+
+        return native_bf16() if self.loss_bf16 is None else self.loss_bf16
 
 
 PROFILES = {
@@ -39,7 +47,9 @@ PROFILES = {
                      batch=8, diffusion_steps=30, sample_steps=4, video_frames=6, sweep_steps=(2, 4, 8),
                      ablation_steps=6, ablation_batch=8, bf16=False, seeds=(0, 1), ablation_seeds=(0, 1),
                      effects=("encoder", "NoGAN", "data", "augmentation")),
-    # quick: 0.1 s per U-Net step at 64x64, batch 16, on 2 cores (fp32: these CPUs have no AMX, so bf16 is slower).
+    # quick: 0.1 s per U-Net step at 64x64, batch 16, on 2 cores, in fp32: bf16 autocast of a whole U-Net step is
+    # slower even on a CPU with AVX512-BF16 (62 vs 38 ms per step measured), so only notebook 05's frozen VGG16 loss
+    # network runs in bf16, and only where the CPU has it natively (loss_bf16; results/bench_loss_precision.md).
     # Notebook 05's sweep is dominated by its VGG16 loss terms, so it runs 150 steps at batch 8; at 3 seeds (18
     # distinct combinations each) it is the chain's longest notebook (README, "Profiles", has the measured times).
     # quick: the automatic tables score every frame (<= 300) at 256 px; the exemplar tables at up to 480 px cost

@@ -31,3 +31,21 @@ def seed_everything(seed: int) -> torch.Generator:
 def resolve_device(name: str = "auto") -> torch.device:
     """``auto``: CUDA when present, else the CPU; any other name is torch's (``cpu``, ``cuda:1``)."""
     return torch.device(("cuda" if torch.cuda.is_available() else "cpu") if name == "auto" else name)
+
+
+def native_bf16(device: str | torch.device = "auto") -> bool:
+    """Whether ``device`` computes in bfloat16 natively, so that bf16 convolutions are faster than fp32 ones: a CUDA
+    GPU that supports it, or a CPU with AMX or AVX512-BF16 (read from /proc/cpuinfo; False where it cannot be read).
+    Without them (AVX2-only CPUs) oneDNN emulates bf16 and it is slower than fp32. ``make bench`` measures the
+    ratio (``bench_loss_precision``)."""
+    device = resolve_device(device) if isinstance(device, str) else device
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        return False
+    return bool({"amx_bf16", "avx512_bf16"} & set(flags))

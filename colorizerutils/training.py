@@ -51,6 +51,8 @@ class TrainConfig:
     lr: float = 2e-4                          # pix2pix's Adam settings
     betas: tuple = (0.5, 0.999)
     bf16: bool = False                        # autocast to bfloat16 (fast only where the CPU has AMX, or on GPU)
+    loss_bf16: bool = False                   # only the frozen VGG16 of the content/perceptual/style terms in bf16
+                                              # (runtime.native_bf16: faster where the hardware has it; notebook 05)
     seed: int = 0
     checkpoint_every: int = 200
     log_every: int = 10

@@ -202,3 +202,18 @@ def test_score_runs_scores_a_shared_run_once_with_the_numbers_of_scoring_it_alon
         cfg = ablation.config(c, P, seed=s)
         assert cfg.run in prov["runs"]
         assert dataclasses.replace(prov["config"], loss=cfg.loss, seed=s, run=cfg.run) == cfg
+
+
+def test_vgg16_loss_network_in_bf16_only_for_vgg_combinations_and_only_where_asked():
+    import dataclasses
+
+    quick = profile("quick")
+    for want in (False, True):
+        p = dataclasses.replace(quick, loss_bf16=want)
+        assert ablation.config("mse+perceptual", p).loss_bf16 is want
+        assert ablation.config("mae+ssim+style", p).loss_bf16 is want
+        assert ablation.config("mse+ssim+lpips", p).loss_bf16 is False   # no VGG term: fp32 everywhere
+    on, off = (ablation.config("mse+content", dataclasses.replace(quick, loss_bf16=b)) for b in (True, False))
+    assert on.run != off.run   # another precision is another run, never reused for the other
+    runs = {("mse", 0): None, ("mse+perceptual", 0): None}
+    assert ablation.provenance(runs, dataclasses.replace(quick, loss_bf16=True))["vgg16_in_bf16"] == ["mse+perceptual"]

@@ -122,6 +122,27 @@ def test_warp_error_is_zero_for_a_static_clip_and_grows_with_flicker():
     assert metrics.warp_error(flicker, gt) > 0.01
 
 
+def test_threaded_pair_flows_equal_opencv_one_by_one_on_a_real_clip():
+    """pair_flows runs Farneback on a thread pool; each flow must be exactly what OpenCV gives called one at a time,
+    in order, with the forward-backward mask made from those flows."""
+    import cv2
+
+    from colorizerutils import paths
+    from colorizerutils.flow import FARNEBACK
+
+    g8 = np.stack(list(media.iter_video(paths.DATA / "default/videos/bikes.mp4", max_frames=6)))
+    gray = [cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in g8]
+    got = metrics.pair_flows(g8)
+    assert len(got) == len(g8) - 1
+    for t, (bw, mask) in enumerate(got, start=1):
+        want_bw = cv2.calcOpticalFlowFarneback(gray[t], gray[t - 1], None, **FARNEBACK)
+        want_fw = cv2.calcOpticalFlowFarneback(gray[t - 1], gray[t], None, **FARNEBACK)
+        assert np.array_equal(bw, want_bw)
+        fw_at = metrics.warp(want_fw, want_bw)   # the forward flow read at where each pixel came from
+        consistent = ((want_bw + fw_at) ** 2).sum(-1) < 0.01 * ((want_bw ** 2).sum(-1) + (fw_at ** 2).sum(-1)) + 0.5
+        assert np.array_equal(mask, consistent) and 0.5 < mask.mean() <= 1.0
+
+
 def test_fid_is_inception_or_refused_never_another_network():
     ok, _ = metrics.fid_status()
     frames = (torch.rand(4, 3, 64, 64, generator=torch.Generator().manual_seed(0)) * 255).to(torch.uint8)
