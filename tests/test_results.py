@@ -125,3 +125,24 @@ def test_notebook_run_fills_in_the_notebook_seed_and_time_since_it_started(tmp_p
     fig.add_subplot().plot([0, 1])
     meta = json.loads(Image.open(out.figure(fig, "f", params=[1])).text["Description"])
     assert meta["notebook"] == "02_mse_unet" and meta["parameters"] == [1] and meta["seed"] == 7
+
+
+def test_time_table_splits_each_published_notebook_and_adds_up_to_papermills_own_duration():
+    """On the executed notebooks make reproduce published: each notebook's cells and 'other' add up to its total,
+    which papermill's notebook-level duration (cells plus kernel start and overhead) bounds from above."""
+    import nbformat
+
+    from colorizerutils import paths, runner
+
+    folder = paths.ROOT / "results" / "notebooks"
+    df = runner.time_table(folder)
+    assert set(df.notebook) == {p.stem for p in runner.notebooks(folder)} and len(set(df.notebook)) >= 6
+    for name, g in df.groupby("notebook"):
+        total = g[g.cell == "all"].seconds.item()
+        parts = g[~g.cell.isin(["all"])]
+        assert parts.seconds.sum() == pytest.approx(total, abs=0.1 * len(parts))
+        assert parts.share.sum() == pytest.approx(1.0, abs=2e-3 * len(parts))
+        whole = nbformat.read(str(folder / f"{name}.ipynb"), as_version=4).metadata.papermill.duration
+        assert 0 < total <= whole
+    with pytest.raises(ValueError, match="no papermill cell durations"):
+        runner.time_table(paths.ROOT / "notebooks")     # the committed notebooks carry no outputs
