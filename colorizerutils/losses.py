@@ -43,12 +43,17 @@ class _VGG(nn.Module):
     autocast on channels-last tensors and the features come back as float32 (the distances and Gram matrices are
     taken in float32)."""
 
-    def __init__(self, bf16: bool = False):
+    def __init__(self):
         super().__init__()
-        self.bf16 = bf16
+        self.bf16 = False
         self.features = backbone("vgg16")[:VGG_LAYERS["relu4_3"] + 1]
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+
+    def use_bf16(self, on: bool) -> None:
+        """Run in bf16 (weights kept channels-last, where oneDNN's bf16 convolutions are fastest) or in float32."""
+        self.bf16 = on
+        self.to(memory_format=torch.channels_last if on else torch.contiguous_format)
 
     def forward(self, rgb: torch.Tensor, layers) -> dict[str, torch.Tensor]:
         want = {VGG_LAYERS[n]: n for n in layers}
@@ -179,9 +184,7 @@ class CombinedLoss(nn.Module):
             if isinstance(terms[n], _VGGLoss):
                 if vgg is None:
                     vgg = terms[n].vgg
-                    vgg.bf16 = vgg_bf16
-                    if vgg_bf16:
-                        vgg.to(memory_format=torch.channels_last)
+                    vgg.use_bf16(vgg_bf16)
                 terms[n].vgg = vgg
         self.terms = nn.ModuleDict(terms)
         self.requires_grad_(False)
