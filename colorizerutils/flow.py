@@ -6,6 +6,11 @@ flow-warped exemplar of the diffusion model.
 """
 from __future__ import annotations
 
+import collections
+import contextlib
+import hashlib
+import time
+
 import numpy as np
 import torch
 
@@ -85,6 +90,66 @@ def consistency(fw: np.ndarray, bw: np.ndarray) -> np.ndarray:
     return np.exp(-d2 / tol).astype(np.float32)
 
 
+class _FlowMemo:
+    """The flows (and confidences) between two gray frames already computed in a :func:`shared_flows` block, the
+    most recent ``size`` pairs, each with the seconds it took to compute."""
+
+    def __init__(self, size: int):
+        self.size, self.store, self.charged = size, collections.OrderedDict(), 0.0
+
+    def get(self, key, part: str, compute):
+        entry = self.store.setdefault(key, {})
+        self.store.move_to_end(key)
+        if part in entry:
+            value, seconds = entry[part]
+            self.charged += seconds
+            return value
+        t = time.perf_counter()
+        value = compute()
+        entry[part] = value, time.perf_counter() - t
+        while len(self.store) > self.size:
+            self.store.popitem(last=False)
+        return value
+
+
+_MEMO: _FlowMemo | None = None
+
+
+@contextlib.contextmanager
+def shared_flows(size: int = 48):
+    """Within the block, :class:`FlowAnchor` computes the flows between any two gray frames once: several colorizers
+    of one clip scored side by side (notebook 04's flow baselines and diffusion variants all warp the same exemplar
+    and the same previous frames, whose L is the clip's own) reuse them, with the same numbers. The ``size`` most
+    recent frame pairs are kept (at 854x480 about 5 MB each). A reused result's compute time is counted in
+    :func:`charged_seconds`, so each colorizer's measured speed stays what it would be alone."""
+    global _MEMO
+    outer, _MEMO = _MEMO, _FlowMemo(size)
+    try:
+        yield _MEMO
+    finally:
+        _MEMO = outer
+
+
+def charged_seconds() -> float:
+    """Seconds of flow computation reused so far in the current :func:`shared_flows` block (0 outside one): add the
+    difference over a colorizer's call to its time to measure it as if it had computed its flows itself."""
+    return 0.0 if _MEMO is None else _MEMO.charged
+
+
+def candidate_flow(method: str, cur8: np.ndarray, src8: np.ndarray, *, confidence: bool = True
+                   ) -> tuple[np.ndarray, np.ndarray | None]:
+    """The flow from gray ``cur8`` to gray ``src8`` (:data:`FLOWS` ``[method]``) and, with ``confidence``, its
+    forward-backward :func:`consistency`; reused within a :func:`shared_flows` block."""
+    flow = FLOWS[method]
+    if _MEMO is None:
+        fw = flow(cur8, src8)
+        return fw, consistency(fw, flow(src8, cur8)) if confidence else None
+    key = (method, cur8.shape, hashlib.blake2b(cur8.tobytes(), digest_size=16).digest(),
+           hashlib.blake2b(src8.tobytes(), digest_size=16).digest())
+    fw = _MEMO.get(key, "fw", lambda: flow(cur8, src8))
+    return fw, _MEMO.get(key, "conf", lambda: consistency(fw, flow(src8, cur8))) if confidence else None
+
+
 FUSIONS = ("long", "short", "confidence")
 
 
@@ -134,9 +199,8 @@ class FlowAnchor:
 
     def _candidate(self, cur8: np.ndarray, side) -> tuple[np.ndarray, np.ndarray | None]:
         src8, img = side
-        flow = FLOWS[self.method]
-        fw = flow(cur8, src8)
-        return warp(img, fw), consistency(fw, flow(src8, cur8)) if self.confidence else None
+        fw, conf = candidate_flow(self.method, cur8, src8, confidence=self.confidence)
+        return warp(img, fw), conf
 
     def __call__(self, L: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.ref is None:
@@ -157,6 +221,7 @@ class FlowAnchor:
             conf = c_s + (1 - c_s) * c_l
         else:
             lab, conf = (a_l, c_l) if use_long else (a_s, c_s)
+            conf = None if conf is None else conf.copy()   # never hand out a shared_flows() array
         lab = torch.from_numpy(np.ascontiguousarray(lab.reshape(*lab.shape[:2], -1))).permute(2, 0, 1)[None].float()
         lab[:, :1] = L.float().cpu()
         return lab, None if conf is None else torch.from_numpy(conf)[None, None]

@@ -64,7 +64,10 @@ def _pair(pred, gt):
 
 def psnr(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
     """Per-frame PSNR in dB, RGB, data range 255: (T,)."""
-    p, g = _pair(pred, gt)
+    return _psnr255(*_pair(pred, gt))
+
+
+def _psnr255(p: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
     return peak_signal_noise_ratio(p, g, data_range=255.0, reduction="none", dim=(1, 2, 3))
 
 
@@ -72,6 +75,9 @@ def _gaussian_taps(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
     x = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
     g = torch.exp(-(x ** 2) / (2 * sigma ** 2))
     return (g / g.sum()).float()
+
+
+_TAPS = _gaussian_taps().numpy()
 
 
 def ssim(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
@@ -83,21 +89,37 @@ def ssim(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
     one channel at a time in float32 with OpenCV's separable filter, so memory does not grow with the clip and a
     480p frame takes milliseconds; equal to torchmetrics' float64 result within 1e-5 (tests/test_metrics.py).
     """
+    p, g = _pair(pred, gt)
+    return _ssim255(p, _ssim_truth(g))
+
+
+def _ssim_truth(g: torch.Tensor) -> list[list[tuple]]:
+    """The ground truth's side of :func:`ssim` for (T,3,H,W) frames on the 0-255 scale: per frame and channel, the
+    float32 image, its local mean and its blurred square, made once however many predictions are scored against it
+    (:class:`GroundTruth`)."""
+    if g.shape[-1] <= 10 or g.shape[-2] <= 10:
+        raise ValueError(f"SSIM needs frames larger than 11x11, got {tuple(g.shape[-2:])}")
+    return [[(y, _blur(y), _blur(y * y)) for y in frame] for frame in g.float().numpy()]
+
+
+def _blur(m: np.ndarray) -> np.ndarray:
+    """SSIM's Gaussian window (11x11, sigma 1.5, separable, float32), valid region only."""
     import cv2
 
-    p, g = _pair(pred, gt)
-    if p.shape[-1] <= 10 or p.shape[-2] <= 10:
-        raise ValueError(f"SSIM needs frames larger than 11x11, got {tuple(p.shape[-2:])}")
-    taps = _gaussian_taps().numpy()
+    return cv2.sepFilter2D(m, cv2.CV_32F, _TAPS, _TAPS)[5:-5, 5:-5]
+
+
+def _ssim255(p: torch.Tensor, truth: list[list[tuple]]) -> torch.Tensor:
+    """:func:`ssim` of (T,3,H,W) predictions on the 0-255 scale against :func:`_ssim_truth` of their ground truth."""
+    if len(p) != len(truth):
+        raise ValueError(f"{len(p)} predicted frames for {len(truth)} true ones")
     c1, c2 = (0.01 * 255.0) ** 2, (0.03 * 255.0) ** 2
-    blur = lambda m: cv2.sepFilter2D(m, cv2.CV_32F, taps, taps)[5:-5, 5:-5]   # valid region only
     out = []
-    for t in range(len(p)):
+    for frame, side in zip(p.float().numpy(), truth):
         per_channel = []
-        for c in range(p.shape[1]):
-            x, y = p[t, c].float().numpy(), g[t, c].float().numpy()
-            mx, my = blur(x), blur(y)
-            vx, vy, cov = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
+        for x, (y, my, yy) in zip(frame, side):
+            mx = _blur(x)
+            vx, vy, cov = _blur(x * x) - mx * mx, yy - my * my, _blur(x * y) - mx * my
             s = ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
             per_channel.append(float(s.mean(dtype=np.float64)))
         out.append(np.mean(per_channel))
@@ -149,7 +171,10 @@ def lpips(pred: torch.Tensor, gt: torch.Tensor, *, batch: int = 4) -> torch.Tens
 
 def colorfulness(frames: torch.Tensor) -> torch.Tensor:
     """Hasler & Suesstrunk 2003 per frame: sqrt(sd_rg^2 + sd_yb^2) + 0.3 sqrt(mu_rg^2 + mu_yb^2), 0-255 RGB."""
-    x = _to255(frames)
+    return _colorfulness255(_to255(frames))
+
+
+def _colorfulness255(x: torch.Tensor) -> torch.Tensor:
     r, g, b = x[:, 0], x[:, 1], x[:, 2]
     rg, yb = (r - g).flatten(1), (0.5 * (r + g) - b).flatten(1)
     std = torch.sqrt(rg.var(dim=1, unbiased=False) + yb.var(dim=1, unbiased=False))
@@ -159,8 +184,12 @@ def colorfulness(frames: torch.Tensor) -> torch.Tensor:
 
 def _histograms(frames: torch.Tensor) -> np.ndarray:
     """(T,3,256) normalised per-channel histograms of 8-bit frames, channels in B,G,R order as in TCVC."""
-    x = _to255(frames)
-    x8 = (x + 0.5).floor().clamp(0, 255).to(torch.int64) if frames.dtype != torch.uint8 else x.to(torch.int64)
+    return _histograms255(_to255(frames), rounded=frames.dtype == torch.uint8)
+
+
+def _histograms255(x: torch.Tensor, *, rounded: bool) -> np.ndarray:
+    """:func:`_histograms` of frames already on the 0-255 scale; ``rounded``: they came from uint8 (no rounding)."""
+    x8 = x.to(torch.int64) if rounded else (x + 0.5).floor().clamp(0, 255).to(torch.int64)
     t = x8.shape[0]
     hist = np.zeros((t, 3, 256))
     for c_out, c_in in enumerate((2, 1, 0)):
@@ -201,7 +230,9 @@ def cdc_from_histograms(h: np.ndarray, dilations=(1, 2, 4)) -> float:
 @functools.lru_cache(maxsize=1)
 def _flow_pool():
     """Threads for OpenCV's Farneback, which runs on one core and releases the GIL: one per core torch uses, so a
-    clip's flows take about half the time on 2 cores (the same flows: each is computed whole by one thread)."""
+    clip's flows take about half the time on 2 cores (the same flows: each is computed whole by one thread). Only
+    OpenCV runs on them, never torch: each thread that calls torch gets an OpenMP team of its own, whose spinning
+    workers made the models scored afterwards up to 1.9x slower (measured on a U-Net at 256 px)."""
     from concurrent.futures import ThreadPoolExecutor
 
     return ThreadPoolExecutor(max(1, torch.get_num_threads()), thread_name_prefix="farneback")
@@ -250,8 +281,9 @@ def warp_error(pred: torch.Tensor, gt: torch.Tensor) -> float:
 
 class GroundTruth:
     """The ground-truth side of a clip's metrics, fed chunk by chunk in order: for every :attr:`ClipScorer.SUB` frames
-    their LPIPS features (:func:`lpips_features`) and the flows of their consecutive pairs (:func:`pair_flows`, the
-    previous chunk's last frame carried). Computed once per chunk however many predictions are scored against it
+    the frames on the 0-255 scale, their side of SSIM (:func:`_ssim_truth`), their LPIPS features
+    (:func:`lpips_features`) and the flows of their consecutive pairs (:func:`pair_flows`, the previous chunk's last
+    frame carried). Computed once per chunk however many predictions are scored against it
     (:func:`colorizerutils.evaluate.evaluate_all`); the flows are about a third of a gray frame's scoring cost and
     the truth's LPIPS side another sixth."""
 
@@ -260,13 +292,16 @@ class GroundTruth:
         self._last = None   # the previous chunk's last frame, (H,W,3) uint8
 
     def chunk(self, gt: torch.Tensor) -> list[dict]:
-        """``gt`` (T,3,H,W) uint8 -> one dict per sub-chunk: ``gt``, ``lpips`` (features or None), ``flows``."""
+        """``gt`` (T,3,H,W) uint8 -> one dict per sub-chunk: ``gt``, ``g255`` (float64, 0-255), ``ssim``, ``lpips``
+        (features or None), ``flows`` (or None)."""
         out = []
         for i in range(0, len(gt), ClipScorer.SUB):
             g = gt[i:i + ClipScorer.SUB]
-            part = {"gt": g, "lpips": lpips_features(g) if self.with_lpips else None, "flows": None}
+            g255 = _to255(g)
+            part = {"gt": g, "g255": g255, "ssim": _ssim_truth(g255),
+                    "lpips": _lpips_side(g255) if self.with_lpips else None, "flows": None}
             if self.temporal:
-                g8 = _to255(g).permute(0, 2, 3, 1).numpy().astype(np.uint8)
+                g8 = g255.permute(0, 2, 3, 1).numpy().astype(np.uint8)
                 if self._last is not None:
                     g8 = np.concatenate([self._last[None], g8])
                 part["flows"], self._last = pair_flows(g8), g8[-1]
@@ -307,15 +342,18 @@ class ClipScorer:
             self._update(pred[i * self.SUB:(i + 1) * self.SUB], part)
 
     def _update(self, pred: torch.Tensor, part: dict) -> None:
-        gt = part["gt"]
-        p, _ = _pair(pred, gt)      # checked and on the 0-255 scale; the metrics below take the caller's frames
-        self.per_frame["psnr"].append(psnr(pred, gt))
-        self.per_frame["ssim"].append(ssim(pred, gt))
+        # every metric from one conversion of the prediction to float64 on the 0-255 scale, and the truth's
+        # already made: the same numbers as psnr(pred, gt), ssim(pred, gt), ... each converting on its own
+        p, g = _to255(pred), part["g255"]
+        if p.shape != g.shape:
+            raise ValueError(f"prediction {tuple(p.shape)} and ground truth {tuple(g.shape)} differ in shape")
+        self.per_frame["psnr"].append(_psnr255(p, g))
+        self.per_frame["ssim"].append(_ssim255(p, part["ssim"]))
         if self.with_lpips:
             self.per_frame["lpips"].append(lpips_distance(_lpips_side(p), part["lpips"]))
-        self.per_frame["colorfulness"].append(colorfulness(pred))
+        self.per_frame["colorfulness"].append(_colorfulness255(p))
         if self.temporal:
-            self.hist.append(_histograms(pred))   # the caller's frames: _histograms rounds floats itself
+            self.hist.append(_histograms255(p, rounded=pred.dtype == torch.uint8))
             pf = (p / 255.0).permute(0, 2, 3, 1).numpy().astype(np.float32)
             if self._last is not None:
                 pf = np.concatenate([self._last[None], pf])

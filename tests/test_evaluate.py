@@ -287,3 +287,30 @@ def test_residual_ceiling_bounds_the_anchor_and_at_full_size_returns_the_truth(m
     assert fused.psnr < small.loc[evaluate.CEILING_ROWS[1], "psnr"] < everywhere.psnr
     with pytest.raises(ValueError, match="exemplar protocol"):
         evaluate.residual_ceiling(clips, evaluate.Protocol(size=96, max_frames=7), size=24)
+
+
+def test_flows_reused_side_by_side_are_charged_to_each_colorizers_speed(manifest, monkeypatch):
+    """evaluate_all lets the flow colorizers of a clip share their DIS flows (flow.shared_flows); the fps it reports
+    must still be each colorizer's speed alone, so a reused flow's cost is counted for every colorizer that uses
+    it. DIS is slowed by a fixed 30 ms per call here, so that the flows dominate the time and the check is robust:
+    the fused anchor's measured time side by side stays within 15% of its time alone (without the charge it would
+    fall by about a quarter: its long-range flows all come from the DIS warp scored before it)."""
+    import time
+
+    from colorizerutils import flow
+
+    real = flow.FLOWS["dis"]
+    monkeypatch.setitem(flow.FLOWS, "dis", lambda a, b: time.sleep(0.03) or real(a, b))
+    p = evaluate.Protocol(size=64, max_frames=10, exemplar=True, lpips=False)
+    clips = {"bikes": paths.DATA / BIKES}
+    names = ["DIS warp from the exemplar", "DIS fused, long + short range by confidence"]
+
+    def methods():
+        return {k: v for k, v in inference.baselines().items() if k in names}
+
+    together = evaluate.evaluate_all(methods(), clips, protocol=p, progress=False).set_index("method")
+    alone = evaluate.evaluate(methods()[names[1]], clips, method=names[1], protocol=p,
+                              progress=False).set_index("method")
+    ratio = float(alone.fps.iloc[0] / together.fps[names[1]])
+    assert 0.87 < ratio < 1.15, ratio
+    assert together.psnr[names[1]] == alone.psnr.iloc[0]

@@ -81,3 +81,44 @@ def test_flow_reference_rows_are_the_plain_warp_and_the_fused_anchor_uses_the_pr
     assert not torch.allclose(second[:, 1:], expected[1:2])
     with pytest.raises(ValueError, match="unknown fusion"):
         FlowAnchor("dis", "median")
+
+
+def test_shared_flows_give_the_same_anchors_compute_each_pair_once_and_charge_what_they_reuse(manifest, monkeypatch):
+    """Inside flow.shared_flows two flow anchors of one clip (notebook 04 scores several side by side) reuse each
+    other's DIS flows: the anchors and confidences are bitwise those computed without sharing, the second anchor
+    makes no DIS call of its own, charged_seconds counts the reused flows' cost, and a confidence handed out is
+    the anchor's own copy, not the shared array."""
+
+    from colorizerutils import flow
+    from colorizerutils.flow import FlowAnchor
+
+    clip = data.clip_lab(paths.DATA / "default/videos/bikes.mp4", size=64, max_frames=5).float()
+
+    def run(anchor):
+        anchor.reset(clip[:1])
+        out = []
+        for t in range(1, len(clip)):
+            lab, conf = anchor(clip[t:t + 1, :1])
+            anchor.update(lab)
+            out.append((lab, conf))
+        return out
+
+    calls = []
+    real = flow.FLOWS["dis"]
+    monkeypatch.setitem(flow.FLOWS, "dis", lambda a, b: calls.append(1) or real(a, b))
+    alone = [run(FlowAnchor("dis", "confidence")), run(FlowAnchor("dis", "long"))]
+    n_alone = len(calls)
+    with flow.shared_flows():
+        calls.clear()
+        shared = [run(FlowAnchor("dis", "confidence"))]
+        first_calls, charged = len(calls), flow.charged_seconds()
+        shared.append(run(FlowAnchor("dis", "long")))          # long range only: flows the first already made
+        assert len(calls) == first_calls and flow.charged_seconds() > charged
+        for got, want in zip(shared, alone):
+            for (lab, c), (lab0, c0) in zip(got, want):
+                assert torch.equal(lab, lab0) and torch.equal(c, c0)
+        shared[1][0][1].fill_(-1.0)                             # a caller writing into its confidence
+        again = run(FlowAnchor("dis", "long"))
+    assert first_calls == n_alone - 2 * (len(clip) - 1)        # the long-only anchor's own calls were all saved
+    assert flow.charged_seconds() == 0.0                        # outside the block nothing is kept
+    assert torch.equal(again[0][1], alone[1][0][1])

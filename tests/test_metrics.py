@@ -192,3 +192,21 @@ def test_streaming_scorer_equals_the_whole_clip_at_once(manifest):
     assert 10 < whole["psnr"] < 40 and whole["colorfulness"] > 1
     assert whole["cdc"] == pytest.approx(metrics.cdc(pred), rel=1e-12)
     assert whole["warp_error"] == pytest.approx(metrics.warp_error(pred, gt), rel=1e-12)
+
+
+def test_clip_scorer_per_frame_values_are_exactly_the_stand_alone_metrics(manifest):
+    """ClipScorer converts a prediction once and takes the truth's side (0-255 frames, SSIM's local statistics) from
+    GroundTruth; each per-frame value must be bitwise what psnr, ssim, colorfulness and the histograms give on their
+    own, for uint8 predictions and for float ones (which the histograms round)."""
+    from colorizerutils import paths
+
+    gt = torch.from_numpy(np.stack(list(media.iter_video(paths.DATA / "default/videos/bikes.mp4",
+                                                        max_frames=7)))).permute(0, 3, 1, 2)
+    for pred in (torch.roll(gt, shifts=1, dims=1), gt.float().div(255).pow(1.3)):   # uint8, float in [0,1]
+        scorer = metrics.ClipScorer(with_lpips=False)
+        scorer.update(pred, gt)
+        for name, fn in (("psnr", metrics.psnr), ("ssim", metrics.ssim)):
+            assert torch.equal(torch.cat(scorer.per_frame[name]), fn(pred, gt)), name
+        assert torch.equal(torch.cat(scorer.per_frame["colorfulness"]), metrics.colorfulness(pred))
+        assert np.array_equal(np.concatenate(scorer.hist), metrics._histograms(pred))
+        assert scorer.result()["warp_error"] == metrics.warp_error(pred, gt)
