@@ -399,10 +399,27 @@ def bench_evaluate_shared(*, quick: bool) -> pd.DataFrame:
     together = evaluate.evaluate_all(inference.baselines(), clips, protocol=proto, ground_truth="ground truth",
                                      progress=False)
     t2 = time.perf_counter()
-    return pd.DataFrame([dict(methods=len(inference.baselines()), clips=len(clips),
-                              frames_per_method=int(alone.frames.sum()) // (len(inference.baselines()) + 1),
-                              one_at_a_time_s=round(t1 - t0, 2), side_by_side_s=round(t2 - t1, 2),
-                              speedup=(t1 - t0) / (t2 - t1), numbers_equal=bool(together[cols].equals(alone[cols])))])
+    rows = [dict(comparison="one at a time vs side by side", methods=len(inference.baselines()), clips=len(clips),
+                 frames_per_method=int(alone.frames.sum()) // (len(inference.baselines()) + 1),
+                 before_s=round(t1 - t0, 2), after_s=round(t2 - t1, 2), speedup=(t1 - t0) / (t2 - t1),
+                 numbers_equal=bool(together[cols].equals(alone[cols])))]
+    if inference.checkpoint_path("diffusion").exists():   # notebook 04's whole pass: its flows shared or not
+        def methods():
+            return {**inference.baselines(), **inference.diffusion_variants(
+                "diffusion", dict(seed=0, guidance=1.0, steps=P.sample_steps))}
+
+        proto = evaluate.exemplar(P, max_frames=6 if quick else 10)
+        runs, seconds = {}, {}
+        for share in (False, True):
+            t = time.perf_counter()
+            runs[share] = evaluate.evaluate_all(methods(), clips, protocol=proto, share_flows=share, progress=False)
+            seconds[share] = time.perf_counter() - t
+        rows.append(dict(comparison="side by side: flows computed by each colorizer vs shared",
+                         methods=len(methods()), clips=len(clips), frames_per_method=int(runs[True].frames.sum())
+                         // len(methods()), before_s=round(seconds[False], 2), after_s=round(seconds[True], 2),
+                         speedup=seconds[False] / seconds[True],
+                         numbers_equal=bool(runs[True][cols].equals(runs[False][cols]))))
+    return pd.DataFrame(rows)
 
 
 def write_evaluate_shared(df: pd.DataFrame, **prov) -> None:
@@ -410,7 +427,11 @@ def write_evaluate_shared(df: pd.DataFrame, **prov) -> None:
                         notes="Measured in one run on this machine. Notebook 04's six baselines and the ground-truth "
                         "rows on every test clip under its exemplar protocol (up to 480 px), scored one method at a "
                         "time, then side by side by evaluate_all: each clip decoded once, the flows and LPIPS features "
-                        "of the real frames made once (metrics.GroundTruth).", **prov)
+                        "of the real frames made once (metrics.GroundTruth). Second row (where the diffusion model "
+                        "is trained): notebook 04's whole set of methods (baselines and diffusion variants) side by "
+                        "side, the first 10 frames after the exemplar of each test clip, with each flow colorizer "
+                        "computing its own DIS flows, then with the flows between two frames computed once for all "
+                        "(flow.shared_flows, evaluate_all's default). numbers_equal: every column but fps.", **prov)
 
 
 SWEEP_COMBOS = ("mse+perceptual", "mse+ssim+style")   # two of notebook 05's VGG16 combinations (its main cost)

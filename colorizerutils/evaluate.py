@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -185,7 +186,8 @@ def _row_cache_file(colorizer, path: Path, protocol: Protocol, model_size, chunk
 
 
 def evaluate_all(colorizers: dict, clips, *, protocol: Protocol, model_size: int | None = None, chunk: int = 16,
-                 ground_truth: str | None = None, cache: bool = False, progress: bool = True) -> pd.DataFrame:
+                 ground_truth: str | None = None, cache: bool = False, share_flows: bool = True,
+                 progress: bool = True) -> pd.DataFrame:
     """:func:`evaluate` for every ``{method: colorizer}``: one row per method and clip, methods in order, then, with
     ``ground_truth`` (its method name), the real frames' own rows (:func:`ground_truth`) from the same pass.
 
@@ -197,7 +199,11 @@ def evaluate_all(colorizers: dict, clips, *, protocol: Protocol, model_size: int
     ``cache=True``: the rows of the deterministic, weightless baselines (gray, reference copy, flow warps: those with
     a ``cache_key``) are kept under ``data/cache/rows`` and reused wherever the clip's bytes, the protocol and the
     decoding, colorizing and scoring code and libraries are the same, so notebooks 01-05 score the gray baseline
-    once. A reused row's fps is the one measured when it was made. ``make clean`` removes the cache."""
+    once. A reused row's fps is the one measured when it was made. ``make clean`` removes the cache.
+
+    ``share_flows``: the flow colorizers of a clip (the DIS baselines, the diffusion's anchors) compute the flows
+    between any two frames once (:func:`colorizerutils.flow.shared_flows`), with the same numbers; each one's fps
+    still counts the flows it reused. ``False`` only for ``make bench``'s comparison."""
     seen: dict[int, str] = {}
     for method, c in colorizers.items():
         for obj in {id(c): c, id(getattr(c, "inner", c)): getattr(c, "inner", c)}.values():
@@ -222,7 +228,7 @@ def evaluate_all(colorizers: dict, clips, *, protocol: Protocol, model_size: int
                 todo[m] = c
         if not todo and ground_truth is None:
             continue
-        with flow.shared_flows():       # the flow colorizers of one clip compute each pair of frames' flows once
+        with flow.shared_flows() if share_flows else contextlib.nullcontext():   # each pair's flows once
             scored, real = _score_clip(todo, path, protocol, model_size=model_size, chunk=chunk,
                                        with_truth=ground_truth is not None)
         for m, row in scored.items():
