@@ -228,7 +228,8 @@ def evaluate_all(colorizers: dict, clips, *, protocol: Protocol, model_size: int
                 todo[m] = c
         if not todo and ground_truth is None:
             continue
-        with flow.shared_flows() if share_flows else contextlib.nullcontext():   # each pair's flows once
+        # each pair's flows once; a chunk's methods run chunk frames apart, 2 frame pairs each (long, short range)
+        with flow.shared_flows(size=3 * chunk) if share_flows else contextlib.nullcontext():
             scored, real = _score_clip(todo, path, protocol, model_size=model_size, chunk=chunk,
                                        with_truth=ground_truth is not None)
         for m, row in scored.items():

@@ -120,8 +120,10 @@ def shared_flows(size: int = 48):
     """Within the block, :class:`FlowAnchor` computes the flows between any two gray frames once: several colorizers
     of one clip scored side by side (notebook 04's flow baselines and diffusion variants all warp the same exemplar
     and the same previous frames, whose L is the clip's own) reuse them, with the same numbers. The ``size`` most
-    recent frame pairs are kept (at 854x480 about 5 MB each). A reused result's compute time is counted in
-    :func:`charged_seconds`, so each colorizer's measured speed stays what it would be alone."""
+    recent frame pairs are kept (at 854x480 about 5 MB each); :func:`colorizerutils.evaluate.evaluate_all` keeps
+    three per frame of its chunk, enough for each method to find the pairs the one before it made. A reused
+    result's compute time is counted in :func:`charged_seconds`, so each colorizer's measured speed stays what it
+    would be alone."""
     global _MEMO
     outer, _MEMO = _MEMO, _FlowMemo(size)
     try:
