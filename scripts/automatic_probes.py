@@ -57,6 +57,7 @@ which the test clips punish; averaging the prediction with that of the mirrored 
 """
 import dataclasses
 import os
+import shutil
 import sys
 
 import pandas as pd
@@ -80,6 +81,8 @@ def _score(models: dict, split: str, protocol=SWEEP) -> pd.DataFrame:
 
 def steps(frames) -> None:
     for seed in SEEDS:
+        # the probe's own scratch run: a second invocation would otherwise resume at 4800 steps and score that
+        shutil.rmtree(recipes.mse_unet(P, run=f"probe_steps_s{seed}").run_dir, ignore_errors=True)
         for n in (300, 600, 1200, 2400, 4800):       # each continues the last: the learning rate is constant
             cfg = dataclasses.replace(recipes.mse_unet(P, seed=seed, run=f"probe_steps_s{seed}"), steps=n,
                                       checkpoint_every=300)
