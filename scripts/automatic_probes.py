@@ -66,6 +66,7 @@ import torch.nn.functional as F
 
 import colorizerutils as cu
 from colorizerutils import evaluate, recipes
+from colorizerutils.color import upsample_ab
 from colorizerutils.inference import ChromaScaled, load_colorizer
 from colorizerutils.training import reuse_or_train, train
 
@@ -138,7 +139,7 @@ class Upsampled:
             ab = (ab + self.model.predict(small.flip(-1)).flip(-1)) / 2
         ab = ab * self.scale
         if self.radius is None:
-            return F.interpolate(ab, size=L.shape[-2:], mode="bilinear", align_corners=False)
+            return upsample_ab(ab, L.shape[-2:])          # what the kit does (colorizerutils.video.colorize_frames)
         return guided_upsample(ab, L, self.radius, self.eps)
 
 
