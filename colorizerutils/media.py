@@ -13,7 +13,7 @@ import queue
 import threading
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -295,7 +295,7 @@ VIDEO_TIME_BASE = Fraction(1, 90000)   # the MPEG clock: exact for 24, 25, 30 an
 
 def write_video(frames: Iterator[np.ndarray], dest: Path, *, fps: float, audio_from: Path | None = None,
                 crf: int = 20, preset: str = "veryfast", progress: bool = True, total: int | None = None,
-                times: list | None = None) -> int:
+                times: list | None = None, status: Callable[[], str] | None = None) -> int:
     """Encode frames to ``dest`` (H.264 in mp4/mkv/mov), copying the audio stream of ``audio_from`` when present.
 
     ``times`` (seconds per frame, filled by :func:`colorizerutils.media.iter_video` as it decodes) keeps the source's
@@ -307,6 +307,9 @@ def write_video(frames: Iterator[np.ndarray], dest: Path, *, fps: float, audio_f
     presets write bigger files). The encoder gets half of torch's threads: it runs beside the model, and on a small
     machine x264's default (1.5 threads per core) only adds switching (measured on 2 cores: 17.0 vs 20.7 ms of CPU
     per 720p frame at veryfast, same output size).
+
+    ``status``, where given, is called after every frame and its text shown after the progress bar (``colorizer
+    colorize`` shows the shots found so far).
 
     Written to a temporary sibling and renamed at the end; returns the number of frames written.
     """
@@ -347,7 +350,7 @@ def write_video(frames: Iterator[np.ndarray], dest: Path, *, fps: float, audio_f
                 for packet in vs.encode(frame):
                     out.mux(packet)
                 n += 1
-                bar.update(1)
+                _advance(bar, status)
             bar.close()
             if vs is None:
                 raise DataError(f"{dest}: no frames to write")
@@ -366,16 +369,30 @@ def write_video(frames: Iterator[np.ndarray], dest: Path, *, fps: float, audio_f
     return n
 
 
-def write_frames(frames: Iterator[np.ndarray], dest: Path, *, progress: bool = True, total: int | None = None) -> int:
-    """Write frames as ``dest/00000.png`` ...; the folder appears only when complete."""
+def _advance(bar, status: Callable[[], str] | None) -> None:
+    """One frame more on ``bar``, with ``status()`` after it when that text changed (redrawn with the count)."""
+    if status is not None and not bar.disable:
+        text = status()
+        if text != bar.postfix:
+            bar.set_postfix_str(text, refresh=False)
+    bar.update(1)
+
+
+def write_frames(frames: Iterator[np.ndarray], dest: Path, *, progress: bool = True, total: int | None = None,
+                 status: Callable[[], str] | None = None) -> int:
+    """Write frames as ``dest/00000.png`` ...; the folder appears only when complete. ``status``: as in
+    :func:`write_video`."""
     from PIL import Image
 
     n = 0
     with atomic_path(dest, suffix="") as tmp:
         tmp.mkdir()
-        for f in tqdm(frames, total=total, unit="frame", desc=dest.name, disable=not progress):
+        bar = tqdm(total=total, unit="frame", desc=dest.name, disable=not progress)
+        for f in frames:
             Image.fromarray(f).save(tmp / f"{n:05d}.png")
             n += 1
+            _advance(bar, status)
+        bar.close()
         if n == 0:
             raise DataError(f"{dest}: no frames to write")
     return n

@@ -170,8 +170,9 @@ def colorize_path(colorizer, src: str | Path, dest: str | Path, *, size: int | N
     # three stages overlap: decoding (thread), colorizing (thread) and encoding (here)
     out = prefetch(colorize_frames(colorizer, frames, size=size, references=refs, batch=batch, shots=shot_log),
                     depth=2 * batch)
+    status = None if shot_log is None else lambda: f"shots: {len(shot_log)}"   # found so far
     n = _write_output(out, src, dest, in_kind=in_kind, out_kind=out_kind, ext=ext, progress=progress, crf=crf,
-                      preset=preset, times=times)
+                      preset=preset, times=times, status=status)
     if shot_log is not None:
         _report_shots(shot_log, ref_paths, dest, progress=progress)
     return n
@@ -192,7 +193,7 @@ def _report_shots(shot_log: list[dict], ref_paths: list[Path], dest: Path, *, pr
 
 
 def _write_output(out, src: Path, dest: Path, *, in_kind: str, out_kind: str, ext: str, progress: bool, crf: int,
-                  preset: str, times: list) -> int:
+                  preset: str, times: list, status=None) -> int:
     if out_kind == "image":
         from PIL import Image
 
@@ -204,7 +205,7 @@ def _write_output(out, src: Path, dest: Path, *, in_kind: str, out_kind: str, ex
     if in_kind == "video":
         total = declared_frames(src)
     if out_kind == "folder":
-        return write_frames(out, dest, progress=progress, total=total)
+        return write_frames(out, dest, progress=progress, total=total, status=status)
     fps = video_fps(src) if in_kind == "video" else 25.0
     return write_video(out, dest, fps=fps, audio_from=src if in_kind == "video" else None, progress=progress,
-                       total=total, crf=crf, preset=preset, times=times if in_kind == "video" else None)
+                       total=total, crf=crf, preset=preset, times=times if in_kind == "video" else None, status=status)

@@ -53,6 +53,7 @@ def test_joined_clip_each_shot_uses_its_reference_and_matches_colorizing_it_alon
     assert [s["start_frame"] for s in log] == [0, 30, 60]                   # the cuts, to the frame
     assert [s["reference_file"].rsplit("/", 1)[1] for s in log] == ["b_bikes.png", "c_cup.png", "a_vtest.png"]
     assert all(s["fits"] for s in log) and "shot 1 from frame 30: c_cup.png" in p.stderr
+    assert "shots: 3" in p.stderr.rsplit("\r", 1)[-1]                   # the progress bar's last state counts them
     got = [media.read_image(f) for f in media.list_frame_files(out)]
     chw = lambda fs: torch.from_numpy(np.stack(fs)).permute(0, 3, 1, 2)
     for k, part in enumerate(parts):
