@@ -8,7 +8,8 @@
   frame, against DDIM 25 with the PSNR difference's standard error over clips), and the sampler's cost against size,
   steps and frames with its peak memory;
 - ``colorizer colorize`` with a reference at 854x480, end to end, against the goal of 2 frames/s;
-- ``colorizer evaluate`` at 854x480: peak memory of 300 frames against 30;
+- ``colorizer evaluate`` at 854x480: peak memory of 300 frames against 30; ``colorizer colorize`` with a reference
+  at 854x480: of 1,000 frames against 100;
 - evaluation: notebook 04's baselines scored side by side (``evaluate_all``, the truth's side made once per clip)
   against one method at a time, same numbers;
 - notebook 05's sweep: two loss combinations trained one after the other against two processes at once (``make -j2
@@ -373,6 +374,69 @@ def bench_evaluate_memory(*, frames=(30, 300), size=(854, 480)) -> pd.DataFrame:
     return df
 
 
+def bench_colorize_memory(*, quick: bool, size=(854, 480)) -> pd.DataFrame:
+    """``colorizer colorize CLIP OUT --model diffusion --reference FRAME0`` with the default settings on clips of 100
+    and 1,000 frames at 854x480 (30 and 300 with ``quick``), each in its own process: peak RSS and time. Streaming
+    should keep the peak flat in the frame count (issue goal: at most 1.2x the 100-frame peak at 1,000 frames).
+
+    The clips: the test clip vtest.avi (795 frames, a fixed camera) resized to 854x480 and played again from its start
+    for the frames past its last, written as H.264 at CRF 12; frame 0 is the reference. The trained
+    diffusion checkpoint is used where it exists, else fresh weights in its format (memory does not depend on them).
+    """
+    import json
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    import cv2
+    from PIL import Image
+
+    from .training import save_network
+
+    counts = (30, 300) if quick else (100, 1000)
+    src = paths.DATA / "default" / "videos" / "vtest.avi"
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        ckpt, source = paths.CHECKPOINTS / "diffusion" / "final.pt", "checkpoints/diffusion"
+        if not ckpt.exists():
+            cfg = recipes.diffusion(profile("quick"))
+            ckpt, source = tmp / "fresh" / "final.pt", "fresh weights (run make reproduce for trained ones)"
+            ckpt.parent.mkdir()
+            save_network(build_model(cfg.model, **cfg.model_kwargs), cfg, ckpt)
+        def frames(n):                    # streamed: a child process inherits this one's peak RSS (_rss_of)
+            while True:
+                for f in media.iter_video(src):
+                    if n == 0:
+                        return
+                    n -= 1
+                    yield cv2.resize(f, size, interpolation=cv2.INTER_AREA)
+
+        Image.fromarray(next(frames(1))).save(tmp / "ref.png")
+        for n in counts:
+            clip = tmp / f"clip{n}.mp4"
+            media.write_video(frames(n), clip, fps=25, crf=12, progress=False)
+            rss, sec = _rss_of([sys.executable, "-m", "colorizerutils", "colorize", str(clip), str(tmp / f"out{n}.mp4"),
+                                "--checkpoint", str(ckpt), "--reference", str(tmp / "ref.png"), "--quiet"])
+            shots = json.loads((tmp / f"out{n}.mp4.shots.json").read_text())
+            rows.append(dict(frames=n, width=size[0], height=size[1], weights=source, shots=len(shots),
+                             peak_rss_mb=rss, seconds=sec, frames_per_second=n / sec))
+    df = pd.DataFrame(rows)
+    df["rss_vs_fewest_frames"] = df.peak_rss_mb / df.peak_rss_mb.iloc[0]
+    return df
+
+
+def write_colorize_memory(df: pd.DataFrame, **prov) -> None:
+    results.write_table(df, "bench_colorize_memory", title="colorizer colorize with a reference: peak memory against "
+                        "frames (854x480)",
+                        notes="Each row is one `colorizer colorize CLIP OUT --checkpoint DIFFUSION --reference FRAME0` "
+                              "process with the default settings (DDIM 5, full-resolution anchor, x264 veryfast): "
+                              "vtest.avi resized to 854x480, played again from its start past its last frame (shots: "
+                              "the cuts found, the whole clip being one). peak_rss_mb: the "
+                              "process's maximum resident set (getrusage via wait4); seconds include start-up and "
+                              "loading. Goal: <= 1.2x the fewest frames' peak.", **prov)
+
+
 def write_evaluate_memory(df: pd.DataFrame, **prov) -> None:
     results.write_table(df, "bench_evaluate_memory", title="colorizer evaluate: peak memory against frames (854x480)",
                         notes="Each row is one `colorizer evaluate PRED GT --json` process (PSNR, SSIM, LPIPS, "
@@ -583,8 +647,9 @@ def run_all(*, quick: bool = False) -> None:
     peaks = pd.DataFrame([dict(dtype="fp32", gflop_s=matmul_peak(torch.float32)),
                           dict(dtype="bf16", gflop_s=matmul_peak(torch.bfloat16))])
     print(peaks.to_string(index=False), flush=True)
-    memory = bench_evaluate_memory()   # first: its child processes would inherit a larger parent's peak RSS
-    print(memory.to_string(index=False), flush=True)
+    # first: their child processes would inherit a larger parent's peak RSS
+    memory, colorize_memory = bench_evaluate_memory(), bench_colorize_memory(quick=quick)
+    print(memory.to_string(index=False), colorize_memory.to_string(index=False), sep="\n", flush=True)
     img = bench_image_models(quick=quick)
     img["fraction_of_fp32_peak"] = img.achieved_gflop_s / peaks.gflop_s[0]
     img["fraction_of_bf16_peak"] = img.achieved_gflop_s / peaks.gflop_s[1]
@@ -619,6 +684,7 @@ def run_all(*, quick: bool = False) -> None:
     results.write_table(cost, "bench_diffusion_cost", title="Diffusion sampling cost vs size, steps and frames",
                         notes=note, **prov)
     write_evaluate_memory(memory, **prov)
+    write_colorize_memory(colorize_memory, **prov)
     _write_exemplar_end_to_end(exemplar, **prov)
     write_evaluate_shared(shared, **prov)
     write_sweep_processes(sweep, **prov)
@@ -628,7 +694,8 @@ def run_all(*, quick: bool = False) -> None:
 
 def run_only(which: str, *, quick: bool = False) -> pd.DataFrame:
     """One benchmark alone, its table written to results/ with provenance (``colorizer bench --only WHICH``):
-    ``shared`` (side-by-side scoring), ``evaluate`` (colorizer evaluate's memory), ``exemplar`` (colorize with a
+    ``shared`` (side-by-side scoring), ``evaluate`` (colorizer evaluate's memory), ``colorize-memory`` (colorizer
+    colorize's memory with a reference, 100 against 1,000 frames), ``exemplar`` (colorize with a
     reference, end to end), ``sweep`` (notebook 05's runs one after the other or at once), ``steps`` (the diffusion
     sampler's step counts), ``precision`` (notebook 05's VGG16 loss network, fp32 vs bf16) or ``flows`` (the warp
     error's Farneback flows, one thread vs one per core)."""
@@ -638,6 +705,7 @@ def run_only(which: str, *, quick: bool = False) -> pd.DataFrame:
     runs = {"shared": (lambda: bench_evaluate_shared(quick=quick), write_evaluate_shared, threads),
             "evaluate": (bench_evaluate_memory, write_evaluate_memory,
                          {"torch_threads": torch.get_num_threads(), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}),
+            "colorize-memory": (lambda: bench_colorize_memory(quick=quick), write_colorize_memory, threads),
             "exemplar": (lambda: bench_exemplar_end_to_end(quick=quick), _write_exemplar_end_to_end, threads),
             "sweep": (lambda: bench_sweep_processes(quick=quick), write_sweep_processes, threads),
             "steps": (lambda: bench_diffusion_steps(quick=quick), write_diffusion_steps, threads),

@@ -275,8 +275,13 @@ def _write_log(rows: list[dict], path: Path) -> None:
 
 def save_model(obj: Objective, cfg: TrainConfig, path: Path) -> Path:
     G = unwrap(obj.export() if hasattr(obj, "export") else obj.nets["G"])   # diffusion: its weight average
+    return save_network(G, cfg, path)
+
+
+def save_network(net: torch.nn.Module, cfg: TrainConfig, path: Path) -> Path:
+    """``net`` as a ``final.pt`` that :func:`colorizerutils.inference.load_colorizer` reads, ``cfg`` its recipe."""
     return torch_save({"model": cfg.model, "model_kwargs": cfg.model_kwargs, "objective": cfg.objective,
-                       "state": G.state_dict(), "config": _config_dict(cfg), "kit": "colorizerutils"}, path)
+                       "state": net.state_dict(), "config": _config_dict(cfg), "kit": "colorizerutils"}, path)
 
 
 def read_log(run: str | Path) -> pd.DataFrame:
