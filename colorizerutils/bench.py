@@ -12,6 +12,8 @@
   at 854x480: of 1,000 frames against 100;
 - evaluation: notebook 04's baselines scored side by side (``evaluate_all``, the truth's side made once per clip)
   against one method at a time, same numbers;
+- shots: a clip of three joined test clips with their first frames as references, each shot against colorizing it
+  alone;
 - notebook 05's sweep: two loss combinations trained one after the other against two processes at once (``make -j2
   ablation``), with the weights compared bitwise.
 """
@@ -641,6 +643,86 @@ def write_flow_threads(df: pd.DataFrame, **prov) -> None:
                         "flows_equal: every flow and occlusion mask is bitwise the same either way.", **prov)
 
 
+# joined-clip shots benchmark: three test clips joined, 4:3 at 640x480, their first frames as references
+SHOT_CLIPS = ("carphone_pristine.mp4", "cup.mp4", "vtest.avi")
+
+
+def bench_shots(*, quick: bool, size=(640, 480)) -> pd.DataFrame:
+    """Issue 15's joined clip: three test clips with no cut of their own (carphone_pristine.mp4, cup.mp4, vtest.avi;
+    60 frames each, 20 with ``quick``) resized to 640x480 and joined into one frame folder, with a folder holding
+    their three first frames (named so that file order differs from shot order) as ``--reference``. ``colorize_path``
+    runs it as ``colorizer colorize JOINED OUT --reference REFS`` does: is each cut found to the frame, does each shot
+    use its own reference, and how far is each shot's PSNR from colorizing that shot alone with its own reference
+    (goal: within 0.5 dB)? Frame 0 of each shot is its reference and is not scored. For the exemplar diffusion
+    (default settings) and the DIS warp; the diffusion also with ``--no-shots`` (one state and the first reference
+    across the cuts), to show what shot handling is worth."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    import cv2
+    from PIL import Image
+
+    from .diffusion import DiffusionColorizer
+    from .inference import BASELINES
+    from .metrics import psnr as frame_psnr
+    from .video import colorize_frames, colorize_path
+
+    n = 20 if quick else 60
+    parts = [[cv2.resize(f, size, interpolation=cv2.INTER_AREA)
+              for f in media.iter_video(paths.DATA / "default" / "videos" / name, max_frames=n)] for name in SHOT_CLIPS]
+    net, source, config = _trained_or_fresh("diffusion", "diffusion_unet", DEFAULT_DIFFUSION)
+    methods = {"exemplar diffusion (DDIM 5, full anchor, gated residual)":
+               lambda: DiffusionColorizer(net, device=torch.device("cpu"), config=config, seed=0),
+               "DIS warp from the reference": BASELINES["flow"]}
+    chw = lambda fs: torch.from_numpy(np.stack(fs)).permute(0, 3, 1, 2)
+    score = lambda got, truth: float(frame_psnr(chw(got[1:]), chw(truth[1:])).mean())   # frame 0: the reference
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        clip, refs = tmp / "joined", tmp / "refs"
+        clip.mkdir(), refs.mkdir()
+        for i, f in enumerate(f for p in parts for f in p):
+            Image.fromarray(f).save(clip / f"{i:05d}.png", compress_level=1)
+        names = {k: f"{'cab'[k]}_{SHOT_CLIPS[k].split('.')[0]}.png" for k in range(3)}   # c_, a_, b_: not shot order
+        for k, name in names.items():
+            Image.fromarray(parts[k][0]).save(refs / name)
+        for method, make in methods.items():
+            for shots in (True, False) if method.startswith("exemplar") else (True,):
+                out = tmp / f"out_{len(rows)}"
+                colorize_path(make(), clip, out, reference=refs, progress=False, shots=shots)
+                got = [media.read_image(f) for f in media.list_frame_files(out)]
+                log = json.loads(out.with_name(out.name + ".shots.json").read_text()) if shots else []
+                for k, part in enumerate(parts):
+                    alone = list(colorize_frames(make(), iter(part), reference=part[0]))
+                    found = [s for s in log if abs(s["start_frame"] - k * n) <= 1]
+                    used = Path(found[0]["reference_file"]).name if found and found[0]["reference_file"] else None
+                    joined_db, alone_db = score(got[k * n:(k + 1) * n], part), score(alone, part)
+                    rows.append(dict(method=method, shot_handling=shots, shot=k, clip=SHOT_CLIPS[k], frames=n,
+                                     true_cut=k * n, found_cut=found[0]["start_frame"] if found else None,
+                                     reference_used=used if shots else min(names.values()) + " (the first)",
+                                     own_reference=names[k], psnr_joined=joined_db, psnr_alone=alone_db,
+                                     joined_minus_alone=joined_db - alone_db,
+                                     within_half_db=abs(joined_db - alone_db) <= 0.5,
+                                     cuts_found=len(log) - 1 if shots else None,
+                                     weights=source if method.startswith("exemplar") else "none"))
+    return pd.DataFrame(rows)
+
+
+def write_shots(df: pd.DataFrame, **prov) -> None:
+    results.write_table(df, "bench_shots", title="A clip of three joined test clips: cuts, references and each shot "
+                        "against colorizing it alone",
+                        notes="carphone_pristine.mp4, cup.mp4 and vtest.avi (test clips without cuts of their own), "
+                        "the same number of frames each, resized to 640x480 and joined; their first frames in one "
+                        "reference folder, named c_, a_, b_ so that the folder's order is not the shots' order. The "
+                        "model is not told the cuts. found_cut: the shot start that `colorize_path` reported within "
+                        "one frame of the true cut (empty: none found there); cuts_found: all cuts it reported. PSNR: "
+                        "each shot's frames after its first, mean over frames; alone: the same frames colorized as a "
+                        "clip of their own with the shot's own first frame as the reference. Goal: cuts to +-1 frame "
+                        "and |joined - alone| <= 0.5 dB for every shot. Without shot handling (`--no-shots`) the "
+                        "first reference and the state run across the cuts.", **prov)
+
+
 def run_all(*, quick: bool = False) -> None:
     torch.manual_seed(0)
     timer = results.Timer().__enter__()
@@ -662,6 +744,8 @@ def run_all(*, quick: bool = False) -> None:
     print(exemplar.to_string(index=False), flush=True)
     shared = bench_evaluate_shared(quick=quick)
     print(shared.to_string(index=False), flush=True)
+    shots = bench_shots(quick=quick)
+    print(shots.to_string(index=False), flush=True)
     sweep = bench_sweep_processes(quick=quick)
     print(sweep.to_string(index=False), flush=True)
     precision, flow_threads = bench_loss_precision(quick=quick), bench_flow_threads(quick=quick)
@@ -687,6 +771,7 @@ def run_all(*, quick: bool = False) -> None:
     write_colorize_memory(colorize_memory, **prov)
     _write_exemplar_end_to_end(exemplar, **prov)
     write_evaluate_shared(shared, **prov)
+    write_shots(shots, **prov)
     write_sweep_processes(sweep, **prov)
     write_loss_precision(precision, **prov)
     write_flow_threads(flow_threads, **prov)
@@ -697,7 +782,8 @@ def run_only(which: str, *, quick: bool = False) -> pd.DataFrame:
     ``shared`` (side-by-side scoring), ``evaluate`` (colorizer evaluate's memory), ``colorize-memory`` (colorizer
     colorize's memory with a reference, 100 against 1,000 frames), ``exemplar`` (colorize with a
     reference, end to end), ``sweep`` (notebook 05's runs one after the other or at once), ``steps`` (the diffusion
-    sampler's step counts), ``precision`` (notebook 05's VGG16 loss network, fp32 vs bf16) or ``flows`` (the warp
+    sampler's step counts), ``shots`` (a clip of three joined test clips: cuts, references, each shot against
+    colorizing it alone), ``precision`` (notebook 05's VGG16 loss network, fp32 vs bf16) or ``flows`` (the warp
     error's Farneback flows, one thread vs one per core)."""
     import os
 
@@ -709,6 +795,7 @@ def run_only(which: str, *, quick: bool = False) -> pd.DataFrame:
             "exemplar": (lambda: bench_exemplar_end_to_end(quick=quick), _write_exemplar_end_to_end, threads),
             "sweep": (lambda: bench_sweep_processes(quick=quick), write_sweep_processes, threads),
             "steps": (lambda: bench_diffusion_steps(quick=quick), write_diffusion_steps, threads),
+            "shots": (lambda: bench_shots(quick=quick), write_shots, threads),
             "precision": (lambda: bench_loss_precision(quick=quick), write_loss_precision, threads),
             "flows": (lambda: bench_flow_threads(quick=quick), write_flow_threads, threads)}
     if which not in runs:

@@ -315,12 +315,13 @@ def _register_more(sub) -> None:
     b = sub.add_parser("bench", help="speed benchmarks into results/")
     b.add_argument("--quick", action="store_true", help="fewer repetitions")
     b.add_argument("--only", choices=["colorize-memory", "evaluate", "exemplar", "flows", "precision", "shared",
-                                      "steps", "sweep"],
+                                      "shots", "steps", "sweep"],
                    help="run one benchmark: colorize-memory (colorize with a reference: peak memory, 100 vs 1,000 "
                    "frames), evaluate (peak memory, 30 vs 300 frames), exemplar (colorize with a "
                    "reference at 854x480, frames/s), flows (the warp error's Farneback flows, one thread vs one per "
                    "core), precision (notebook 05's VGG16 loss network, fp32 vs bf16), shared (scoring methods side "
-                   "by side vs one at a time), steps (the diffusion sampler's step counts against DDIM 25) or sweep "
+                   "by side vs one at a time), shots (three joined test clips: cuts, references, each shot against "
+                   "colorizing it alone), steps (the diffusion sampler's step counts against DDIM 25) or sweep "
                    "(notebook 05's runs one after the other vs two processes at once)")
     b.set_defaults(func=_cmd_bench)
 
