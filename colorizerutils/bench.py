@@ -406,6 +406,7 @@ def bench_colorize_memory(*, quick: bool, size=(854, 480)) -> pd.DataFrame:
             ckpt, source = tmp / "fresh" / "final.pt", "fresh weights (run make reproduce for trained ones)"
             ckpt.parent.mkdir()
             save_network(build_model(cfg.model, **cfg.model_kwargs), cfg, ckpt)
+
         def frames(n):                    # streamed: a child process inherits this one's peak RSS (_rss_of)
             while True:
                 for f in media.iter_video(src):
