@@ -261,24 +261,47 @@ def bench_diffusion_steps(*, quick: bool, rounds: int = 3) -> pd.DataFrame:
                                        make=make, columns=None, progress=False)
     settings = [*(("ddim", n) for n in counts["ddim"]), *(("dpm", n) for n in counts["dpm"])]
     first = dict([next(iter(clips.items()))])
-    seconds = {s: [] for s in settings}
+    seconds, sampling = {s: [] for s in settings}, {s: [] for s in settings}
     for _ in range(1 if quick else rounds):
         for kind, n in settings:
-            df = evaluate.evaluate(make(kind, n), first, method="timing", protocol=protocol, progress=False)
+            colorizer = _timed_sampling(make(kind, n))
+            df = evaluate.evaluate(colorizer, first, method="timing", protocol=protocol, progress=False)
             seconds[kind, n].append(1 / float(df.fps.iloc[0]))
+            sampling[kind, n].append(colorizer.sampling_seconds / int(df.frames.iloc[0]))
     ref = per_clip[per_clip.method == "DDIM 25"].set_index("clip").psnr
     rows = []
     for method, g in per_clip.groupby("method", sort=False):
         diff = g.set_index("clip").psnr - ref
         setting = ("ddim" if method.startswith("DDIM") else "dpm", int(g.steps.iloc[0]))
         ratio = pd.Series(seconds["ddim", 25]) / pd.Series(seconds[setting])
+        sampling_ratio = pd.Series(sampling["ddim", 25]) / pd.Series(sampling[setting])
         rows.append(dict(sampler=method, steps=int(g.steps.iloc[0]), weights=source, clips=len(g),
                          frames=int(g.frames.sum()), psnr=g.psnr.mean(), psnr_minus_25=diff.mean(),
                          psnr_minus_25_se=diff.std(ddof=1) / len(diff) ** 0.5,
                          seconds_per_frame=float((g.seconds_per_frame * g.frames).sum() / g.frames.sum()),
                          speedup_vs_25=ratio.median(), speedup_min=ratio.min(), speedup_max=ratio.max(),
-                         timing_rounds=len(ratio)))
+                         sampling_seconds_per_frame=float(np.median(sampling[setting])),
+                         sampling_speedup_vs_25=sampling_ratio.median(), sampling_speedup_min=sampling_ratio.min(),
+                         sampling_speedup_max=sampling_ratio.max(), timing_rounds=len(ratio)))
     return pd.DataFrame(rows)
+
+
+def _timed_sampling(colorizer):
+    """``colorizer`` (a :class:`colorizerutils.diffusion.DiffusionColorizer`) summing in ``sampling_seconds`` the time
+    its sampler loop takes (``_sample``: every denoiser call and scheduler step of a frame), which leaves out the flow
+    anchor, resizing and LAB conversion around it."""
+    inner = colorizer._sample
+    colorizer.sampling_seconds = 0.0
+
+    def timed(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            colorizer.sampling_seconds += time.perf_counter() - t
+
+    colorizer._sample = timed
+    return colorizer
 
 
 def write_diffusion_steps(df: pd.DataFrame, **prov) -> None:
@@ -291,7 +314,10 @@ def write_diffusion_steps(df: pd.DataFrame, **prov) -> None:
                         "psnr_minus_25: the mean over clips of the clip's PSNR minus DDIM 25's on the same frames; "
                         "psnr_minus_25_se: its standard error over clips. speedup_vs_25: timing_rounds rounds each "
                         "time every setting in turn on the first test clip; the median over rounds of DDIM 25's "
-                        "seconds per frame over the setting's in the same round, with the min and max.", **prov)
+                        "seconds per frame over the setting's in the same round, with the min and max. "
+                        "sampling_*: the same rounds timing the sampler loop alone (every denoiser call and scheduler "
+                        "step of a frame), without the flow anchor and the conversions around it; "
+                        "sampling_seconds_per_frame is its median over rounds on that clip.", **prov)
 
 
 def bench_diffusion_cost() -> pd.DataFrame:
