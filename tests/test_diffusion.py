@@ -347,3 +347,29 @@ def test_a_fused_anchor_model_is_given_the_confidence_and_corrects_everywhere(ma
     expected = F.interpolate(conf, size=(32, 32), mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
     assert len(seen) == 2 and all(torch.allclose(s, expected, atol=1e-5) for s in seen)
     assert float(expected.min()) < 0.9                                        # the mask is not just "given"
+
+
+def test_bench_times_the_sampler_loop_without_changing_the_output():
+    """make bench's sampler-only timing wraps the loop of every frame: the same frames come out, and the loop's time
+    is counted once per frame and is part of the whole call's."""
+    import time
+
+    from colorizerutils.bench import _timed_sampling
+
+    net = _net()
+    torch.nn.init.normal_(net.out[-1].weight, std=0.1)
+    L = torch.rand(3, 1, 32, 32) * 100
+    ref = torch.cat([torch.full((1, 1, 32, 32), 60.0), torch.randn(1, 2, 32, 32) * 20], 1)
+    plain, timed = (DiffusionColorizer(net, device=torch.device("cpu"), steps=4, seed=0) for _ in range(2))
+    timed = _timed_sampling(timed)
+    loops = []
+    inner = timed._sample
+    timed._sample = lambda *a, **k: loops.append(1) or inner(*a, **k)
+    for c in (plain, timed):
+        c.reset(ref)
+    t = time.perf_counter()
+    out = timed(L)
+    whole = time.perf_counter() - t
+    assert torch.equal(out, plain(L))
+    assert len(loops) == 3 and timed.calls == 4 * 3
+    assert 0 < timed.sampling_seconds <= whole
