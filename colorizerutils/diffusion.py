@@ -159,9 +159,9 @@ class DiffusionColorizer:
     Without an exemplar (automatic mode): ``automatic_prev``: condition on the previous output there too (off by
     default: fed its own output, the model drifts to ever stronger colours; on the val clips of the quick profile
     its colourfulness was 1.34x the ground truth's with the link and 1.03x without, and PSNR 1.8 dB higher
-    without); ``automatic_scale``: the ab it returns is multiplied by this, the calibration fitted on val
-    (:func:`colorizerutils.evaluate.calibrate`, read from beside the checkpoint by
-    :func:`colorizerutils.inference.load_colorizer`).
+    without); ``automatic_scale``: the ab it returns is multiplied by this, and ``automatic_steps`` (None: ``steps``)
+    sampler steps are taken there; both are the calibration fitted on val (:func:`colorizerutils.evaluate.calibrate`,
+    read from beside the checkpoint by :func:`colorizerutils.inference.load_colorizer`).
     """
 
     sequential = True
@@ -171,7 +171,7 @@ class DiffusionColorizer:
     def __init__(self, net, *, device, config: dict | None = None, steps: int = 5, sampler_name: str = "ddim",
                  noise: str = "shared", use_prev: bool = True, guidance: float = 1.0, warm_strength: float = 0.6,
                  seed: int = 0, full_anchor: bool = True, fusion: str = "confidence", residual: str | None = None,
-                 automatic_prev: bool = False, automatic_scale: float = 1.0):
+                 automatic_prev: bool = False, automatic_scale: float = 1.0, automatic_steps: int | None = None):
         if noise not in ("shared", "fresh", "warm"):
             raise ValueError(f"noise must be shared, fresh or warm, got {noise!r}")
         self.settings = settings_from(config)
@@ -186,7 +186,10 @@ class DiffusionColorizer:
         self.scheduler = sampler(sampler_name, self.settings)
         self.steps, self.noise, self.use_prev = steps, noise, use_prev
         self.guidance, self.warm_strength, self.seed = guidance, warm_strength, seed
+        if automatic_steps is not None and automatic_steps < 1:
+            raise ValueError(f"automatic_steps {automatic_steps}: expected a step count of at least 1, or None")
         self.automatic_prev, self.automatic_scale = automatic_prev, float(automatic_scale)
+        self.automatic_steps = automatic_steps
         self.name = f"diffusion ({sampler_name}, {steps} steps)"
         self.size = (config or {}).get("size")   # the CLI runs the model at its training size unless --size
         # full_anchor: the flow anchor is built at the frames' resolution (colorize_frames hands in full-size L and
@@ -302,7 +305,7 @@ class DiffusionColorizer:
             if self.shared is None or self.shared.shape != shape:
                 self.shared = fresh
         noise = (fresh if self.noise == "fresh" else self.shared).to(self.device)
-        self.scheduler.set_timesteps(self.steps)
+        self.scheduler.set_timesteps(self.steps if ex is not None else self.automatic_steps or self.steps)
         timesteps = self.scheduler.timesteps
         x = noise * self.scheduler.init_noise_sigma
         if self.noise == "warm" and self.prev is not None:

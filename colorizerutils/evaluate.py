@@ -343,14 +343,26 @@ def fit_chroma_scale(colorizer, clips, protocol: Protocol, *, scales=None, color
 GENERATIVE_BAND = 0.25
 
 
+# the automatic diffusion's sampler step counts that calibrate chooses among, and the chroma scales it tries there
+# (a generative model's colours may need strengthening: up to twice what it samples)
+AUTOMATIC_STEPS = (2, 3, 5)
+GENERATIVE_SCALES = tuple(np.round(np.linspace(0, 2, 41), 3))
+
+
 def calibrate(run: str | Path, clips, protocol: Protocol, *, scales=None, sampler_options: dict | None = None,
-              progress: bool = True) -> pd.DataFrame:
+              automatic_steps=AUTOMATIC_STEPS, progress: bool = True) -> pd.DataFrame:
     """Fit the chroma scale of a trained model's automatic mode on ``clips`` (the val split: never test) and write
     it beside its checkpoint (``calibration.json``, tied to the checkpoint's sha256), so that
     :func:`colorizerutils.inference.load_colorizer` applies it from then on. Returns the table of scale vs mean PSNR
-    and colourfulness (:func:`fit_chroma_scale`). A per-frame model takes the scale of highest PSNR; the diffusion
-    model, generative, the highest PSNR whose colourfulness stays within :data:`GENERATIVE_BAND` of the ground
-    truth's, applied only where it runs without an exemplar (sampled with ``sampler_options``)."""
+    and colourfulness (:func:`fit_chroma_scale`).
+
+    A per-frame model takes the scale of highest PSNR (``scales``, default 0 to 1). The diffusion model, generative,
+    is fitted where it runs without an exemplar (sampled with ``sampler_options``), at each step count of
+    ``automatic_steps`` in turn: each gets the scale of highest PSNR whose colourfulness stays within
+    :data:`GENERATIVE_BAND` of the ground truth's (``scales``, default :data:`GENERATIVE_SCALES`), and the step count
+    whose scale scores highest wins, among those that reach the band if any does; the table returned is the winner's,
+    with its ``automatic_steps``. Fewer steps sample closer to the model's mean colours: on the quick profile's val
+    clips, DDIM 2 at scale 1.25 scored 22.84 dB in the band, DDIM 3 at 0.95 22.50 and DDIM 5 at 0.75 22.30."""
     import json
 
     from .atomic import write_text
@@ -359,14 +371,32 @@ def calibrate(run: str | Path, clips, protocol: Protocol, *, scales=None, sample
 
     path = checkpoint_path(run)
     model = load_colorizer(path, calibrated=False, sampler_options=sampler_options)
-    band = None
+    extra: dict = {}
     if getattr(model, "automatic", False):          # the diffusion model: calibrate its automatic mode
-        model, band = WithoutReference(model), GENERATIVE_BAND
+        band, fits = GENERATIVE_BAND, []
+        for n in automatic_steps:
+            options = {**(sampler_options or {}), "automatic_steps": n}
+            m = load_colorizer(path, calibrated=False, sampler_options=options)
+            best, table = fit_chroma_scale(WithoutReference(m), clips, protocol,
+                                           scales=GENERATIVE_SCALES if scales is None else scales,
+                                           colorfulness_band=band, progress=progress)
+            row = table[table.chroma_scale == best].iloc[0]
+            inside = abs(row.colorfulness / row.gt_colorfulness - 1) <= band
+            fits.append(dict(automatic_steps=int(n), chroma_scale=best, psnr=float(row.psnr),
+                             colorfulness=float(row.colorfulness), in_band=bool(inside),
+                             table=table.assign(automatic_steps=int(n))))
+        win = max(fits, key=lambda f: (f["in_band"], f["psnr"]))
+        best, table = win["chroma_scale"], win["table"]
+        extra = {"automatic_steps": win["automatic_steps"],
+                 "by_steps": [{k: v for k, v in f.items() if k != "table"} for f in fits]}
     elif getattr(model, "sequential", False) or getattr(model, "uses_reference", False):
         raise ValueError(f"{path}: calibration is for automatic models, not {type(model).__name__}")
-    best, table = fit_chroma_scale(model, clips, protocol, scales=scales, colorfulness_band=band, progress=progress)
-    record = {"chroma_scale": best, "checkpoint_sha256": sha256sum(path), "fitted_on": sorted(dict(clip_paths(clips))),
-              "protocol": dataclasses.asdict(protocol), "colorfulness_band": band, "sampler_options": sampler_options,
+    else:
+        band = None
+        best, table = fit_chroma_scale(model, clips, protocol, scales=scales, progress=progress)
+    record = {"chroma_scale": best, **extra, "checkpoint_sha256": sha256sum(path),
+              "fitted_on": sorted(dict(clip_paths(clips))), "protocol": dataclasses.asdict(protocol),
+              "colorfulness_band": band, "sampler_options": sampler_options,
               "by_scale": table.round(4).to_dict("records")}
     write_text(path.parent / CALIBRATION, json.dumps(record, indent=1) + "\n")
     return table

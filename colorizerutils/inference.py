@@ -201,9 +201,9 @@ DIFFUSION_VARIANTS = {
     "diffusion + exemplar, residual added everywhere (not gated)": ({"residual": "full"}, False),
     "diffusion + exemplar, anchor at the model size": ({"full_anchor": False}, False),
     "diffusion, automatic": ({}, True),
-    "diffusion, automatic, not calibrated": ({"automatic_scale": 1.0}, True),
-    "diffusion, automatic, previous output fed back, not calibrated": ({"automatic_scale": 1.0, "automatic_prev": True},
-                                                                       True),
+    "diffusion, automatic, not calibrated": ({"automatic_scale": 1.0, "automatic_steps": None}, True),
+    "diffusion, automatic, previous output fed back, not calibrated": (
+        {"automatic_scale": 1.0, "automatic_steps": None, "automatic_prev": True}, True),
     "diffusion + exemplar, no previous frame": ({"use_prev": False}, False),
     "diffusion + exemplar, fresh noise per frame": ({"noise": "fresh"}, False),
 }
@@ -290,7 +290,7 @@ def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool
     ``sha256`` verifies a published checkpoint (:func:`checkpoint_path`).
     ``calibrated``: a per-frame model with a calibration beside it (:func:`colorizerutils.evaluate.calibrate`, the
     chroma scale fitted on the val split) comes as :class:`ChromaScaled` at that scale, the diffusion model with
-    that scale on its automatic mode (``automatic_scale``); False: the raw model.
+    that scale and step count on its automatic mode (``automatic_scale``, ``automatic_steps``); False: the raw model.
     The checkpoint is read once, with ``weights_only`` (:func:`colorizerutils.atomic.load_torch`).
     """
     from .runtime import resolve_device
@@ -314,7 +314,8 @@ def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool
     if ckpt["objective"] == "diffusion":
         from .diffusion import DiffusionColorizer
 
-        options = {**({"automatic_scale": cal["chroma_scale"]} if cal else {}), **(sampler_options or {})}
+        fitted = {"automatic_scale": cal["chroma_scale"], "automatic_steps": cal.get("automatic_steps")} if cal else {}
+        options = {**fitted, **(sampler_options or {})}
         return DiffusionColorizer(net, device=dev, config=ckpt["config"], **options)
     model = Colorizer(net, objective=ckpt["objective"], device=dev, bf16=bf16, name=str(name_or_path),
                       size=ckpt["config"].get("size"))

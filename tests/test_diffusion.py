@@ -164,11 +164,18 @@ def test_automatic_mode_is_per_frame_unless_asked_and_its_calibration_scales_onl
     inside = table[off <= evaluate.GENERATIVE_BAND]
     expected = inside.loc[inside.psnr.idxmax()] if len(inside) else table.loc[off.idxmin()]
     assert cal["chroma_scale"] == expected.chroma_scale and cal["colorfulness_band"] == evaluate.GENERATIVE_BAND
+    # the step count is chosen with it: the highest PSNR at its own scale, among those that reach the band if any does
+    fits = cal["by_steps"]
+    assert [f["automatic_steps"] for f in fits] == list(evaluate.AUTOMATIC_STEPS)
+    win = max(fits, key=lambda f: (f["in_band"], f["psnr"]))
+    assert cal["automatic_steps"] == win["automatic_steps"] == table.automatic_steps.iloc[0]
+    assert cal["chroma_scale"] == win["chroma_scale"]
     assert table.colorfulness.iloc[0] < 1 and table.colorfulness.is_monotonic_increasing   # 0: gray, up to rounding
     # load_colorizer applies it to the automatic mode, where the fit's table says what it scores ...
     model = inference.load_colorizer(r.run_dir)                    # the sampler calibrate fitted: its defaults
     raw = inference.load_colorizer(r.run_dir, calibrated=False)
     assert model.automatic_scale == cal["chroma_scale"] and raw.automatic_scale == 1.0
+    assert model.automatic_steps == cal["automatic_steps"] and raw.automatic_steps is None
     scored = evaluate.evaluate(inference.WithoutReference(model), clips, method="m", protocol=p, progress=False)
     at = table.set_index("chroma_scale")
     assert scored.psnr.mean() == pytest.approx(at.psnr[cal["chroma_scale"]], abs=1e-6)
@@ -373,3 +380,18 @@ def test_bench_times_the_sampler_loop_without_changing_the_output():
     assert torch.equal(out, plain(L))
     assert len(loops) == 3 and timed.calls == 4 * 3
     assert 0 < timed.sampling_seconds <= whole
+
+
+def test_automatic_steps_apply_only_without_an_exemplar():
+    net = _net()
+    L = torch.rand(3, 1, 32, 32) * 100
+    ref = torch.cat([torch.full((1, 1, 32, 32), 60.0), torch.randn(1, 2, 32, 32) * 20], 1)
+    c = DiffusionColorizer(net, device=torch.device("cpu"), steps=7, automatic_steps=2, seed=0)
+    c.reset(None)
+    c(L)
+    assert c.calls == 2 * 3
+    c.reset(ref)
+    c(L)
+    assert c.calls == 2 * 3 + 7 * 3
+    with pytest.raises(ValueError, match="automatic_steps 0"):
+        DiffusionColorizer(net, device=torch.device("cpu"), automatic_steps=0)
