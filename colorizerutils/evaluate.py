@@ -375,9 +375,8 @@ def calibrate(run: str | Path, clips, protocol: Protocol, *, scales=None, sample
     if getattr(model, "automatic", False):          # the diffusion model: calibrate its automatic mode
         band, fits = GENERATIVE_BAND, []
         for n in automatic_steps:
-            options = {**(sampler_options or {}), "automatic_steps": n}
-            m = load_colorizer(path, calibrated=False, sampler_options=options)
-            best, table = fit_chroma_scale(WithoutReference(m), clips, protocol,
+            model.automatic_steps = n                # the same network and sampler, this many steps without exemplar
+            best, table = fit_chroma_scale(WithoutReference(model), clips, protocol,
                                            scales=GENERATIVE_SCALES if scales is None else scales,
                                            colorfulness_band=band, progress=progress)
             row = table[table.chroma_scale == best].iloc[0]
