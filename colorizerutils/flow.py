@@ -52,7 +52,7 @@ def warp(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
     return cv2.remap(img, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def _u8(L: torch.Tensor) -> np.ndarray:
+def gray8(L: torch.Tensor) -> np.ndarray:
     """L (..., H,W) in [0,100] -> uint8 gray, as the flow methods take it."""
     return (L.detach().float().cpu().clamp(0, 100) * 2.55 + 0.5).to(torch.uint8).numpy()
 
@@ -66,7 +66,7 @@ def warp_lab_onto(src: torch.Tensor, dst_L: torch.Tensor, *, method: str = "farn
     if src.shape[0] != dst_L.shape[0] or src.shape[-2:] != dst_L.shape[-2:]:
         raise ValueError(f"warp_lab_onto: src {tuple(src.shape)} and dst_L {tuple(dst_L.shape)} must have the same "
                          f"batch and size")
-    s8, d8 = _u8(src[:, 0]), _u8(dst_L[:, 0])
+    s8, d8 = gray8(src[:, 0]), gray8(dst_L[:, 0])
     img = src.detach().float().cpu().permute(0, 2, 3, 1).numpy()
     out = []
     for i in range(len(src)):
@@ -197,7 +197,7 @@ class FlowAnchor:
 
     @staticmethod
     def _side(lab: torch.Tensor):
-        return _u8(lab[0, 0]), np.ascontiguousarray(lab[0].detach().float().cpu().permute(1, 2, 0).numpy())
+        return gray8(lab[0, 0]), np.ascontiguousarray(lab[0].detach().float().cpu().permute(1, 2, 0).numpy())
 
     def _candidate(self, cur8: np.ndarray, side) -> tuple[np.ndarray, np.ndarray | None]:
         src8, img = side
@@ -210,7 +210,7 @@ class FlowAnchor:
         if L.shape[-2:] != self.ref[0].shape:
             raise ValueError(f"FlowAnchor: frame {tuple(L.shape[-2:])} and reference {self.ref[0].shape} differ in "
                              f"size; expected the reference at the frames' resolution")
-        cur8 = _u8(L[0, 0])
+        cur8 = gray8(L[0, 0])
         use_long = self.fusion != "short" or self.prev is None
         use_short = self.fusion != "long" and self.prev is not None
         if use_long:

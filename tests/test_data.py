@@ -145,7 +145,7 @@ def test_synthetic_clips_move_a_real_photo_smoothly_with_an_occluder(manifest):
     """Clips made from still photos (the fused-anchor diffusion's extra training data): reproducible for a seed,
     each frame a moving window on the photo that optical flow can follow from the one before, and a patch of
     another photo moving across it."""
-    from colorizerutils.flow import dis, warp, _u8
+    from colorizerutils.flow import dis, warp, gray8
 
     photos = dict(list(data.load_split("train", kind="image", size=160, progress=False).items())[:2])
     a = data.synthetic_clips(photos, frames=8, size=128, seed=3, progress=False)
@@ -155,7 +155,7 @@ def test_synthetic_clips_move_a_real_photo_smoothly_with_an_occluder(manifest):
     assert all(torch.equal(a[k], b[k]) for k in a) and not all(torch.equal(a[k], c[k]) for k in a)
     for clip in a.values():
         assert clip.shape == (8, 3, 128, 128) and 0 <= float(clip[:, 0].min()) and float(clip[:, 0].max()) <= 100
-        L = [_u8(f[0]) for f in clip]
+        L = [gray8(f[0]) for f in clip]
         moved = [np.abs(L[t + 1].astype(float) - L[t]).mean() for t in range(7)]
         followed = [np.abs(warp(L[t].astype(np.float32), dis(L[t + 1], L[t])) - L[t + 1]).mean() for t in range(7)]
         assert np.mean(moved) > 0.5 and np.mean(followed) < 0.6 * np.mean(moved)   # it moves, and flow follows it
