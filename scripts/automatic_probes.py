@@ -88,7 +88,7 @@ are notebook 06's, each at seeds 0/1/2, reused where it trained them with the sa
 
 As trained, averaging three seeds raises PSNR on both splits (by +0.29 to +0.42 dB on val and +0.36 to +0.47 on
 test against the seeds' mean): disagreeing seeds cancel each other's confident wrong colours, as the calibration's
-scale does. After calibration little is left: +0.01 to +0.12 dB on val, -0.25 to +0.11 on test. The ensemble val
+scale does. After calibration little is left: +0.06 to +0.12 dB on val, -0.25 to +0.11 on test. The ensemble val
 ranks first, all nine averaged (22.74 against the kit's seed-0 model's 22.52), scores 24.92 on test: +0.25 dB on the
 kit's model, still 0.30 below gray and 0.79 short of the goal (gray + 0.5 = 25.72), at nine models' training and
 inference (the three VGG16 ones about 7 min each on 2 cores). Not adopted.
