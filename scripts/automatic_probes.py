@@ -120,7 +120,7 @@ import colorizerutils as cu
 from colorizerutils import data, evaluate, paths, recipes
 from colorizerutils.color import upsample_ab
 from colorizerutils.download import download, sha256sum
-from colorizerutils.inference import ChromaScaled, load_colorizer
+from colorizerutils.inference import ChromaScaled, WithoutReference, load_colorizer
 from colorizerutils.training import reuse_or_train, train
 
 SEEDS = (0, 1, 2)
@@ -332,8 +332,6 @@ def diffusion_vgg(_frames) -> None:
     """The diffusion model with and without ImageNet VGG16 features of the gray frame (``vgg_features``), each
     calibrated on val as notebook 04 calibrates it (step count and chroma scale), scored at notebook 04's protocol
     in its automatic mode and with the exemplar."""
-    from colorizerutils.inference import WithoutReference
-
     exemplar = evaluate.exemplar(P)
     sampler = dict(seed=0, guidance=1.0, steps=P.sample_steps)
     for label, cfg in (("default", recipes.diffusion(P)),
@@ -354,7 +352,8 @@ def diffusion_vgg(_frames) -> None:
 
 
 if __name__ == "__main__":
-    probes = {"steps": steps, "gan-weight": gan_weight, "upsample": upsample, "more-photos": more_photos, "ensemble": ensemble, "diffusion-vgg": diffusion_vgg}
+    probes = {"steps": steps, "gan-weight": gan_weight, "upsample": upsample, "more-photos": more_photos,
+              "ensemble": ensemble, "diffusion-vgg": diffusion_vgg}
     if len(sys.argv) != 2 or sys.argv[1] not in probes:
         sys.exit(f"usage: python {sys.argv[0]} {{{'|'.join(probes)}}}")
     if "COLORIZER_CHECKPOINTS" not in os.environ:

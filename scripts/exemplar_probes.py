@@ -71,7 +71,7 @@ import torch.nn.functional as F
 import colorizerutils as cu
 from colorizerutils import data, evaluate, metrics
 from colorizerutils.color import AB_SCALE, lab_to_uint8, rgb_to_lab
-from colorizerutils.flow import consistency, dis, gray8, warp
+from colorizerutils.flow import candidate_flow, gray8, warp
 
 P = cu.profile("quick")
 EX = evaluate.exemplar(P)
@@ -95,13 +95,13 @@ def _table(rows: list[dict], column: str) -> None:
         print(f"\n{split}\n" + t.assign(mean=t.mean(axis=1)).round(2).to_markdown(), flush=True)
 
 
-def _warp_from(ref: torch.Tensor, L: torch.Tensor, flow=dis):
-    """``ref`` (3,H,W) LAB moved onto the frame whose L is ``L`` (1,H,W): warped LAB (3,H,W), the flow's
-    forward-backward confidence (H,W) and the flow (H,W,2)."""
-    r8, c8 = gray8(ref[0]), gray8(L[0])
-    fw = flow(c8, r8)
+def _warp_from(ref: torch.Tensor, L: torch.Tensor):
+    """``ref`` (3,H,W) LAB moved onto the frame whose L is ``L`` (1,H,W) by DIS, as the exemplar colorizer's long
+    range moves it (:func:`colorizerutils.flow.candidate_flow`): warped LAB (3,H,W), the flow's forward-backward
+    confidence (H,W) and the flow (H,W,2)."""
+    fw, conf = candidate_flow("dis", gray8(L[0]), gray8(ref[0]))
     img = np.ascontiguousarray(ref.permute(1, 2, 0).numpy())
-    return torch.from_numpy(warp(img, fw)).permute(2, 0, 1), consistency(fw, flow(r8, c8)), fw
+    return torch.from_numpy(warp(img, fw)).permute(2, 0, 1), conf, fw
 
 
 def scales() -> None:
