@@ -51,7 +51,8 @@ PROFILES = {
     # slower even on a CPU with AVX512-BF16 (62 vs 38 ms per step measured), so only notebook 05's frozen VGG16 loss
     # network runs in bf16, and only where the CPU has it natively (loss_bf16; results/bench_loss_precision.md).
     # Notebook 05's sweep is dominated by its VGG16 loss terms, so it runs 150 steps at batch 8; at 3 seeds (18
-    # distinct combinations each) it is the chain's longest notebook (README, "Profiles", has the measured times).
+    # distinct combinations each) it is the chain's longest notebook (measured times: docs/findings.md, "Time of
+    # the quick profile").
     # quick: the automatic tables score every frame (<= 300) at 256 px; the exemplar tables at up to 480 px cost
     # ~0.35 s per frame and method on 2 cores (metrics at 480p, the sampler at 64 px), so they score 30 frames
     # after the exemplar; the 20-combination and seed sweeps score every 10th frame. DDIM 5 steps: as good as 25 on
