@@ -285,6 +285,21 @@ def fetch_more_photos() -> list:
     return photos
 
 
+def _train_and_score(variants: dict, run: str) -> None:
+    """An MSE U-Net per training set of ``variants`` ({name: frames}) and seed, its chroma scale fitted on val; prints
+    val and test PSNR, calibrated and as trained."""
+    for k, (name, train_frames) in enumerate(variants.items()):
+        for seed in SEEDS:
+            cfg = recipes.mse_unet(P, seed=seed, run=f"{run}{k}_s{seed}")
+            model = load_colorizer(reuse_or_train(cfg, train_frames, progress=False), calibrated=False)
+            scale, table = evaluate.fit_chroma_scale(model, SPLITS["val"], SWEEP, progress=False)
+            raw_val = _score({"raw": model}, "val").iloc[0]
+            test = _score({"calibrated": ChromaScaled(model, scale), "raw": model}, "test")
+            print(f"{name}, seed {seed}: val calibrated {table.psnr.max():.2f} (x{scale:g}), as trained "
+                  f"{raw_val.psnr:.2f}; test at val's scale {test.psnr.iloc[0]:.2f}, as trained "
+                  f"{test.psnr.iloc[1]:.2f}", flush=True)
+
+
 def more_photos(frames) -> None:
     extra = torch.cat([data.clip_lab(f, size=P.train_size) for f in fetch_more_photos()])
     kw = dict(size=P.train_size, max_frames=P.train_frames, step=P.train_frame_stride, progress=False)
@@ -293,16 +308,7 @@ def more_photos(frames) -> None:
     assert len(video) + len(photos) == len(frames)
     variants = {"+15 photos": torch.cat([frames, extra]),
                 "+15 photos, photos x8": torch.cat([video, torch.cat([photos, extra]).repeat(8, 1, 1, 1)])}
-    for k, (name, train_frames) in enumerate(variants.items()):
-        for seed in SEEDS:
-            cfg = recipes.mse_unet(P, seed=seed, run=f"probe_photos{k}_s{seed}")
-            model = load_colorizer(reuse_or_train(cfg, train_frames, progress=False), calibrated=False)
-            scale, table = evaluate.fit_chroma_scale(model, SPLITS["val"], SWEEP, progress=False)
-            raw_val = _score({"raw": model}, "val").iloc[0]
-            test = _score({"calibrated": ChromaScaled(model, scale), "raw": model}, "test")
-            print(f"{name}, seed {seed}: val calibrated {table.psnr.max():.2f} (x{scale:g}), as trained "
-                  f"{raw_val.psnr:.2f}; test at val's scale {test.psnr.iloc[0]:.2f}, as trained "
-                  f"{test.psnr.iloc[1]:.2f}", flush=True)
+    _train_and_score(variants, "probe_photos")
 
 
 # Debian bookworm's wallpaper packages (apt-get download; pinned by the .deb's sha256): the photographs among them,
@@ -357,16 +363,7 @@ def debian_photos(frames) -> None:
     pypi = torch.cat([data.clip_lab(f, size=P.train_size) for f in fetch_more_photos()])
     variants = {"the kit's": frames, "+23 Debian photos": torch.cat([frames, debian]),
                 "+23 Debian and 15 PyPI photos": torch.cat([frames, debian, pypi])}
-    for k, (name, train_frames) in enumerate(variants.items()):
-        for seed in SEEDS:
-            cfg = recipes.mse_unet(P, seed=seed, run=f"probe_debian{k}_s{seed}")
-            model = load_colorizer(reuse_or_train(cfg, train_frames, progress=False), calibrated=False)
-            scale, table = evaluate.fit_chroma_scale(model, SPLITS["val"], SWEEP, progress=False)
-            raw_val = _score({"raw": model}, "val").iloc[0]
-            test = _score({"calibrated": ChromaScaled(model, scale), "raw": model}, "test")
-            print(f"{name}, seed {seed}: val calibrated {table.psnr.max():.2f} (x{scale:g}), as trained "
-                  f"{raw_val.psnr:.2f}; test at val's scale {test.psnr.iloc[0]:.2f}, as trained "
-                  f"{test.psnr.iloc[1]:.2f}", flush=True)
+    _train_and_score(variants, "probe_debian")
 
 
 class Ensemble:
