@@ -97,11 +97,11 @@ and the fused anchor score what notebook 04 committed):
 | fused anchor, weighted, gated, r 4 / 8 / 16 | **38.13** / **38.13** / **38.13** | 39.98 / 40.01 / 39.97 |
 
 Filtered everywhere, the fused anchor loses 1.3 to 5.0 dB on val and 0.6 to 2.8 on test: even over a 5-px window,
-chroma is not a linear function of L, and the filter bleeds it across edges that the flow had right. Gated, the filter touches only the pixels the flow is
-unsure of; on the fused anchor, whose confidence is high almost everywhere, that moves PSNR by at most 0.01 dB. On the
-bare DIS warp, gating gains 0.1 dB on val and up to 0.16 on test, still below the fused anchor on val. The warp's
-errors along moving edges are not chroma pushed off an edge that L shows, so an edge-aware filter does not take
-them back. Nothing adopted.
+chroma is not a linear function of L, and the filter bleeds it across edges that the flow had right. Gated, the filter
+touches only the pixels the flow is unsure of; on the fused anchor, whose confidence is high almost everywhere, that
+moves PSNR by at most 0.01 dB. On the bare DIS warp, gating gains 0.1 dB on val and up to 0.16 on test, still below
+the fused anchor on val. The warp's errors along moving edges are not chroma pushed off an edge that L shows, so an
+edge-aware filter does not take them back. Nothing adopted.
 """
 import sys
 import time
@@ -381,25 +381,29 @@ def _guided_filter(I: np.ndarray, p: np.ndarray, r: int, eps: float, w: np.ndarr
 
 
 def guided() -> None:
-    """The DIS warp's ab and the kit's fused anchor's (:func:`colorizerutils.flow.anchor_chain`) passed through a
+    """The DIS warp's ab and the kit's fused anchor's (:class:`colorizerutils.flow.FlowAnchor`) passed through a
     guided filter with frame t's L as the guide: everywhere, only where the flow is unsure (``gated``: blended by
     one minus its forward-backward confidence), or gated with the filter's fit weighted by that confidence. Most of
     the warp's error lies along moving edges (``scales``); where chroma was moved a few pixels off an edge that L
     shows, the filter could pull it back. Not learned, so any split can judge it."""
-    from colorizerutils.flow import anchor_chain
+    from colorizerutils.flow import FlowAnchor, shared_flows
 
     variants = [("as is", 0), *((f"guided, r {r}", r) for r in (2, 4, 8)),
                 *((f"gated, r {r}", r) for r in (4, 8, 16)), *((f"weighted, gated, r {r}", r) for r in (4, 8, 16))]
     rows = []
     for split in ("val", "test"):
         for name, lab, rgb in _clips(split):
-            anchors, confs = anchor_chain(lab)
+            anchor = FlowAnchor()                  # the kit's, run as the colorizer runs it (flow.anchor_chain)
+            anchor.reset(lab[:1])
             scorers = {}
             for t in range(1, len(lab)):
-                warped, conf_w, _ = _warp_from(lab[0], lab[t, :1])
+                with shared_flows():               # the warp reuses the anchor's long-range flow
+                    fused, conf = anchor(lab[t:t + 1, :1])
+                    warped, conf_w, _ = _warp_from(lab[0], lab[t, :1])
+                anchor.update(fused)
                 I = lab[t, 0].numpy() / 100
                 for base, ab, c in (("DIS warp", warped[1:], conf_w),
-                                    ("fused anchor", anchors[t - 1, 1:], confs[t - 1, 0].numpy())):
+                                    ("fused anchor", fused[0, 1:], conf[0, 0].numpy())):
                     p = np.ascontiguousarray(ab.permute(1, 2, 0).numpy())
                     for label, r in variants:
                         if r == 0:
