@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import hashlib
+import threading
 import time
 
 import numpy as np
@@ -32,12 +34,22 @@ def farneback(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return cv2.calcOpticalFlowFarneback(a, b, None, **FARNEBACK)
 
 
+_LOCAL = threading.local()
+
+
 def dis(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(H,W) uint8, (H,W) uint8 -> (H,W,2) float32 flow from a to b with OpenCV's DIS (Kroeger et al. 2016), medium
-    preset: faster than Farneback and better on large motion."""
+    preset: faster than Farneback and better on large motion.
+
+    One DIS instance per thread is kept and reused: it starts from no flow on every call (none is passed in), so the
+    result is the same as a fresh instance's, bit for bit (``tests/test_flow.py``), but its buffers are kept, which
+    at 320x240 takes a call from about 9 to 6 ms (``make bench``, ``results/bench_anchor_cost.md``)."""
     import cv2
 
-    return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(a, b, None)
+    inst = getattr(_LOCAL, "dis", None)
+    if inst is None:
+        inst = _LOCAL.dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    return inst.calc(a, b, None)
 
 
 FLOWS = {"farneback": farneback, "dis": dis}
@@ -47,9 +59,15 @@ def warp(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """(H,W[,C]) float32 image of the flow's target frame -> the same on the flow's source grid."""
     import cv2
 
-    h, w = flow.shape[:2]
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(img, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.remap(img, flow + _grid(*flow.shape[:2]), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+@functools.lru_cache(maxsize=8)
+def _grid(h: int, w: int) -> np.ndarray:
+    """(h,w,2) float32 pixel coordinates (x, y), read-only: what a flow is added to for :func:`warp`."""
+    grid = np.stack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)), -1)
+    grid.flags.writeable = False
+    return grid
 
 
 def gray8(L: torch.Tensor) -> np.ndarray:
@@ -85,8 +103,9 @@ def consistency(fw: np.ndarray, bw: np.ndarray) -> np.ndarray:
     flows agree, 0.37 at Sundaram's threshold, near 0 in occlusions and where the flow is lost.
     """
     bw_at = warp(bw, fw)
-    d2 = ((fw + bw_at) ** 2).sum(-1)
-    tol = 0.01 * ((fw ** 2).sum(-1) + (bw_at ** 2).sum(-1)) + 0.5
+    sq = lambda v: v[..., 0] * v[..., 0] + v[..., 1] * v[..., 1]   # numpy's .sum(-1) over 2 values is 5x slower
+    d2 = sq(fw + bw_at)
+    tol = 0.01 * (sq(fw) + sq(bw_at)) + 0.5
     return np.exp(-d2 / tol).astype(np.float32)
 
 
