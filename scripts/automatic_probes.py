@@ -147,6 +147,7 @@ import colorizerutils as cu
 from colorizerutils import data, evaluate, paths, recipes
 from colorizerutils.color import upsample_ab
 from colorizerutils.download import download, sha256sum
+from colorizerutils.filters import guided_filter
 from colorizerutils.inference import ChromaScaled, WithoutReference, load_colorizer
 from colorizerutils.training import reuse_or_train, train
 
@@ -186,19 +187,11 @@ def gan_weight(frames) -> None:
                       f"colourfulness {r.colorfulness:.1f}", flush=True)
 
 
-def _box(x: torch.Tensor, r: int) -> torch.Tensor:
-    return F.avg_pool2d(F.pad(x, (r, r, r, r), mode="replicate"), 2 * r + 1, stride=1)
-
-
 def guided_upsample(ab: torch.Tensor, L: torch.Tensor, radius: int, eps: float) -> torch.Tensor:
-    """ab (B,2,h,w) -> (B,2,H,W) on L (B,1,H,W): the fast guided filter, fitted at ab's resolution with L (in [0,1])
-    as the guide, its linear coefficients upsampled bilinearly and applied to the full-resolution L."""
+    """ab (B,2,h,w) -> (B,2,H,W) on L (B,1,H,W): the fast guided filter (:func:`colorizerutils.filters.guided_filter`
+    with ``full_guide``), fitted at ab's resolution with L (in [0,1]) as the guide, applied to the full-resolution L."""
     guide = F.interpolate(L, size=ab.shape[-2:], mode="bilinear", antialias=True, align_corners=False) / 100
-    mean_i, mean_p = _box(guide, radius), _box(ab, radius)
-    a = (_box(guide * ab, radius) - mean_i * mean_p) / (_box(guide * guide, radius) - mean_i ** 2 + eps)
-    b = mean_p - a * mean_i
-    up = lambda t: F.interpolate(_box(t, radius), size=L.shape[-2:], mode="bilinear", align_corners=False)
-    return up(a) * (L / 100) + up(b)
+    return guided_filter(guide, ab, radius, eps, full_guide=L / 100)
 
 
 class Upsampled:

@@ -80,27 +80,28 @@ row scores above the DIS warp there, the best (the smaller error) by 0.31 dB, st
 best gains 0.04 dB over the kit's rule. On the 7 recordings outside test the kit's rule is within 0.04 dB of the
 best, so it stays.
 
-**guided** (a guided filter with frame t's L as the guide, radius r px, eps 1e-4 with L in [0,1]; "gated": blended
-in by one minus the flow's forward-backward confidence; "weighted": its fit weighted by that confidence, so that
-unsure pixels take their colour from sure ones; measured on the 2-core Zen 3 EPYC, 2026-12-06, where the DIS warp
-and the fused anchor score what notebook 04 committed):
+**guided** (``colorizerutils.filters.guided_filter`` with frame t's L as the guide, radius r px, eps 1e-4 with L in
+[0,1], borders replicated; "gated": blended in by one minus the flow's forward-backward confidence; "weighted": its
+fit weighted by that confidence, so that unsure pixels take their colour from sure ones; measured on the 2-core Zen 3
+EPYC, 2026-12-06, where the DIS warp and the fused anchor score what notebook 04 committed; the first run, with
+OpenCV's box filter and mirrored borders, differed by at most 0.02 dB in any cell):
 
 | row | val | test |
 |---|---|---|
 | DIS warp as is | 36.95 | 40.16 |
-| DIS warp, guided, r 2 / 4 / 8 | **37.04** / 35.43 / 33.19 | 39.86 / 38.88 / 37.53 |
-| DIS warp, gated, r 4 / 8 / 16 | **37.05** / 37.01 / 36.93 | **40.32** / 40.26 / 40.08 |
-| DIS warp, weighted, gated, r 4 / 8 / 16 | 37.04 / 37.00 / 36.92 | 38.49 / 38.82 / 38.95 |
+| DIS warp, guided, r 2 / 4 / 8 | **37.04** / 35.43 / 33.19 | 39.86 / 38.88 / 37.52 |
+| DIS warp, gated, r 4 / 8 / 16 | **37.05** / 37.01 / 36.94 | **40.32** / 40.25 / 40.06 |
+| DIS warp, weighted, gated, r 4 / 8 / 16 | 37.04 / 37.00 / 36.92 | 38.49 / 38.82 / 38.94 |
 | fused anchor as is (the kit's) | **38.13** | 40.03 |
-| fused anchor, guided, r 2 / 4 / 8 | 36.86 / 35.26 / 33.12 | 39.42 / 38.53 / 37.27 |
-| fused anchor, gated, r 4 / 8 / 16 | **38.13** / **38.13** / **38.13** | 40.04 / 40.04 / 40.01 |
-| fused anchor, weighted, gated, r 4 / 8 / 16 | **38.13** / **38.13** / **38.13** | 39.98 / 40.01 / 39.97 |
+| fused anchor, guided, r 2 / 4 / 8 | 36.86 / 35.26 / 33.12 | 39.42 / 38.53 / 37.26 |
+| fused anchor, gated, r 4 / 8 / 16 | **38.13** / **38.13** / **38.13** | 40.04 / 40.04 / 40.00 |
+| fused anchor, weighted, gated, r 4 / 8 / 16 | **38.13** / **38.13** / **38.13** | 39.98 / 40.01 / 39.96 |
 
 Filtered everywhere, the fused anchor loses 1.3 to 5.0 dB on val and 0.6 to 2.8 on test: even over a 5-px window,
 chroma is not a linear function of L, and the filter bleeds it across edges that the flow had right. Gated, the filter
 touches only the pixels the flow is unsure of; on the fused anchor, whose confidence is high almost everywhere, that
-moves PSNR by at most 0.01 dB. On the bare DIS warp, gating gains 0.1 dB on val and up to 0.16 on test, still below
-the fused anchor on val. The warp's errors along moving edges are not chroma pushed off an edge that L shows, so an
+leaves val's PSNR as it is and moves test's by at most 0.07 dB. On the bare DIS warp, gating gains 0.1 dB on val and
+up to 0.16 on test, still below the fused anchor on val. The warp's errors along moving edges are not chroma pushed off an edge that L shows, so an
 edge-aware filter does not take them back. Nothing adopted.
 """
 import sys
@@ -115,6 +116,7 @@ import torch.nn.functional as F
 import colorizerutils as cu
 from colorizerutils import data, evaluate, metrics
 from colorizerutils.color import AB_SCALE, lab_to_uint8, rgb_to_lab
+from colorizerutils.filters import guided_filter
 from colorizerutils.flow import candidate_flow, gray8, warp
 
 P = cu.profile("quick")
@@ -360,26 +362,6 @@ def fusion() -> None:
     print("\nmean over clips\n" + d[["val", "train", "test"]].round(2).to_markdown())
 
 
-def _guided_filter(I: np.ndarray, p: np.ndarray, r: int, eps: float, w: np.ndarray | None = None) -> np.ndarray:
-    """He et al.'s guided filter (ECCV 2010) with a gray guide: each channel of ``p`` (H,W,C) modelled as a * I + b
-    in every (2r+1)-px window of ``I`` (H,W, in [0,1]), ``eps`` the ridge on a. ``w`` (H,W): per-pixel weights of
-    that fit (the flow's confidence), so that unsure pixels take their colour from sure ones along I's edges."""
-    import cv2
-
-    box = lambda x: cv2.boxFilter(x, -1, (2 * r + 1, 2 * r + 1), borderType=cv2.BORDER_REFLECT)
-    w = np.ones_like(I) if w is None else w
-    sw = box(w) + 1e-6
-    mean = lambda x: box(w * x) / sw
-    mI = mean(I)
-    vI = mean(I * I) - mI ** 2
-    out = np.empty_like(p)
-    for c in range(p.shape[-1]):
-        mp = mean(p[..., c])
-        a = (mean(I * p[..., c]) - mI * mp) / (vI + eps)
-        out[..., c] = box(a) * I + box(mp - a * mI)
-    return out
-
-
 def guided() -> None:
     """The DIS warp's ab and the kit's fused anchor's (:class:`colorizerutils.flow.FlowAnchor`) passed through a
     guided filter with frame t's L as the guide: everywhere, only where the flow is unsure (``gated``: blended by
@@ -401,22 +383,20 @@ def guided() -> None:
                     fused, conf = anchor(lab[t:t + 1, :1])
                     warped, conf_w, _ = _warp_from(lab[0], lab[t, :1])
                 anchor.update(fused)
-                I = lab[t, 0].numpy() / 100
-                for base, ab, c in (("DIS warp", warped[1:], conf_w),
-                                    ("fused anchor", fused[0, 1:], conf[0, 0].numpy())):
-                    p = np.ascontiguousarray(ab.permute(1, 2, 0).numpy())
+                I = lab[t:t + 1, :1] / 100
+                for base, ab, c in (("DIS warp", warped[None, 1:], torch.from_numpy(conf_w)[None, None]),
+                                    ("fused anchor", fused[:, 1:], conf)):
                     for label, r in variants:
                         if r == 0:
-                            out = p
+                            out = ab
                         elif label.startswith("guided"):
-                            out = _guided_filter(I, p, r, 1e-4)
+                            out = guided_filter(I, ab, r, 1e-4)
                         else:
                             w = c if label.startswith("weighted") else None
-                            out = c[..., None] * p + (1 - c[..., None]) * _guided_filter(I, p, r, 1e-4, w)
+                            out = c * ab + (1 - c) * guided_filter(I, ab, r, 1e-4, weight=w)
                         scorer = scorers.setdefault(f"{base}: {label}",
                                                     metrics.ClipScorer(with_lpips=False, temporal=False))
-                        _score(rgb[t], lab[t, :1], torch.from_numpy(np.ascontiguousarray(out)).permute(2, 0, 1),
-                               scorer)
+                        _score(rgb[t], lab[t, :1], out[0], scorer)
             rows += [dict(split=split, clip=name, row=k, psnr=v.result()["psnr"]) for k, v in scorers.items()]
             print(split, name, flush=True)
     d = pd.DataFrame(rows).pivot_table(index="row", columns="split", values="psnr", aggfunc="mean", sort=False)
