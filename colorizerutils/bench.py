@@ -14,6 +14,7 @@
   against one method at a time, same numbers;
 - shots: a clip of three joined test clips with their first frames as references, each shot against colorizing it
   alone;
+- the exemplar colorizer's flow anchor: the previous and present forms of its hot spots (DIS, the consistency);
 - notebook 05's sweep: two loss combinations trained one after the other against two processes at once (``make -j2
   ablation``), with the weights compared bitwise.
 """
@@ -634,6 +635,100 @@ def write_loss_precision(df: pd.DataFrame, **prov) -> None:
                         "(runtime.native_bf16), where PROFILE=quick runs notebook 05's VGG16 in bf16.", **prov)
 
 
+def _dis_fresh(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The previous form of :func:`colorizerutils.flow.dis`, kept to compare in one run: a new DIS per call."""
+    import cv2
+
+    return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(a, b, None)
+
+
+def _consistency_sum(fw: np.ndarray, bw: np.ndarray) -> np.ndarray:
+    """The previous form of :func:`colorizerutils.flow.consistency`, kept to compare in one run: numpy's
+    ``.sum(-1)`` over the flows' two components."""
+    from .flow import warp
+
+    bw_at = warp(bw, fw)
+    d2 = ((fw + bw_at) ** 2).sum(-1)
+    tol = 0.01 * ((fw ** 2).sum(-1) + (bw_at ** 2).sum(-1)) + 0.5
+    return np.exp(-d2 / tol).astype(np.float32)
+
+
+def bench_anchor_cost(*, quick: bool) -> pd.DataFrame:
+    """The exemplar colorizer's flow anchor (:class:`colorizerutils.flow.FlowAnchor`: per frame, four DIS flows, two
+    forward-backward consistencies and two warps) on the first test clip at shorter side 240 (as the steps bench
+    runs it), with each of its two hot spots in its previous form and its present one, alternating in rounds in this
+    run: DIS per call, the consistency per call, and the whole anchor per frame with both previous forms patched in.
+    Every flow, confidence and anchor must be bitwise the same either way."""
+    from unittest import mock
+
+    from . import evaluate, flow
+    from .color import rgb_to_lab
+
+    name, path = next(iter(evaluate.test_clips().items()))
+    protocol = evaluate.Protocol(size=240, max_frames=6 if quick else 11)
+    rgb = torch.from_numpy(np.stack(list(evaluate.protocol_frames(path, protocol)))).permute(0, 3, 1, 2)
+    lab = rgb_to_lab(rgb.float() / 255)
+    g8 = [flow.gray8(f[0]) for f in lab]
+    # the anchor's flows: frame t to the exemplar and to frame t-1, and back
+    pairs = [p for t in range(1, len(g8)) for c, s in ((g8[t], g8[0]), (g8[t], g8[t - 1])) for p in ((c, s), (s, c))]
+
+    def anchors():
+        a, out = flow.FlowAnchor(), []
+        a.reset(lab[:1])
+        for t in range(1, len(lab)):
+            out.append(a(lab[t:t + 1, :1]))
+            a.update(out[-1][0])
+        return out
+
+    def previous_anchors():
+        with mock.patch.dict(flow.FLOWS, dis=_dis_fresh), mock.patch.object(flow, "consistency", _consistency_sum):
+            return anchors()
+
+    parts = {"DIS flow, per call": (lambda: [_dis_fresh(*p) for p in pairs], lambda: [flow.dis(*p) for p in pairs],
+                                    len(pairs)),
+             "forward-backward consistency, per call": None,
+             "the whole anchor, per frame": (previous_anchors, anchors, len(lab) - 1)}
+    flows = [flow.dis(*p) for p in pairs]
+    fb = list(zip(flows[0::2], flows[1::2]))
+    parts["forward-backward consistency, per call"] = (lambda: [_consistency_sum(*f) for f in fb],
+                                                       lambda: [flow.consistency(*f) for f in fb], len(fb))
+    rows = []
+    for part, (before, now, calls) in parts.items():
+        times, outs = {"before": [], "now": []}, {}
+        for _ in range(2 if quick else 5):
+            for label, fn in (("before", before), ("now", now)):
+                t = time.perf_counter()
+                outs[label] = fn()
+                times[label].append((time.perf_counter() - t) / calls * 1e3)
+        equal = all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in
+                    zip(_flatten(outs["before"]), _flatten(outs["now"])))
+        ratio = pd.Series(times["before"]) / pd.Series(times["now"])
+        rows.append(dict(part=part, clip=name, size=f"{lab.shape[-1]}x{lab.shape[-2]}", calls=calls,
+                         before_ms=float(np.median(times["before"])), now_ms=float(np.median(times["now"])),
+                         speedup=ratio.median(), speedup_min=ratio.min(), speedup_max=ratio.max(),
+                         rounds=len(ratio), bitwise_equal=equal))
+    return pd.DataFrame(rows)
+
+
+def _flatten(x):
+    """Arrays and tensors nested in lists and tuples, in order (None kept)."""
+    if isinstance(x, (list, tuple)):
+        return [y for item in x for y in _flatten(item)]
+    return [x]
+
+
+def write_anchor_cost(df: pd.DataFrame, **prov) -> None:
+    results.write_table(df, "bench_anchor_cost", title="The exemplar colorizer's flow anchor: previous and present "
+                        "forms of its hot spots", notes="Measured in one run on this machine, alternating in rounds; "
+                        "before_ms and now_ms are medians over rounds, speedup the median of the rounds' ratios (min "
+                        "and max beside it). DIS: OpenCV's DIS flow (medium preset) on the anchor's frame pairs, a "
+                        "new instance per call before, one reused instance now. Consistency: the forward-backward "
+                        "check with numpy's .sum(-1) over the flow's two components before, written out now. The "
+                        "whole anchor: flow.FlowAnchor over the clip's frames as the exemplar colorizer runs it, with "
+                        "both previous forms patched in before. bitwise_equal: every output the same either way.",
+                        **prov)
+
+
 def bench_flow_threads(*, quick: bool) -> pd.DataFrame:
     """The warp error's Farneback flows of a test clip's real frames (metrics.pair_flows, at 256 px as notebooks
     01-03 score), one thread against one per core, alternating in rounds in this run; the flows must be equal."""
@@ -777,6 +872,8 @@ def run_all(*, quick: bool = False) -> None:
     print(sweep.to_string(index=False), flush=True)
     precision, flow_threads = bench_loss_precision(quick=quick), bench_flow_threads(quick=quick)
     print(precision.to_string(index=False), flow_threads.to_string(index=False), sep="\n", flush=True)
+    anchor = bench_anchor_cost(quick=quick)
+    print(anchor.to_string(index=False), flush=True)
     timer.__exit__()
     prov = dict(notebook="make bench", params={"quick": quick, "unet": DEFAULT_UNET,
                                                "threads": torch.get_num_threads()}, seed=0, wall_time_s=timer.seconds)
@@ -802,6 +899,7 @@ def run_all(*, quick: bool = False) -> None:
     write_sweep_processes(sweep, **prov)
     write_loss_precision(precision, **prov)
     write_flow_threads(flow_threads, **prov)
+    write_anchor_cost(anchor, **prov)
 
 
 def run_only(which: str, *, quick: bool = False) -> pd.DataFrame:
@@ -810,8 +908,9 @@ def run_only(which: str, *, quick: bool = False) -> pd.DataFrame:
     colorize's memory with a reference, 100 against 1,000 frames), ``exemplar`` (colorize with a
     reference, end to end), ``sweep`` (notebook 05's runs one after the other or at once), ``steps`` (the diffusion
     sampler's step counts), ``shots`` (a clip of three joined test clips: cuts, references, each shot against
-    colorizing it alone), ``precision`` (notebook 05's VGG16 loss network, fp32 vs bf16) or ``flows`` (the warp
-    error's Farneback flows, one thread vs one per core)."""
+    colorizing it alone), ``precision`` (notebook 05's VGG16 loss network, fp32 vs bf16), ``flows`` (the warp
+    error's Farneback flows, one thread vs one per core) or ``anchor`` (the exemplar colorizer's flow anchor, previous
+    and present forms of its hot spots)."""
     import os
 
     threads = {"quick": quick, "threads": torch.get_num_threads()}
@@ -824,7 +923,8 @@ def run_only(which: str, *, quick: bool = False) -> pd.DataFrame:
             "steps": (lambda: bench_diffusion_steps(quick=quick), write_diffusion_steps, threads),
             "shots": (lambda: bench_shots(quick=quick), write_shots, threads),
             "precision": (lambda: bench_loss_precision(quick=quick), write_loss_precision, threads),
-            "flows": (lambda: bench_flow_threads(quick=quick), write_flow_threads, threads)}
+            "flows": (lambda: bench_flow_threads(quick=quick), write_flow_threads, threads),
+            "anchor": (lambda: bench_anchor_cost(quick=quick), write_anchor_cost, threads)}
     if which not in runs:
         raise ValueError(f"no benchmark named {which!r}: choose one of {sorted(runs)}")
     bench, write, params = runs[which]

@@ -18,6 +18,7 @@ import pandas as pd
 import torch
 
 from . import paths
+from .runtime import cpu_description
 from .atomic import atomic_path, write_text
 
 
@@ -66,6 +67,7 @@ def provenance(*, notebook: str | None = None, params: Any = None, seed: int | N
         "parameters": _jsonable(params),
         "seed": seed,
         "device": device_name(device),
+        "cpu": cpu_description(),
         "wall_time_s": None if wall_time_s is None else round(float(wall_time_s), 2),
         "written_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "versions": {"python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__},

@@ -33,6 +33,31 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(("cuda" if torch.cuda.is_available() else "cpu") if name == "auto" else name)
 
 
+def _cpuinfo() -> dict[str, str]:
+    """The first processor's fields in /proc/cpuinfo (empty where it cannot be read)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            text = f.read().split("\n\n")[0]
+    except OSError:
+        return {}
+    return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in text.splitlines()) if k.strip()}
+
+
+def cpu_description() -> str:
+    """The CPU as provenance records it, e.g. ``AMD EPYC (family 25, model 1; avx2, no avx512_bf16, no amx)``: the
+    machines that run the kit vary in generation, and timings and trained weights depend on it (the README's
+    machine notes)."""
+    import platform
+
+    info = _cpuinfo()
+    if not info:
+        return platform.processor() or platform.machine()
+    flags = set(info.get("flags", "").split())
+    have = [f"{'' if f in flags else 'no '}{f}" for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16")]
+    return f"{info.get('model name', 'unknown')} (family {info.get('cpu family', '?')}, model {info.get('model', '?')}; " \
+           f"{', '.join(have)})"
+
+
 def native_bf16(device: str | torch.device = "auto") -> bool:
     """Whether ``device`` computes in bfloat16 natively, so that bf16 convolutions are faster than fp32 ones: a CUDA
     GPU that supports it, or a CPU with AMX or AVX512-BF16 (read from /proc/cpuinfo; False where it cannot be read).
@@ -43,9 +68,4 @@ def native_bf16(device: str | torch.device = "auto") -> bool:
         return torch.cuda.is_bf16_supported()
     if device.type != "cpu":
         return False
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
-    except OSError:
-        return False
-    return bool({"amx_bf16", "avx512_bf16"} & set(flags))
+    return bool({"amx_bf16", "avx512_bf16"} & set(_cpuinfo().get("flags", "").split()))

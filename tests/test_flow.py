@@ -141,3 +141,13 @@ def test_the_reused_dis_instance_gives_a_fresh_instances_flow_bit_for_bit_across
         np.testing.assert_array_equal(dis(a, b), fresh)
         np.testing.assert_array_equal(dis(b, a), cv2.DISOpticalFlow_create(
             cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(b, a, None))
+
+
+def test_the_anchor_bench_finds_the_previous_forms_bitwise_equal_to_the_present_ones_on_a_real_clip(manifest):
+    from colorizerutils.bench import bench_anchor_cost
+
+    df = bench_anchor_cost(quick=True)
+    assert list(df.part) == ["DIS flow, per call", "forward-backward consistency, per call",
+                             "the whole anchor, per frame"]
+    assert df.bitwise_equal.all(), df
+    assert (df.calls > 0).all() and (df.now_ms > 0).all() and (df.before_ms > 0).all()
