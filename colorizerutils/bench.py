@@ -14,7 +14,7 @@
   against one method at a time, same numbers;
 - shots: a clip of three joined test clips with their first frames as references, each shot against colorizing it
   alone;
-- the exemplar colorizer's flow anchor: the previous and present forms of its hot spots (DIS, the consistency);
+- the exemplar colorizer's flow anchor: its forward-backward consistency in its previous and present forms;
 - notebook 05's sweep: two loss combinations trained one after the other against two processes at once (``make -j2
   ablation``), with the weights compared bitwise.
 """
@@ -635,13 +635,6 @@ def write_loss_precision(df: pd.DataFrame, **prov) -> None:
                         "(runtime.native_bf16), where PROFILE=quick runs notebook 05's VGG16 in bf16.", **prov)
 
 
-def _dis_fresh(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The previous form of :func:`colorizerutils.flow.dis`, kept to compare in one run: a new DIS per call."""
-    import cv2
-
-    return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(a, b, None)
-
-
 def _consistency_sum(fw: np.ndarray, bw: np.ndarray) -> np.ndarray:
     """The previous form of :func:`colorizerutils.flow.consistency`, kept to compare in one run: numpy's
     ``.sum(-1)`` over the flows' two components."""
@@ -656,9 +649,9 @@ def _consistency_sum(fw: np.ndarray, bw: np.ndarray) -> np.ndarray:
 def bench_anchor_cost(*, quick: bool) -> pd.DataFrame:
     """The exemplar colorizer's flow anchor (:class:`colorizerutils.flow.FlowAnchor`: per frame, four DIS flows, two
     forward-backward consistencies and two warps) on the first test clip at shorter side 240 (as the steps bench
-    runs it), with each of its two hot spots in its previous form and its present one, alternating in rounds in this
-    run: DIS per call, the consistency per call, and the whole anchor per frame with both previous forms patched in.
-    Every flow, confidence and anchor must be bitwise the same either way."""
+    runs it), with its consistency in its previous form and its present one, alternating in rounds in this run: the
+    consistency per call, and the whole anchor per frame with the previous form patched in; DIS alone per call for
+    scale. Every confidence and anchor must be bitwise the same either way."""
     from unittest import mock
 
     from . import evaluate, flow
@@ -681,17 +674,16 @@ def bench_anchor_cost(*, quick: bool) -> pd.DataFrame:
         return out
 
     def previous_anchors():
-        with mock.patch.dict(flow.FLOWS, dis=_dis_fresh), mock.patch.object(flow, "consistency", _consistency_sum):
+        with mock.patch.object(flow, "consistency", _consistency_sum):
             return anchors()
 
-    parts = {"DIS flow, per call": (lambda: [_dis_fresh(*p) for p in pairs], lambda: [flow.dis(*p) for p in pairs],
-                                    len(pairs)),
-             "forward-backward consistency, per call": None,
-             "the whole anchor, per frame": (previous_anchors, anchors, len(lab) - 1)}
+    t = time.perf_counter()
     flows = [flow.dis(*p) for p in pairs]
+    dis_ms = (time.perf_counter() - t) / len(pairs) * 1e3
     fb = list(zip(flows[0::2], flows[1::2]))
-    parts["forward-backward consistency, per call"] = (lambda: [_consistency_sum(*f) for f in fb],
-                                                       lambda: [flow.consistency(*f) for f in fb], len(fb))
+    parts = {"forward-backward consistency, per call": (lambda: [_consistency_sum(*f) for f in fb],
+                                                        lambda: [flow.consistency(*f) for f in fb], len(fb)),
+             "the whole anchor, per frame": (previous_anchors, anchors, len(lab) - 1)}
     rows = []
     for part, (before, now, calls) in parts.items():
         times, outs = {"before": [], "now": []}, {}
@@ -706,7 +698,7 @@ def bench_anchor_cost(*, quick: bool) -> pd.DataFrame:
         rows.append(dict(part=part, clip=name, size=f"{lab.shape[-1]}x{lab.shape[-2]}", calls=calls,
                          before_ms=float(np.median(times["before"])), now_ms=float(np.median(times["now"])),
                          speedup=ratio.median(), speedup_min=ratio.min(), speedup_max=ratio.max(),
-                         rounds=len(ratio), bitwise_equal=equal))
+                         rounds=len(ratio), bitwise_equal=equal, dis_ms_per_flow=dis_ms))
     return pd.DataFrame(rows)
 
 
@@ -718,14 +710,14 @@ def _flatten(x):
 
 
 def write_anchor_cost(df: pd.DataFrame, **prov) -> None:
-    results.write_table(df, "bench_anchor_cost", title="The exemplar colorizer's flow anchor: previous and present "
-                        "forms of its hot spots", notes="Measured in one run on this machine, alternating in rounds; "
+    results.write_table(df, "bench_anchor_cost", title="The exemplar colorizer's flow anchor: its "
+                        "consistency check before and now", notes="Measured in one run on this machine, alternating in rounds; "
                         "before_ms and now_ms are medians over rounds, speedup the median of the rounds' ratios (min "
-                        "and max beside it). DIS: OpenCV's DIS flow (medium preset) on the anchor's frame pairs, a "
-                        "new instance per call before, one reused instance now. Consistency: the forward-backward "
-                        "check with numpy's .sum(-1) over the flow's two components before, written out now. The "
-                        "whole anchor: flow.FlowAnchor over the clip's frames as the exemplar colorizer runs it, with "
-                        "both previous forms patched in before. bitwise_equal: every output the same either way.",
+                        "and max beside it). Consistency: the forward-backward check with numpy's .sum(-1) over the "
+                        "flow's two components before, written out now. The whole anchor: flow.FlowAnchor over the "
+                        "clip's frames as the exemplar colorizer runs it, with the previous consistency patched in "
+                        "before. bitwise_equal: every output the same either way. dis_ms_per_flow: one DIS flow "
+                        "(medium preset) of those frames, for scale: the anchor computes four a frame.",
                         **prov)
 
 
@@ -909,8 +901,8 @@ def run_only(which: str, *, quick: bool = False) -> pd.DataFrame:
     reference, end to end), ``sweep`` (notebook 05's runs one after the other or at once), ``steps`` (the diffusion
     sampler's step counts), ``shots`` (a clip of three joined test clips: cuts, references, each shot against
     colorizing it alone), ``precision`` (notebook 05's VGG16 loss network, fp32 vs bf16), ``flows`` (the warp
-    error's Farneback flows, one thread vs one per core) or ``anchor`` (the exemplar colorizer's flow anchor, previous
-    and present forms of its hot spots)."""
+    error's Farneback flows, one thread vs one per core) or ``anchor`` (the exemplar colorizer's flow anchor, its
+    consistency check before and now)."""
     import os
 
     threads = {"quick": quick, "threads": torch.get_num_threads()}

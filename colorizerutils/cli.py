@@ -316,8 +316,8 @@ def _register_more(sub) -> None:
     b.add_argument("--quick", action="store_true", help="fewer repetitions")
     b.add_argument("--only", choices=["anchor", "colorize-memory", "evaluate", "exemplar", "flows", "precision",
                                       "shared", "shots", "steps", "sweep"],
-                   help="run one benchmark: anchor (the exemplar colorizer's flow anchor, previous and present forms "
-                   "of its hot spots), colorize-memory (colorize with a reference: peak memory, 100 vs 1,000 "
+                   help="run one benchmark: anchor (the exemplar colorizer's flow anchor, its consistency check "
+                   "before and now), colorize-memory (colorize with a reference: peak memory, 100 vs 1,000 "
                    "frames), evaluate (peak memory, 30 vs 300 frames), exemplar (colorize with a "
                    "reference at 854x480, frames/s), flows (the warp error's Farneback flows, one thread vs one per "
                    "core), precision (notebook 05's VGG16 loss network, fp32 vs bf16), shared (scoring methods side "

@@ -10,7 +10,6 @@ import collections
 import contextlib
 import functools
 import hashlib
-import threading
 import time
 
 import numpy as np
@@ -34,22 +33,16 @@ def farneback(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return cv2.calcOpticalFlowFarneback(a, b, None, **FARNEBACK)
 
 
-_LOCAL = threading.local()
-
-
 def dis(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(H,W) uint8, (H,W) uint8 -> (H,W,2) float32 flow from a to b with OpenCV's DIS (Kroeger et al. 2016), medium
     preset: faster than Farneback and better on large motion.
 
-    One DIS instance per thread is kept and reused: it starts from no flow on every call (none is passed in), so the
-    result is the same as a fresh instance's, bit for bit (``tests/test_flow.py``), but its buffers are kept, which
-    at 320x240 takes a call from about 9 to 6 ms (``make bench``, ``results/bench_anchor_cost.md``)."""
+    A new DIS instance per call, on purpose: one instance reused across calls kept its buffers (1.04x faster at
+    565x240) but did not always give a fresh instance's flow: after other sizes had gone through it, its flow at 64 px
+    differed everywhere, by up to 4 px (seen in the test suite, 2026-12-06)."""
     import cv2
 
-    inst = getattr(_LOCAL, "dis", None)
-    if inst is None:
-        inst = _LOCAL.dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    return inst.calc(a, b, None)
+    return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(a, b, None)
 
 
 FLOWS = {"farneback": farneback, "dis": dis}
