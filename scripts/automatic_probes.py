@@ -7,6 +7,7 @@
     python scripts/automatic_probes.py debian-photos  # MSE U-Net: 23 more photos from three Debian packages as well
     python scripts/automatic_probes.py ensemble       # MSE U-Nets: the mean of 3 seeds' ab, or of 9 models'
     python scripts/automatic_probes.py diffusion-vgg  # the diffusion model with VGG16 features, calibrated anew
+    python scripts/automatic_probes.py cast           # MSE U-Net: its colour cast and local colours scaled apart
 
 Every run trains into ``COLORIZER_CHECKPOINTS`` (set it to a scratch folder: these runs are not the kit's models) and
 scores as notebook 06 does: every 10th of the first 300 frames at shorter side 256 px; val: the 2 val clips and 2
@@ -432,9 +433,74 @@ def diffusion_vgg(_frames) -> None:
                 + f" (truth's colourfulness {rows.loc['truth', 'colorfulness']:.1f})", flush=True)
 
 
+class CastAndDetail:
+    """A per-frame colorizer's ab split into the frame's mean (its colour cast) and the rest (its local colours),
+    each scaled on its own: ``alpha * mean + beta * (ab - mean)``; ``alpha == beta`` is the kit's one chroma scale.
+    ``memo`` (a dict shared by the variants of one model) keeps the model's ab of the frames just seen, so that many
+    variants scored side by side run the model once per frame."""
+
+    sequential = False
+
+    def __init__(self, model, alpha: float, beta: float, memo: dict):
+        self.model, self.alpha, self.beta, self.memo = model, alpha, beta, memo
+        self.name = f"cast x{alpha:g}, detail x{beta:g}"
+
+    @property
+    def size(self) -> int | None:
+        return self.model.size
+
+    @size.setter
+    def size(self, value: int | None) -> None:
+        self.model.size = value
+
+    def reset(self, reference=None) -> None:
+        self.model.reset(reference)
+
+    def __call__(self, L: torch.Tensor) -> torch.Tensor:
+        return self.predict(L)
+
+    def predict(self, L: torch.Tensor) -> torch.Tensor:
+        import hashlib
+
+        key = (tuple(L.shape), hashlib.blake2b(L.detach().cpu().numpy().tobytes(), digest_size=16).digest())
+        if key not in self.memo:
+            if len(self.memo) > 64:
+                self.memo.pop(next(iter(self.memo)))
+            self.memo[key] = getattr(self.model, "predict", self.model)(L)
+        ab = self.memo[key]
+        mean = ab.mean((-2, -1), keepdim=True)
+        return self.alpha * mean + self.beta * (ab - mean)
+
+
+def cast(frames) -> None:
+    """The MSE U-Net's chroma calibrated with two factors instead of one: its colour cast (the frame's mean ab) and
+    its local colours scaled apart, both fitted on val, against the kit's single scale fitted on the same grid."""
+    grid = (0.0, 0.25, 0.5, 0.75, 1.0)
+    for seed in SEEDS:
+        cfg = recipes.mse_unet(P, seed=seed, run=f"probe_mse_s{seed}")
+        model = load_colorizer(reuse_or_train(cfg, frames, progress=False), calibrated=False)
+        memo: dict = {}
+        variants = {(a, b): CastAndDetail(model, a, b, memo) for a in grid for b in grid}
+        scores = {}
+        for split in SPLITS:
+            rows = _score({f"{a:g}/{b:g}": v for (a, b), v in variants.items()}, split).set_index("method")
+            scores[split] = {k: rows.loc[f"{k[0]:g}/{k[1]:g}"] for k in variants}
+            memo.clear()
+        val = {k: r.psnr for k, r in scores["val"].items()}
+        best = max(val, key=val.get)
+        single = max((k for k in val if k[0] == k[1]), key=val.get)
+        print(f"seed {seed}: val PSNR by cast (rows) x detail (columns)\n" + pd.DataFrame(
+            [[val[a, b] for b in grid] for a in grid], index=grid, columns=grid).round(2).to_markdown(), flush=True)
+        for label, k in (("two factors", best), ("one scale", single)):
+            t = scores["test"][k]
+            print(f"seed {seed}, {label} (cast x{k[0]:g}, detail x{k[1]:g}): val {val[k]:.2f}, test {t.psnr:.2f} "
+                  f"(LPIPS {t.lpips:.4f}, colourfulness {t.colorfulness:.1f})", flush=True)
+
+
 if __name__ == "__main__":
     probes = {"steps": steps, "gan-weight": gan_weight, "upsample": upsample, "more-photos": more_photos,
-              "debian-photos": debian_photos, "ensemble": ensemble, "diffusion-vgg": diffusion_vgg}
+              "debian-photos": debian_photos, "ensemble": ensemble, "diffusion-vgg": diffusion_vgg,
+              "cast": cast}
     if len(sys.argv) != 2 or sys.argv[1] not in probes:
         sys.exit(f"usage: python {sys.argv[0]} {{{'|'.join(probes)}}}")
     if "COLORIZER_CHECKPOINTS" not in os.environ:
