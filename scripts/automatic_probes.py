@@ -1,4 +1,4 @@
-"""Issue 14 probes of the automatic U-Nets at the quick profile: seven levers measured, none adopted.
+"""Issue 14 probes of the automatic U-Nets at the quick profile: eight levers measured, none adopted.
 
     python scripts/automatic_probes.py steps          # MSE U-Net: val-calibrated PSNR after 300 ... 4800 steps
     python scripts/automatic_probes.py gan-weight     # GAN U-Net: pix2pix's lambda 10 and 30 against the default 100
@@ -133,6 +133,22 @@ in the band) and change the exemplar mode by less than 0.001 dB. On test the aut
 Training took 216 s with the features against 185 s without (800 steps, the run's own log). Not adopted: the
 exemplar mode, the kit's main one, ties on val, and the automatic mode's val gain alone does not pay for 17% more
 training (decided after the test numbers were seen; they agree).
+
+**cast** (on the 2-core Zen 3 EPYC, 2026-12-06, with the U-Nets trained there, seeds 0-2: the model's ab split into
+the frame's mean, its colour cast, and the rest, its local colours, scaled by ``alpha`` and ``beta`` each on the grid
+0, 0.25, ..., 1; the pair with the best val PSNR against the best single scale, ``alpha == beta``, of the same grid):
+
+| seed | two factors fitted on val (cast / detail) | val | test | one scale fitted on val | val | test |
+|---|---|---|---|---|---|---|
+| 0 | x1 / x0.25 | **22.92** | 24.43 | x0.5 | 22.57 | **24.60** |
+| 1 | x1 / x0.25 | **23.01** | 24.04 | x0.5 | 22.50 | **24.40** |
+| 2 | x0.75 / x0.25 | **22.69** | 24.52 | x0.25 | 22.31 | **25.37** |
+
+At every seed val wants the cast kept and the local colours cut to a quarter, +0.41 dB on average over its own best
+single scale. Test, against the single scale fitted on val, loses at every seed, -0.46 dB on average (-0.17 to
+-0.85), and is duller too (colourfulness 12.2-13.8, the truth's 29.2). It is the pattern of the other levers once
+more: the val clips and photos are closer to the training photos than the test clips, so what val rewards, a
+stronger colour cast, test does not. Not adopted.
 """
 import dataclasses
 import os
