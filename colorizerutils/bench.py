@@ -710,10 +710,11 @@ def _flatten(x):
 
 
 def write_anchor_cost(df: pd.DataFrame, **prov) -> None:
-    results.write_table(df, "bench_anchor_cost", title="The exemplar colorizer's flow anchor: its "
-                        "consistency check before and now", notes="Measured in one run on this machine, alternating in rounds; "
-                        "before_ms and now_ms are medians over rounds, speedup the median of the rounds' ratios (min "
-                        "and max beside it). Consistency: the forward-backward check with numpy's .sum(-1) over the "
+    results.write_table(df, "bench_anchor_cost",
+                        title="The exemplar colorizer's flow anchor: its consistency check before and now",
+                        notes="Measured in one run on this machine, alternating in rounds; before_ms and now_ms are "
+                        "medians over rounds, speedup the median of the rounds' ratios (min and max beside it). "
+                        "Consistency: the forward-backward check with numpy's .sum(-1) over the "
                         "flow's two components before, written out now. The whole anchor: flow.FlowAnchor over the "
                         "clip's frames as the exemplar colorizer runs it, with the previous consistency patched in "
                         "before. bitwise_equal: every output the same either way. dis_ms_per_flow: one DIS flow "

@@ -18,8 +18,8 @@ import pandas as pd
 import torch
 
 from . import paths
-from .runtime import cpu_description
 from .atomic import atomic_path, write_text
+from .runtime import cpu_description
 
 
 def git_commit(root: Path | None = None) -> str:

@@ -44,9 +44,9 @@ def _cpuinfo() -> dict[str, str]:
 
 
 def cpu_description() -> str:
-    """The CPU as provenance records it, e.g. ``AMD EPYC (family 25, model 1; avx2, no avx512_bf16, no amx)``: the
-    machines that run the kit vary in generation, and timings and trained weights depend on it (the README's
-    machine notes)."""
+    """The CPU as provenance records it, e.g. ``AMD EPYC (family 25, model 1; avx2, no avx512f, no avx512_bf16, no
+    amx_bf16)``: the machines that run the kit vary in generation, and timings and trained weights depend on it (the
+    README's machine notes)."""
     import platform
 
     info = _cpuinfo()
@@ -54,8 +54,8 @@ def cpu_description() -> str:
         return platform.processor() or platform.machine()
     flags = set(info.get("flags", "").split())
     have = [f"{'' if f in flags else 'no '}{f}" for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16")]
-    return f"{info.get('model name', 'unknown')} (family {info.get('cpu family', '?')}, model {info.get('model', '?')}; " \
-           f"{', '.join(have)})"
+    return (f"{info.get('model name', 'unknown')} (family {info.get('cpu family', '?')}, "
+            f"model {info.get('model', '?')}; {', '.join(have)})")
 
 
 def native_bf16(device: str | torch.device = "auto") -> bool:
