@@ -46,7 +46,9 @@ no signal about colour, whatever the weight.
 
 **upsample** (the seed-0 MSE U-Net; ab predicted at a quarter of its 64 px, so one ab pixel spans 16 px of a 256-px
 frame; a fast guided filter (He et al. 2015) fitted at ab's resolution with L as the guide, its coefficients
-upsampled; the scale refitted on val for each row):
+upsampled; the scale refitted on val for each row; measured with the script's own copy of the filter, since
+replaced by ``colorizerutils.filters.guided_filter``, whose separable box filter differs in float rounding, by up to
+0.1 ab where a window's guide is nearly flat; not rerun, as its models cannot be retrained bitwise on another CPU):
 
 | upsampling | flip averaging | val's scale | val PSNR | test PSNR | test LPIPS |
 |---|---|---|---|---|---|

@@ -101,8 +101,8 @@ Filtered everywhere, the fused anchor loses 1.3 to 5.0 dB on val and 0.6 to 2.8 
 chroma is not a linear function of L, and the filter bleeds it across edges that the flow had right. Gated, the filter
 touches only the pixels the flow is unsure of; on the fused anchor, whose confidence is high almost everywhere, that
 leaves val's PSNR as it is and moves test's by at most 0.07 dB. On the bare DIS warp, gating gains 0.1 dB on val and
-up to 0.16 on test, still below the fused anchor on val. The warp's errors along moving edges are not chroma pushed off an edge that L shows, so an
-edge-aware filter does not take them back. Nothing adopted.
+up to 0.16 on test, still below the fused anchor on val. The warp's errors along moving edges are not chroma pushed
+off an edge that L shows, so an edge-aware filter does not take them back. Nothing adopted.
 """
 import sys
 import time
