@@ -1,6 +1,8 @@
 """Colab from a fresh runtime, simulated: a new virtual environment, the notebook's own install cell run against a
 clone of this repository, then notebook 03 at smoke without notebook 02 having run (its setup call trains 02's model),
-and the video notebook 04 after it in the same runtime.
+and the video notebook 04 after it in the same runtime, through its training cell: its install cell must find the
+clone in place, and its setup, data and checkpoint must be the clone's. The rest of notebook 04 is the same code in
+Colab as anywhere, and its smoke run in ``test_notebooks.py`` covers it (running it here as well cost about 100 s).
 
 What is simulated, and only that: the runtime marks itself as Colab by having imported ``google.colab`` (a one-line
 module on PYTHONPATH here), and the new environment sees the already-installed dependencies through a ``.pth`` line
@@ -14,6 +16,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from colorizerutils import paths
@@ -46,22 +49,29 @@ def test_notebooks_03_and_04_run_from_a_fresh_runtime_through_their_colab_cell(t
     monkeypatch.setenv("PYTHONPATH", str(stub))
     monkeypatch.setenv("PATH", f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}")
     out = tmp_path / "03.ipynb"
-    run = lambda nb, dest: pm.execute_notebook(str(paths.NOTEBOOKS / nb), str(dest), kernel_name="colab-sim",
+    run = lambda nb, dest: pm.execute_notebook(str(nb), str(dest), kernel_name="colab-sim",
                                                parameters={"PROFILE": "smoke", "KIT_GIT_URL": f"file://{paths.ROOT}"},
                                                cwd=str(content), progress_bar=False)
-    run("03_gan_unet.ipynb", out)
-    run("04_video_diffusion.ipynb", tmp_path / "04.ipynb")     # the video notebook, in the same runtime
+    run(paths.NOTEBOOKS / "03_gan_unet.ipynb", out)
+    video = nbformat.read(paths.NOTEBOOKS / "04_video_diffusion.ipynb", as_version=4)
+    last = next(i for i, c in enumerate(video.cells) if "training.train(" in c.source)
+    video.cells = video.cells[:last + 1]                        # install, setup, data and training
+    nbformat.write(video, tmp_path / "04_head.ipynb")
+    run(tmp_path / "04_head.ipynb", tmp_path / "04.ipynb")      # the video notebook, in the same runtime
 
     kit = content / "kit"
     assert (kit / "pyproject.toml").exists() and (kit / "data" / "manifest.json").exists()
     assert (kit / "checkpoints" / "mse_unet" / "final.pt").exists()            # 02's model, trained by the setup
-    table = kit / "results" / "03_comparison.csv"
-    assert table.exists() and "MSE U-Net" in table.read_text()
+    rewritten = lambda rel: _run("git", "status", "--porcelain", "--", rel, cwd=kit).stdout.strip()
+    assert rewritten("results/03_comparison.csv").startswith("M")           # the clone's committed table, redone
+    assert "MSE U-Net" in (kit / "results" / "03_comparison.csv").read_text()
     nb = json.loads(out.read_text())
     text = "".join(o.get("text", "") if isinstance(o.get("text"), str) else "".join(o.get("text", []))
                    for c in nb["cells"] for o in c.get("outputs", []))
     assert "mse_unet is not trained yet" in text                           # it said what it was doing
-    assert (kit / "results" / "04_video_comparison.csv").exists()
+    assert (kit / "checkpoints" / "diffusion" / "final.pt").exists()            # 04 trained into the clone
+    assert rewritten("results/figures/04_diffusion_loss.png").startswith("M")
+    assert not (kit / "kit").exists()                                      # the second install cell did not clone again
     where = _run(venv / "bin" / "python", "-c", "import colorizerutils; print(colorizerutils.__file__)",
                  cwd=content).stdout
     assert where.startswith(str(kit)), where                                # the runtime uses the clone
