@@ -258,3 +258,26 @@ def test_scale_augmentation_crops_real_frames_at_random_sizes(tmp_path, monkeypa
         TrainConfig(run="x", augment_scale=0.5)
     monkeypatch.setattr("colorizerutils.paths.CHECKPOINTS", tmp_path)
     assert train(cfg, frames, progress=False).finished
+
+
+@pytest.mark.parametrize("objective,loss", [("regression", "mse+perceptual+lpips"), ("gan", "mae+content")])
+def test_loss_networks_built_without_their_init_train_the_same_weights(objective, loss, tmp_path, monkeypatch,
+                                                                       manifest):
+    """The VGG16 and LPIPS inside a loss skip torchvision's random initialisation (weights.backbone), which draws
+    from the global generator. They are built after every trained network and each step reseeds, so the trained
+    weights are bitwise those of building them with the draws, as the kit did before."""
+    from colorizerutils import losses, weights
+
+    frames = data.clip_lab(data.paths.DATA / "default/videos/carphone_pristine.mp4", size=32, max_frames=8)
+    fast, ends = weights.backbone, []
+    for draws in (False, True):
+        monkeypatch.setattr("colorizerutils.paths.CHECKPOINTS", tmp_path / str(draws))
+        drawing = lambda net, draws=draws, **kw: fast(net, **{**kw, "init_draws": draws})
+        for module in (weights, losses):                    # lpips_model looks it up in weights, the VGG in losses
+            monkeypatch.setattr(module, "backbone", drawing)
+        cfg = TrainConfig(run="x", objective=objective, loss=loss, steps=3, checkpoint_every=3, **TINY)
+        ends.append({k: n.state_dict() for k, n in train(cfg, frames, progress=False).nets.items()})
+    a, b = ends
+    assert a.keys() == b.keys()
+    for net in a:
+        assert all(torch.equal(a[net][k], b[net][k]) for k in a[net]), net

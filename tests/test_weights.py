@@ -56,3 +56,21 @@ def test_lpips_reproduces_golden_values():
             a = getattr(skimage.data, name)()[..., :3]
             t = lambda x: torch.from_numpy(x.copy()).permute(2, 0, 1)[None].float() / 127.5 - 1
             assert m(t(a), t(_gray(a))).item() == pytest.approx(golden, abs=5e-4), name
+
+
+def test_backbones_built_without_their_init_equal_torchvisions_and_leave_the_generator_alone():
+    """backbone() makes the layers on the meta device and loads every weight; init_draws=True builds torchvision's
+    whole model first. Same layers, same weights, same outputs; only the second advances torch's generator."""
+    x = torch.rand(1, 3, 96, 96)
+    for net in ("alexnet", "vgg16"):
+        state = torch.random.get_rng_state()
+        fast = weights.backbone(net)
+        assert torch.equal(torch.random.get_rng_state(), state)
+        drawn = weights.backbone(net, init_draws=True)
+        assert not torch.equal(torch.random.get_rng_state(), state)
+        assert repr(fast) == repr(drawn)
+        a, b = fast.state_dict(), drawn.state_dict()
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+        assert all(t.device.type == "cpu" for t in (*fast.parameters(), *fast.buffers()))
+        with torch.no_grad():
+            assert torch.equal(fast(x), drawn(x))

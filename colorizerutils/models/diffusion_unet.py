@@ -89,7 +89,7 @@ class DiffusionUNet(nn.Module):
         if vgg_features:
             from ..weights import IMAGENET_MEAN, IMAGENET_STD, backbone
 
-            self.vgg = backbone("vgg16")[:9]            # up to relu2_2: 128 channels at half resolution
+            self.vgg = backbone("vgg16", init_draws=True)[:9]   # up to relu2_2: 128 channels at half resolution
             self.vgg_proj = nn.Conv2d(128, chans[1], 1)
             self.register_buffer("vgg_mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
             self.register_buffer("vgg_std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))

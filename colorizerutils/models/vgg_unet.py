@@ -43,7 +43,7 @@ class VGG16UNet(nn.Module):
         if pretrained:
             from ..weights import backbone
 
-            self.encoder = backbone("vgg16")
+            self.encoder = backbone("vgg16", init_draws=True)   # the decoder is initialised after it
             self.weights_source = self.encoder.weights_source
         else:   # weights come from a checkpoint
             self.encoder = torchvision.models.vgg16(weights=None).features
