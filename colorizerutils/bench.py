@@ -253,13 +253,16 @@ def bench_diffusion_steps(*, quick: bool, rounds: int = 3) -> pd.DataFrame:
     net, source, config = _trained_or_fresh("diffusion", "diffusion_unet", DEFAULT_DIFFUSION)
     # the exemplar protocol on every test clip (frame 0 the exemplar, not scored), frames at shorter side 240
     protocol = evaluate.Protocol(size=240, max_frames=6 if quick else 11, exemplar=True, lpips=False, temporal=False)
-    # the residual added everywhere: gated, it barely changes the anchor and the step count would not show
-    make = lambda kind, n: DiffusionColorizer(net, device=torch.device("cpu"), config=config, steps=n,
-                                              sampler_name=kind, seed=0, residual="full")
+    # the residual added everywhere: gated, it barely changes the anchor and the step count would not show;
+    # residual=None: as `colorizer colorize` adds it for this model (gated, for one trained against the flow anchor)
+    make = lambda kind, n, residual="full": DiffusionColorizer(net, device=torch.device("cpu"), config=config,
+                                                               steps=n, sampler_name=kind, seed=0, residual=residual)
     counts = dict(ddim=(5, 25), dpm=(4,)) if quick else STEP_COUNTS
     clips = evaluate.test_clips()
-    per_clip = evaluate.sampling_steps(None, clips, protocol, ddim_steps=counts["ddim"], dpm_steps=counts["dpm"],
-                                       make=make, columns=None, progress=False)
+    score = lambda residual: evaluate.sampling_steps(None, clips, protocol, ddim_steps=counts["ddim"],
+                                                     dpm_steps=counts["dpm"], make=lambda k, n: make(k, n, residual),
+                                                     columns=None, progress=False)
+    per_clip, as_default = score("full"), score(None)
     settings = [*(("ddim", n) for n in counts["ddim"]), *(("dpm", n) for n in counts["dpm"])]
     first = dict([next(iter(clips.items()))])
     seconds, sampling = {s: [] for s in settings}, {s: [] for s in settings}
@@ -270,15 +273,20 @@ def bench_diffusion_steps(*, quick: bool, rounds: int = 3) -> pd.DataFrame:
             seconds[kind, n].append(1 / float(df.fps.iloc[0]))
             sampling[kind, n].append(colorizer.sampling_seconds / int(df.frames.iloc[0]))
     ref = per_clip[per_clip.method == "DDIM 25"].set_index("clip").psnr
+    ref_default = as_default[as_default.method == "DDIM 25"].set_index("clip").psnr
     rows = []
     for method, g in per_clip.groupby("method", sort=False):
         diff = g.set_index("clip").psnr - ref
+        default = as_default[as_default.method == method].set_index("clip").psnr
+        default_diff = default - ref_default
         setting = ("ddim" if method.startswith("DDIM") else "dpm", int(g.steps.iloc[0]))
         ratio = pd.Series(seconds["ddim", 25]) / pd.Series(seconds[setting])
         sampling_ratio = pd.Series(sampling["ddim", 25]) / pd.Series(sampling[setting])
         rows.append(dict(sampler=method, steps=int(g.steps.iloc[0]), weights=source, clips=len(g),
                          frames=int(g.frames.sum()), psnr=g.psnr.mean(), psnr_minus_25=diff.mean(),
                          psnr_minus_25_se=diff.std(ddof=1) / len(diff) ** 0.5,
+                         default_psnr=default.mean(), default_psnr_minus_25=default_diff.mean(),
+                         default_psnr_minus_25_se=default_diff.std(ddof=1) / len(default_diff) ** 0.5,
                          seconds_per_frame=float((g.seconds_per_frame * g.frames).sum() / g.frames.sum()),
                          speedup_vs_25=ratio.median(), speedup_min=ratio.min(), speedup_max=ratio.max(),
                          sampling_seconds_per_frame=float(np.median(sampling[setting])),
@@ -313,7 +321,9 @@ def write_diffusion_steps(df: pd.DataFrame, **prov) -> None:
                         "gated). seconds_per_frame: the colorizer alone (decoding and scoring excluded), "
                         "frame-weighted over the clips. "
                         "psnr_minus_25: the mean over clips of the clip's PSNR minus DDIM 25's on the same frames; "
-                        "psnr_minus_25_se: its standard error over clips. speedup_vs_25: timing_rounds rounds each "
+                        "psnr_minus_25_se: its standard error over clips. default_*: the same, with the residual added "
+                        "as `colorizer colorize` adds it for this model (for one trained against the flow anchor: "
+                        "weighted by one minus the anchor's confidence). speedup_vs_25: timing_rounds rounds each "
                         "time every setting in turn on the first test clip; the median over rounds of DDIM 25's "
                         "seconds per frame over the setting's in the same round, with the min and max. "
                         "sampling_*: the same rounds timing the sampler loop alone (every denoiser call and scheduler "
