@@ -6,6 +6,7 @@ measured against it, none adopted.
     python scripts/exemplar_probes.py refiner    # a small CNN at full resolution that learns the warp's residual
     python scripts/exemplar_probes.py fusion     # long and short range fused with a photometric check as well
     python scripts/exemplar_probes.py guided     # the warp's ab snapped to frame t's edges by a guided filter on L
+    python scripts/exemplar_probes.py feedback   # per frame on one clip: DDIM 25 vs 5, with or without the link, gated
 
 The protocol is notebook 04's (:func:`colorizerutils.evaluate.exemplar` at the quick profile): frame 0 of each clip
 is the exemplar and is not scored, the next 30 frames are, at the clip's resolution up to 480 px. The row every probe
@@ -103,6 +104,22 @@ touches only the pixels the flow is unsure of; on the fused anchor, whose confid
 leaves val's PSNR as it is and moves test's by at most 0.07 dB. On the bare DIS warp, gating gains 0.1 dB on val and
 up to 0.16 on test, still below the fused anchor on val. The warp's errors along moving edges are not chroma pushed
 off an edge that L shows, so an edge-aware filter does not take them back. Nothing adopted.
+
+**feedback** (the trained diffusion model, not the DIS warp: `make bench`'s steps protocol, frames 1-10 of a test clip
+at shorter side 240; run on the Zen 3 EPYC with the model trained there, 2026-12-06), PSNR per frame on vtest.avi:
+
+| sampler | previous output as conditioning | residual | mean | frame 1 | frame 5 | frame 10 |
+|---|---|---|---|---|---|---|
+| DDIM 25 | yes (the default) | everywhere | 19.86 | 22.5 | 19.5 | 19.2 |
+| DDIM 25 | no | everywhere | 24.34 | 24.5 | 24.4 | 24.1 |
+| DDIM 5 | yes | everywhere | 40.92 | 43.7 | 40.6 | 39.4 |
+| DDIM 5 | no | everywhere | 35.64 | 36.5 | 35.6 | 35.1 |
+| any of the four | | gated (the default) | 41.30-41.31 | 45.0 | 40.9 | 39.6 |
+
+With 25 steps this model's residual on vtest.avi is wrong from the first frame, with or without the link to the
+previous output, and the link makes it worse frame after frame; 5 steps keep it small. Gated by the anchor's
+confidence, as `colorizer colorize` adds it, every variant scores the same. This is why `make bench`'s DDIM 25
+averaged 36.7 dB over the test clips on that machine with the residual added everywhere (docs/findings.md).
 """
 import sys
 import time
@@ -403,8 +420,29 @@ def guided() -> None:
     print("\nmean over clips\n" + d[["val", "test"]].round(2).to_markdown())
 
 
+def feedback(clip: str = "vtest.avi") -> None:
+    from colorizerutils.bench import DEFAULT_DIFFUSION, _trained_or_fresh
+    from colorizerutils.diffusion import DiffusionColorizer
+
+    net, source, config = _trained_or_fresh("diffusion", "diffusion_unet", DEFAULT_DIFFUSION)
+    protocol = evaluate.Protocol(size=240, max_frames=11, exemplar=True, lpips=False, temporal=False)
+    path = evaluate.test_clips()[clip]
+    print(f"{clip}, the model from {source}")
+    for steps in (25, 5):
+        for use_prev in (True, False):
+            for residual in ("full", "gated"):
+                c = DiffusionColorizer(net, device=torch.device("cpu"), config=config, steps=steps, seed=0,
+                                       residual=residual, use_prev=use_prev)
+                chw = lambda a: torch.from_numpy(a).permute(2, 0, 1)[None]        # uint8 RGB, as scored
+                psnr = [metrics.psnr(chw(p), chw(g)).item()
+                        for i, (p, g) in enumerate(evaluate.colorize_clip(c, path, protocol)) if i > 0]
+                print(f"DDIM {steps:2d}, link {'on ' if use_prev else 'off'}, residual {residual:5}: "
+                      f"mean {np.mean(psnr):.2f}; per frame " + " ".join(f"{v:.1f}" for v in psnr), flush=True)
+
+
 if __name__ == "__main__":
-    probes = {"scales": scales, "flow": flow, "refiner": refiner, "fusion": fusion, "guided": guided}
+    probes = {"scales": scales, "flow": flow, "refiner": refiner, "fusion": fusion, "guided": guided,
+              "feedback": feedback}
     if len(sys.argv) != 2 or sys.argv[1] not in probes:
         sys.exit(f"usage: python {sys.argv[0]} {{{'|'.join(probes)}}}")
     cu.seed_everything(0)
