@@ -2,7 +2,8 @@
 clone of this repository, then notebook 03 at smoke without notebook 02 having run (its setup call trains 02's model),
 and the video notebook 04 after it in the same runtime, through its training cell: its install cell must find the
 clone in place, and its setup, data and checkpoint must be the clone's. The rest of notebook 04 is the same code in
-Colab as anywhere, and its smoke run in ``test_notebooks.py`` covers it (running it here as well cost about 75 s on 2 cores).
+Colab as anywhere, and its smoke run in ``test_notebooks.py`` covers it (running it here as well cost about 75 s on
+2 cores).
 
 What is simulated, and only that: the runtime marks itself as Colab by having imported ``google.colab`` (a one-line
 module on PYTHONPATH here), and the new environment sees the already-installed dependencies through a ``.pth`` line
