@@ -389,7 +389,31 @@ def no_animation(frames) -> None:
     items = data.load_split("train", **kw)
     assert len(torch.cat(list(items.values()))) == len(frames) and set(ANIMATIONS) <= set(items)
     natural = torch.cat([v for k, v in items.items() if k not in ANIMATIONS])
-    _train_and_score({"the kit's": frames, "without the animations": natural}, "probe_noanim")
+    variants = {"the kit's": frames, "without the animations": natural}
+    _train_and_score(variants, "probe_noanim")
+    for k, (name, train_frames) in enumerate(variants.items()):   # the same models again, reused
+        for seed in SEEDS:
+            cfg = recipes.mse_unet(P, seed=seed, run=f"probe_noanim{k}_s{seed}")
+            _scale_ceiling(load_colorizer(reuse_or_train(cfg, train_frames, progress=False), calibrated=False),
+                           f"{name}, seed {seed}")
+
+
+def _scale_ceiling(model, label: str) -> None:
+    """Prints the chroma scale fitted on val and what it gives on test, the same fitted on the val clips alone (the
+    val photos left out), and the test split's own best scale: an upper bound on what any single scale can do, read
+    from the test clips, not a method."""
+    curves = []
+    for split in SPLITS:
+        for name, path in SPLITS[split].items():
+            _, t = evaluate.fit_chroma_scale(model, {name: path}, SWEEP, progress=False)
+            curves.append(t.assign(item=name, split=split, photo=name not in SPLITS_VIDEO[split]))
+    c = pd.concat(curves)
+    val, clips, test = (c[c.split == "val"].groupby("chroma_scale").psnr.mean(),
+                        c[(c.split == "val") & ~c.photo].groupby("chroma_scale").psnr.mean(),
+                        c[c.split == "test"].groupby("chroma_scale").psnr.mean())
+    print(f"{label}: fitted on val x{val.idxmax():g} -> test {test[val.idxmax()]:.2f}; on the val clips alone "
+          f"x{clips.idxmax():g} -> test {test[clips.idxmax()]:.2f}; test's own best x{test.idxmax():g} "
+          f"{test.max():.2f} (gray {test[0.0]:.2f})", flush=True)
 
 
 class Ensemble:
