@@ -14,6 +14,7 @@ user's cache folder (``~/.cache/colorizerutils/numba``) unless it is set, never 
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -119,12 +120,30 @@ def _announce_first_compile() -> None:
               file=sys.stderr, flush=True)
 
 
+@contextlib.contextmanager
+def _torch_threads_kept():
+    """numba's OpenMP threading layer starts its thread pool at the first parallel launch and sets the calling
+    thread's OpenMP thread count to ``NUMBA_NUM_THREADS`` (every core). Torch shares that OpenMP runtime, so a process
+    that had asked torch for fewer threads (``OMP_NUM_THREADS=1``, ``torch.set_num_threads``) then computed on every
+    core, with other float reductions and so other trained weights: notebook 05's rerun check failed that way. Torch's
+    count is put back after each launch."""
+    import torch
+
+    n = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != n:
+            torch.set_num_threads(n)
+
+
 def l_from_rgb8(rgb: np.ndarray, lin: np.ndarray, wy: np.ndarray, ylut: np.ndarray) -> np.ndarray:
     """(..., 3) uint8 sRGB -> (...) float32 L in [0,100]."""
     _announce_first_compile()
     flat = np.ascontiguousarray(rgb).reshape(-1, 3)
     out = np.empty(flat.shape[0], np.float32)
-    _rgb8_to_l(flat, lin, wy, ylut, out)
+    with _torch_threads_kept():
+        _rgb8_to_l(flat, lin, wy, ylut, out)
     return out.reshape(rgb.shape[:-1])
 
 
@@ -133,5 +152,6 @@ def lab_to_rgb8(L: np.ndarray, ab: np.ndarray, m: np.ndarray, white: np.ndarray,
     uint8 sRGB, clipped to the gamut."""
     _announce_first_compile()
     out = np.empty((*L.shape, 3), np.uint8)
-    _lab_to_rgb8(np.ascontiguousarray(L), np.ascontiguousarray(ab), m, white, u8lut, out)
+    with _torch_threads_kept():
+        _lab_to_rgb8(np.ascontiguousarray(L), np.ascontiguousarray(ab), m, white, u8lut, out)
     return out

@@ -97,3 +97,25 @@ def test_fast_uint8_paths_agree_with_the_exact_conversion():
     fused = color.lab_to_uint8(exact[:, :1].float(), low)                       # upsampled inside the kernel
     slow = color.to_uint8(cu.lab_to_rgb(color.merge_lab(exact[:, :1].float(), low))).permute(0, 2, 3, 1)
     assert (fused.int() - slow.int()).abs().max() <= 1
+
+
+def test_fast_uint8_paths_leave_torchs_thread_count_alone():
+    """numba's OpenMP pool, started by the first fast conversion, once set torch's thread count to every core in a
+    process that had asked for one thread, so that training after it gave other weights than before it (notebook 05's
+    rerun check failed under OMP_NUM_THREADS=1). A fresh process, since the pool starts once per process."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import torch, skimage.data\n"
+            "from colorizerutils import color\n"
+            "assert torch.get_num_threads() == 1\n"
+            "rgb8 = torch.from_numpy(skimage.data.astronaut().copy())[None]\n"
+            "L = color.l_from_uint8(rgb8)\n"
+            "after_l = torch.get_num_threads()\n"
+            "color.lab_to_uint8(L, torch.zeros(1, 2, 128, 128))\n"
+            "print(after_l, torch.get_num_threads())\n")
+    env = dict(os.environ, OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="2")   # numba's pool: 2 threads, on any machine
+    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["1", "1"], p.stdout
