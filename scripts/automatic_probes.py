@@ -113,8 +113,7 @@ whose models equal the debian-photos probe's to the last digit):
 
 Paired by seed (standard error): val -0.13 ± 0.06 dB calibrated and -0.34 ± 0.22 as trained; test +0.41 ± 0.21
 calibrated (25.08 dB on average, gray 25.22) and +0.25 ± 0.32 as trained. The pattern of every data lever above once
-more: val loses, test gains. Per item at scale 0.5, both val clips lose on average (box -0.44, tree -0.44 dB) while
-the val photos do not (0.00, +0.30), and bikes, carphone and vtest gain (+0.16 to +0.31). Not adopted.
+more: val loses, test gains. Not adopted.
 
 The probe then asks how much any chroma scale could give these six models on test (every model's PSNR per item
 and scale, one pass per item; "test's own best" reads the test clips, so it is an upper bound, not a method):
