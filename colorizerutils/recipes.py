@@ -312,8 +312,8 @@ def calibrate_cross_fitted(cfg: TrainConfig, profile: Profile, *, protocol=None,
     per fold (5 on the default data)."""
     import numpy as np
 
-    from . import data, evaluate
-    from .inference import checkpoint_path, load_colorizer
+    from . import data, evaluate, paths
+    from .inference import load_colorizer
     from .training import reuse_or_train
 
     from .objectives import training_frame_size
@@ -339,7 +339,7 @@ def calibrate_cross_fitted(cfg: TrainConfig, profile: Profile, *, protocol=None,
     kept = long[~long.item.isin(long[np.isinf(long.psnr)].item)]
     mean = kept.groupby("chroma_scale", as_index=False)[["psnr", "colorfulness", "gt_colorfulness"]].mean()
     best = float(mean.loc[mean.psnr.idxmax(), "chroma_scale"])
-    evaluate.write_calibration(checkpoint_path(cfg.run), best, mean, fitted_on=sorted(kept.item.unique()),
+    evaluate.write_calibration(paths.CHECKPOINTS / cfg.run / "final.pt", best, mean, fitted_on=sorted(kept.item.unique()),
                                protocol=protocol, method="cross-fitted on train by source",
                                folds={f: [i["name"] for i in v] for f, v in folds.items()},
                                left_out=sorted(set(long.item) - set(kept.item)))
