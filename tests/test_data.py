@@ -167,3 +167,20 @@ def test_synthetic_clips_move_a_real_photo_smoothly_with_an_occluder(manifest):
     assert bool(((covered > 0.01) & (covered < 0.4 ** 2)).all()), covered
     with pytest.raises(ValueError, match="frames >= 2"):
         data.synthetic_clip(torch.zeros(3, 32, 32), frames=1, size=16, gen=torch.Generator())
+
+
+def test_source_folds_hold_every_train_item_once_and_no_archive_in_two(manifest):
+    items = data.split_items("train")
+    folds = data.source_folds(items)
+    assert list(folds) == list(data.SOURCE_FOLDS)                  # the default data fills all five, in order
+    names = [i["name"] for f in folds.values() for i in f]
+    assert sorted(names) == sorted(i["name"] for i in items)      # each train item in exactly one fold
+    archive = lambda i: i["source"].split(":")[0].split("==")[0].split(".")[0]
+    homes = {}
+    for fold, members in folds.items():
+        for i in members:
+            homes.setdefault(archive(i), set()).add(fold)
+    assert all(len(h) == 1 for h in homes.values()), homes         # a model never sees its held-out archive
+    assert all(len(f) < 0.4 * len(items) for f in folds.values())  # each fold's model trains on most of the data
+    other = data.source_folds([{"name": "a.mp4", "source": "DAVIS 2017: bear"}, {"name": "b.png"}])
+    assert {k: [i["name"] for i in v] for k, v in other.items()} == {"DAVIS 2017": ["a.mp4"], "b.png": ["b.png"]}

@@ -6,7 +6,7 @@ import nbformat
 import papermill
 import pytest
 
-from colorizerutils import evaluate, profile, recipes, runner
+from colorizerutils import data, evaluate, profile, recipes, runner
 
 NOTEBOOKS = runner.notebooks()
 
@@ -46,7 +46,7 @@ def test_notebooks_tell_the_story_and_the_package_holds_the_logic():
 # per notebook: the tables it must write -> the methods (rows) each must hold, or None for any rows
 EXPECTED = {
     "01_lab_preprocessing": {"01_gray_baseline": ["gray (L only, a=b=0)"], "01_gray_baseline_per_clip": None},
-    "02_mse_unet": {"02_mse_unet": ["gray baseline", "MSE U-Net as trained", "MSE U-Net, calibrated on val",
+    "02_mse_unet": {"02_mse_unet": ["gray baseline", "MSE U-Net as trained", "MSE U-Net, calibrated",
                                     "ground truth (reference)"]},
     "03_gan_unet": {"03_comparison": ["gray baseline", "MSE U-Net", "GAN U-Net", "GAN U-Net, joint schedule (pix2pix)",
                                       "classification (Zhang)", "ground truth (reference)"]},
@@ -100,10 +100,15 @@ def test_notebook_runs_in_smoke_profile(nb, tmp_path, monkeypatch):
         assert list(dict.fromkeys(t.change)) == list(profile("smoke").effects), t.change.unique()
         assert set(t.split) == {"val", "test"} and (t.seeds == len(profile("smoke").seeds)).all(), t
         assert t[["difference", "difference se"]].notna().all().all(), t
-    if nb.stem == "02_mse_unet":   # the calibration is fitted on val and used: its row scores what the fit chose
-        cal = json.loads((Path(os.environ["COLORIZER_CHECKPOINTS"]) / "mse_unet" / "calibration.json").read_text())
-        assert cal["fitted_on"] == sorted(evaluate.test_clips("val")) and (results / "figures" /
-                                                                          "02_mse_unet_calibration.png").exists()
+    if nb.stem == "02_mse_unet":   # cross-fitted on train, never on val or test, and used: its row scores that scale
+        ckpts = Path(os.environ["COLORIZER_CHECKPOINTS"])
+        cal = json.loads((ckpts / "mse_unet" / "calibration.json").read_text())
+        train = {i["name"] for i in data.split_items("train")}
+        assert sorted(cal["fitted_on"] + cal["left_out"]) == sorted(train) and len(cal["left_out"]) <= 2, cal
+        assert not set(cal["fitted_on"]) & (set(evaluate.test_clips("val", kind=None)) | set(evaluate.test_clips()))
+        assert sorted(n for names in cal["folds"].values() for n in names) == sorted(train)
+        assert all((ckpts / f"mse_unet_fold{k}" / "final.pt").exists() for k in range(len(cal["folds"])))
+        assert (results / "figures" / "02_mse_unet_calibration.png").exists()
         assert f"ab x {cal['chroma_scale']:g}" in (results / "02_mse_unet.md").read_text()
     from colorizerutils.results import save_notebook
 
