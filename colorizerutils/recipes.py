@@ -345,7 +345,8 @@ def calibrate_cross_fitted(cfg: TrainConfig, profile: Profile, *, protocol=None,
     best = float(mean.loc[mean.psnr.idxmax(), "chroma_scale"])
     evaluate.write_calibration(paths.CHECKPOINTS / cfg.run / "final.pt", best, mean,
                                fitted_on=sorted(kept.item.unique()), protocol=protocol,
-                               method="cross-fitted on train by source", folds={f: [i["name"] for i in v] for f, v in folds.items()},
+                               method="cross-fitted on train by source",
+                               folds={f: [i["name"] for i in v] for f, v in folds.items()},
                                left_out=sorted(set(long.item) - set(kept.item)))
     return long
 
