@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import torch
 
@@ -182,17 +181,16 @@ def calibration_curve(fit: pd.DataFrame, chosen: float, *, band: float | None = 
 
 
 def cross_fit(folds: pd.DataFrame, chosen: float, *, check: pd.DataFrame | None = None, check_label: str = "val"):
-    """Mean PSNR against chroma scale for each fold of a cross-fit
-    (:func:`colorizerutils.recipes.calibrate_cross_fitted`: each fold scored by the model trained without it, thin
-    lines), their mean over items (thick, the curve the scale is chosen on, the choice marked), and, when given, a
-    held-out split's curve (``check``, from :func:`colorizerutils.evaluate.fit_chroma_scale`) that took no part."""
-    kept = folds[~folds.item.isin(folds[np.isinf(folds.psnr)].item)]
+    """Mean PSNR against chroma scale for each fold of a cross-fit (``folds``, the table
+    :func:`colorizerutils.recipes.calibrate_cross_fitted` returns: each fold scored by the model trained without it,
+    thin lines), their mean over items (thick, the curve the scale is chosen on, the choice marked), and, when given,
+    a held-out split's curve (``check``, from :func:`colorizerutils.evaluate.fit_chroma_scale`) that took no part."""
     fig, ax = plt.subplots(figsize=(6, 3.4))
-    for fold, g in kept.groupby("fold", sort=False):
+    for fold, g in folds.groupby("fold", sort=False):
         curve = g.groupby("chroma_scale").psnr.mean()
         ax.plot(curve.index, curve.values, lw=0.8, alpha=0.6, label=f"fold {fold} ({g.item.nunique()})")
-    mean = kept.groupby("chroma_scale").psnr.mean()
-    ax.plot(mean.index, mean.values, "k-", lw=2.2, label=f"all {kept.item.nunique()} train items")
+    mean = folds.groupby("chroma_scale").psnr.mean()
+    ax.plot(mean.index, mean.values, "k-", lw=2.2, label=f"all {folds.item.nunique()} train items")
     ax.axvline(chosen, color="tab:red", ls="--", lw=1, label=f"chosen: {chosen:g}")
     if check is not None:
         ax.plot(check.chroma_scale, check.psnr, "o-", color="tab:purple", ms=3, label=f"{check_label} (held out)")

@@ -302,8 +302,9 @@ def starter_models(profile_name: str = "quick", *, progress: bool = True) -> dic
 def calibrate_cross_fitted(cfg: TrainConfig, profile: Profile, *, protocol=None, scales=None,
                            progress: bool = True) -> pd.DataFrame:
     """Fit the chroma scale of the per-frame model trained with ``cfg`` on the train split itself, cross-fitted by
-    source, and write it beside its checkpoint (:func:`colorizerutils.evaluate.write_calibration`). Returns the
-    long table of fold, item, scale, PSNR and colourfulness the scale was chosen from.
+    source, and write it beside its checkpoint (:func:`colorizerutils.evaluate.write_calibration`, with the folds
+    and the items left out). Returns the long table of fold, item, scale, PSNR and colourfulness the scale was
+    chosen from (the items left out are not in it).
 
     For each fold of :func:`colorizerutils.data.source_folds` the same configuration is trained (run
     ``<cfg.run>_fold<k>``; a finished one with these settings is kept) on the other folds' items, and scored at every
@@ -348,7 +349,7 @@ def calibrate_cross_fitted(cfg: TrainConfig, profile: Profile, *, protocol=None,
                                method="cross-fitted on train by source",
                                folds={f: [i["name"] for i in v] for f, v in folds.items()},
                                left_out=sorted(set(long.item) - set(kept.item)))
-    return long
+    return kept
 
 
 def calibrate_on_val(run: str | Path, profile: Profile, *, protocol=None, sampler_options: dict | None = None,
