@@ -43,10 +43,11 @@ class Profile:
 
 PROFILES = {
     # smoke: every code path once, not a measurement; the diffusion sampler is most of notebook 04's smoke run, so it
-    # samples 3 frames per clip at DDIM 2 (4 and 8 before, with 6 frames: 102 s of the suite's 1006 on a Zen 3)
+    # samples at DDIM 2 (4, and 8 in the sweep, before: 102 s of the suite's 1006 on a Zen 3); 6 frames per clip is
+    # the fewest that CDC takes (its dilation 4 needs 5 scored frames)
     "smoke": Profile("smoke", eval_size=64, eval_frames=10, exemplar_size=64, train_size=64, train_frames=6,
                      train_frame_stride=20, steps=30,
-                     batch=8, diffusion_steps=30, sample_steps=2, video_frames=3, sweep_steps=(2, 4),
+                     batch=8, diffusion_steps=30, sample_steps=2, video_frames=6, sweep_steps=(2, 4),
                      ablation_steps=6, ablation_batch=8, bf16=False, seeds=(0, 1), ablation_seeds=(0, 1),
                      effects=("encoder", "NoGAN", "data", "augmentation")),
     # quick: 0.1 s per U-Net step at 64x64, batch 16, on 2 cores, in fp32: bf16 autocast of a whole U-Net step is
