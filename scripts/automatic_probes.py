@@ -665,7 +665,7 @@ def more_photos_crossfit(frames) -> None:
     its standard error over seeds 0-2, and val, at the same scales, loses no more than 0.1 dB on average. Test is
     reported, not used to decide.
 
-    On the 2-core Zen 3 EPYC (2026-12-06, 47 min; every 10th frame; val gray 21.79 dB, test gray 25.22), each model at
+    On the 2-core Zen 3 EPYC (2026-12-06, 39 min; every 10th frame; val gray 21.79 dB, test gray 25.22), each model at
     its own cross-fitted scale, "as trained" at scale 1, "best" the split's own best scale (an upper bound):
 
     | seed | data | scale | out of fold (52 items) | val | test | val as trained | test as trained | test best |
