@@ -13,6 +13,7 @@
     python scripts/automatic_probes.py crossfit       # MSE U-Net: its chroma scale fitted out of fold on train
     python scripts/automatic_probes.py more-photos-crossfit  # more-photos again, judged out of fold
     python scripts/automatic_probes.py gan-critic     # GAN U-Net: its critic with batch norm or none, not spectral
+    python scripts/automatic_probes.py gan-critic-weight  # GAN U-Net: the batch-norm critic at lambda 200 and 400
 
 Every run trains into ``COLORIZER_CHECKPOINTS`` (set it to a scratch folder: these runs are not the kit's models) and
 scores as notebook 06 does: every 10th of the first 300 frames at shorter side 256 px; val: the 2 val clips and 2
@@ -727,17 +728,37 @@ def gan_critic(frames) -> None:
     colourfulness within 20% of the real frames' at every seed (issue 14's bars, on val); if several pass, the one
     of highest mean val PSNR; if none does, spectral stays. Test is reported, not used to decide.
     """
+    _gan_variants(frames, {"spectral": dict(disc_norm="spectral"), "batch": dict(disc_norm="batch"),
+                           "none": dict(disc_norm="none")})
+
+
+def gan_critic_weight(frames) -> None:
+    """``gan-critic``'s batch-norm critic with pix2pix's lambda at 200 and 400 instead of 100: a stronger pull to the
+    target against the stronger critic. Written before the run, after ``gan-critic``'s table: the same rule as
+    there, over these two and the kit's spectral critic at lambda 100 (that probe's models, reused)."""
+    _gan_variants(frames, {"spectral": dict(disc_norm="spectral"),
+                           "batch, lambda 200": dict(disc_norm="batch", recon_weight=200.0),
+                           "batch, lambda 400": dict(disc_norm="batch", recon_weight=400.0)})
+
+
+def _gan_variants(frames, variants: dict) -> None:
+    """GAN U-Nets with ``variants`` ({name: recipe overrides}) at every seed against the MSE U-Net of that seed (the
+    ``crossfit`` probe's), scored as trained on val and test, with the critic's and the generator's adversarial loss
+    over the adversarial phase."""
     rows = []
     for seed in SEEDS:
         mse = load_colorizer(paths.CHECKPOINTS / f"probe_noanim0_s{seed}", calibrated=False)
         models = {"MSE U-Net": mse}
-        for norm in ("spectral", "batch", "none"):
-            cfg = recipes.gan_unet(P, seed=seed, run=f"probe_gan_{norm}_s{seed}", disc_norm=norm)
+        for name, kw in variants.items():
+            tag = "_".join(f"{k}{v:g}" if isinstance(v, float) else str(v) for k, v in kw.items()
+                           if k != "disc_norm")
+            norm = kw["disc_norm"]
+            cfg = recipes.gan_unet(P, seed=seed, run=f"probe_gan_{norm}{'_' + tag if tag else ''}_s{seed}", **kw)
             run = reuse_or_train(cfg, frames, progress=False)
             log = pd.read_csv(run / "log.csv")
             adversarial = log[log.step > round(sum(cfg.nogan_phases) * cfg.steps)]
-            models[f"GAN, {norm}"] = load_colorizer(run, calibrated=False)
-            rows.append(dict(seed=seed, method=f"GAN, {norm}", split="critic", d=adversarial.d.mean(),
+            models[f"GAN, {name}"] = load_colorizer(run, calibrated=False)
+            rows.append(dict(seed=seed, method=f"GAN, {name}", split="critic", d=adversarial.d.mean(),
                              g_adv=adversarial.g_adv.mean()))
         for split in SPLITS:
             table = evaluate.summarize(evaluate.evaluate_all(models, SPLITS[split], protocol=SWEEP, progress=False,
@@ -754,7 +775,8 @@ if __name__ == "__main__":
               "debian-photos": debian_photos, "no-animation": no_animation,
               "encoder-ceiling": encoder_ceiling, "ensemble": ensemble, "diffusion-vgg": diffusion_vgg,
               "cast": cast, "crossfit": crossfit,
-              "more-photos-crossfit": more_photos_crossfit, "gan-critic": gan_critic}
+              "more-photos-crossfit": more_photos_crossfit, "gan-critic": gan_critic,
+              "gan-critic-weight": gan_critic_weight}
     if len(sys.argv) != 2 or sys.argv[1] not in probes:
         sys.exit(f"usage: python {sys.argv[0]} {{{'|'.join(probes)}}}")
     if "COLORIZER_CHECKPOINTS" not in os.environ:
