@@ -1,4 +1,4 @@
-"""Issue 14 probes of the automatic U-Nets at the quick profile: twelve levers measured (more photos twice), one adopted (crossfit).
+"""Issue 14 probes of the automatic U-Nets at the quick profile: twelve levers measured, one adopted (crossfit).
 
     python scripts/automatic_probes.py steps          # MSE U-Net: val-calibrated PSNR after 300 ... 4800 steps
     python scripts/automatic_probes.py gan-weight     # GAN U-Net: pix2pix's lambda 10 and 30 against the default 100
