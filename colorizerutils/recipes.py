@@ -309,8 +309,8 @@ def calibrate_cross_fitted(cfg: TrainConfig, profile: Profile, *, protocol=None,
     For each fold of :func:`colorizerutils.data.source_folds` the same configuration is trained (run
     ``<cfg.run>_fold<k>``; a finished one with these settings is kept) on the other folds' items, and on
     ``extra_frames`` if given (frames that ``cfg``'s model trained on besides the train split, never scored), and
-    scored at every chroma scale on its own fold's items (``protocol``, default every ``sweep_stride``-th frame at the automatic
-    protocol, as val is). The scale of highest mean PSNR over the items, each weighted equally, is the calibration;
+    scored at every chroma scale on its own fold's items (``protocol``, default every ``sweep_stride``-th frame at
+    the automatic protocol, as val is). The scale of highest mean PSNR over the items, each weighted equally, is the calibration;
     an item with a gray frame in its truth (a black frame), whose PSNR at scale 0 is infinite, is left out.
 
     Why not the val split: it holds 2 clips and 2 photos, and the scale fitted there moved with the seed (0.35-0.5 at

@@ -3,7 +3,7 @@ clone of this repository, then notebook 03 at smoke without notebook 02 having r
 and the video notebook 04 after it in the same runtime: its install cell must find the clone in place, and its setup,
 data and checkpoint must be the clone's. Each runs through its training cell, which is what differs on Colab; the
 rest of each is the same code in Colab as anywhere, and their smoke runs in ``test_notebooks.py`` cover it (running
-the rest of 04 here as well cost about 75 s on 2 cores, the rest of 03 about 25 s on a Zen 3).
+the rest of 04 here as well cost about 75 s on 2 cores, the rest of 03 about 16 s on a Zen 3).
 
 What is simulated, and only that: the runtime marks itself as Colab by having imported ``google.colab`` (a one-line
 module on PYTHONPATH here), and the new environment sees the already-installed dependencies through a ``.pth`` line
