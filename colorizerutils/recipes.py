@@ -310,8 +310,9 @@ def calibrate_cross_fitted(cfg: TrainConfig, profile: Profile, *, protocol=None,
     ``<cfg.run>_fold<k>``; a finished one with these settings is kept) on the other folds' items, and on
     ``extra_frames`` if given (frames that ``cfg``'s model trained on besides the train split, never scored), and
     scored at every chroma scale on its own fold's items (``protocol``, default every ``sweep_stride``-th frame at
-    the automatic protocol, as val is). The scale of highest mean PSNR over the items, each weighted equally, is the calibration;
-    an item with a gray frame in its truth (a black frame), whose PSNR at scale 0 is infinite, is left out.
+    the automatic protocol, as val is). The scale of highest mean PSNR over the items, each weighted equally, is the
+    calibration; an item with a gray frame in its truth (a black frame), whose PSNR at scale 0 is infinite, is left
+    out.
 
     Why not the val split: it holds 2 clips and 2 photos, and the scale fitted there moved with the seed (0.35-0.5 at
     the quick profile) and gave the test clips 0.2-0.8 dB less than this one, which chose 0.3 at seeds 0-2 and
