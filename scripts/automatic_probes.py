@@ -333,6 +333,10 @@ def fetch_more_photos() -> list:
     return photos
 
 
+def more_photo_frames() -> torch.Tensor:
+    """The photos of :data:`MORE_PHOTOS` as training frames (N,3,S,S) LAB at the quick profile's training size."""
+    return torch.cat([data.clip_lab(f, size=P.train_size) for f in fetch_more_photos()])
+
 def _train_and_score(variants: dict, run: str) -> None:
     """An MSE U-Net per training set of ``variants`` ({name: frames}) and seed, its chroma scale fitted on val; prints
     val and test PSNR, calibrated and as trained."""
@@ -349,7 +353,7 @@ def _train_and_score(variants: dict, run: str) -> None:
 
 
 def more_photos(frames) -> None:
-    extra = torch.cat([data.clip_lab(f, size=P.train_size) for f in fetch_more_photos()])
+    extra = more_photo_frames()
     kw = dict(size=P.train_size, max_frames=P.train_frames, step=P.train_frame_stride, progress=False)
     video = torch.cat(list(data.load_split("train", kind="video", **kw).values()))
     photos = torch.cat(list(data.load_split("train", kind="image", **kw).values()))
@@ -687,7 +691,7 @@ def more_photos_crossfit(frames) -> None:
     """
     import numpy as np
 
-    extra = torch.cat([data.clip_lab(f, size=P.train_size) for f in fetch_more_photos()])
+    extra = more_photo_frames()
     rows = []
     for seed in SEEDS:
         for name, run, train_frames, kw in (("the kit's", f"probe_noanim0_s{seed}", frames, {}),
