@@ -645,6 +645,79 @@ def write_loss_precision(df: pd.DataFrame, **prov) -> None:
                         "(runtime.native_bf16), where PROFILE=quick runs notebook 05's VGG16 in bf16.", **prov)
 
 
+TRAINING_VARIANTS = ("Adam, torch's default", "Adam fused (the kit's)", "Adam fused, bf16 autocast")
+
+
+def bench_training_steps(*, quick: bool) -> pd.DataFrame:
+    """The quick profile's training steps for every model the chain trains, on its real training data, three ways in
+    one run: Adam as torch makes it by default (on the CPU: one tensor at a time, from Python), Adam fused (one
+    kernel; what :func:`colorizerutils.objectives.adam` uses), and fused with bf16 autocast (``TrainConfig.bf16``).
+    The variants alternate in rounds; ms per step is the median over rounds. Each variant starts from the same
+    weights and takes the same batches and dropout draws, so ``weight_drift`` (the largest absolute weight difference
+    from the default's after the timed steps, over the largest weight) shows how far each moves the training."""
+    import dataclasses
+
+    from . import ablation, recipes
+    from .objectives import OBJECTIVES
+    from .runtime import native_bf16
+
+    P = profile("quick")
+    frames = recipes.image_frames(P, progress=False)
+    models = {"MSE U-Net (notebook 02)": recipes.mse_unet(P), "GAN U-Net, adversarial phase (03)": recipes.gan_unet(P),
+              "Zhang's classifier (03)": recipes.cic(P), "mse+perceptual (05)": ablation.config("mse+perceptual", P),
+              "diffusion (04)": recipes.diffusion(P)}
+    rounds, steps = (2, 3) if quick else (3, 8)
+    rows = []
+    for name, cfg in models.items():
+        data = recipes.diffusion_clips(P, cfg, progress=False) if cfg.objective == "diffusion" else frames
+        runs = {}
+        for v in TRAINING_VARIANTS:
+            torch.manual_seed(0)
+            obj = OBJECTIVES[cfg.objective](dataclasses.replace(cfg, bf16=v.endswith("autocast")), data)
+            opts = obj.optimizers()
+            if v.startswith("Adam, torch"):
+                opts = {k: type(o)([dict(g, fused=None, foreach=None) for g in o.param_groups])
+                        for k, o in opts.items()}
+            runs[v] = dict(obj=obj, opts=opts, gen=torch.Generator().manual_seed(0), done=0, ms=[],
+                           autocast=lambda b=v.endswith("autocast"): torch.autocast("cpu", dtype=torch.bfloat16,
+                                                                                     enabled=b))
+            for n in obj.nets.values():
+                n.train()
+        first = cfg.steps - 1 if cfg.objective == "gan" else 0     # the GAN's last phase trains both networks
+        for _ in range(rounds + 1):                                 # round 0 warms up and is not timed
+            for r in runs.values():
+                t = time.perf_counter()
+                for _ in range(steps):
+                    torch.manual_seed(1000 + r["done"])
+                    if hasattr(r["obj"], "at_step"):
+                        r["obj"].at_step(first)
+                    r["obj"].step(r["obj"].batch(r["gen"], "cpu"), r["opts"], r["autocast"])
+                    r["done"] += 1
+                r["ms"].append((time.perf_counter() - t) / steps * 1e3)
+        base = runs[TRAINING_VARIANTS[0]]
+        ref = {k: n.state_dict() for k, n in base["obj"].nets.items()}
+        scale = max(float(t.abs().max()) for sd in ref.values() for t in sd.values() if t.is_floating_point())
+        for v, r in runs.items():
+            ms = float(np.median(r["ms"][1:]))
+            drift = max(float((t - ref[k][key]).abs().max()) for k, n in r["obj"].nets.items()
+                        for key, t in n.state_dict().items() if t.is_floating_point())
+            rows.append(dict(model=name, variant=v, batch=cfg.batch, size=cfg.size, ms_per_step=round(ms, 1),
+                             speedup=float(np.median(base["ms"][1:])) / ms, steps=r["done"],
+                             weight_drift=drift / scale, native_bf16=native_bf16("cpu")))
+    return pd.DataFrame(rows)
+
+
+def write_training_steps(df: pd.DataFrame, **prov) -> None:
+    results.write_table(df, "bench_training_steps", title="Training steps: Adam as torch makes it, fused, and bf16",
+                        notes="Measured in one run on this machine (its CPU is in the provenance's device), the three "
+                        "variants of each model alternating in rounds; ms per step is the median over the timed "
+                        "rounds, speedup = the default's ms / this row's. Quick's settings (batch, size, model) on "
+                        "the real training data. weight_drift: after all steps (the same batches and dropout draws "
+                        "for every variant, from the same initial weights), the largest absolute difference of any "
+                        "weight from the default's, over the largest absolute weight. native_bf16: the CPU has AMX or "
+                        "AVX512-BF16 (runtime.native_bf16).", **prov)
+
+
 def _consistency_sum(fw: np.ndarray, bw: np.ndarray) -> np.ndarray:
     """The previous form of :func:`colorizerutils.flow.consistency`, kept to compare in one run: numpy's
     ``.sum(-1)`` over the flows' two components."""
@@ -877,6 +950,8 @@ def run_all(*, quick: bool = False) -> None:
     print(precision.to_string(index=False), flow_threads.to_string(index=False), sep="\n", flush=True)
     anchor = bench_anchor_cost(quick=quick)
     print(anchor.to_string(index=False), flush=True)
+    training = bench_training_steps(quick=quick)
+    print(training.to_string(index=False), flush=True)
     timer.__exit__()
     prov = dict(notebook="make bench", params={"quick": quick, "unet": DEFAULT_UNET,
                                                "threads": torch.get_num_threads()}, seed=0, wall_time_s=timer.seconds)
@@ -903,6 +978,7 @@ def run_all(*, quick: bool = False) -> None:
     write_loss_precision(precision, **prov)
     write_flow_threads(flow_threads, **prov)
     write_anchor_cost(anchor, **prov)
+    write_training_steps(training, **prov)
 
 
 def run_only(which: str, *, quick: bool = False) -> pd.DataFrame:
@@ -913,7 +989,8 @@ def run_only(which: str, *, quick: bool = False) -> pd.DataFrame:
     sampler's step counts), ``shots`` (a clip of three joined test clips: cuts, references, each shot against
     colorizing it alone), ``precision`` (notebook 05's VGG16 loss network, fp32 vs bf16), ``flows`` (the warp
     error's Farneback flows, one thread vs one per core) or ``anchor`` (the exemplar colorizer's flow anchor, its
-    consistency check before and now)."""
+    consistency check before and now) or ``training`` (every quick model's training step: Adam as torch makes it,
+    fused, and fused with bf16 autocast)."""
     import os
 
     threads = {"quick": quick, "threads": torch.get_num_threads()}
@@ -927,7 +1004,8 @@ def run_only(which: str, *, quick: bool = False) -> pd.DataFrame:
             "shots": (lambda: bench_shots(quick=quick), write_shots, threads),
             "precision": (lambda: bench_loss_precision(quick=quick), write_loss_precision, threads),
             "flows": (lambda: bench_flow_threads(quick=quick), write_flow_threads, threads),
-            "anchor": (lambda: bench_anchor_cost(quick=quick), write_anchor_cost, threads)}
+            "anchor": (lambda: bench_anchor_cost(quick=quick), write_anchor_cost, threads),
+            "training": (lambda: bench_training_steps(quick=quick), write_training_steps, threads)}
     if which not in runs:
         raise ValueError(f"no benchmark named {which!r}: choose one of {sorted(runs)}")
     bench, write, params = runs[which]

@@ -315,15 +315,16 @@ def _register_more(sub) -> None:
     b = sub.add_parser("bench", help="speed benchmarks into results/")
     b.add_argument("--quick", action="store_true", help="fewer repetitions")
     b.add_argument("--only", choices=["anchor", "colorize-memory", "evaluate", "exemplar", "flows", "precision",
-                                      "shared", "shots", "steps", "sweep"],
+                                      "shared", "shots", "steps", "sweep", "training"],
                    help="run one benchmark: anchor (the exemplar colorizer's flow anchor, its consistency check "
                    "before and now), colorize-memory (colorize with a reference: peak memory, 100 vs 1,000 "
                    "frames), evaluate (peak memory, 30 vs 300 frames), exemplar (colorize with a "
                    "reference at 854x480, frames/s), flows (the warp error's Farneback flows, one thread vs one per "
                    "core), precision (notebook 05's VGG16 loss network, fp32 vs bf16), shared (scoring methods side "
                    "by side vs one at a time), shots (three joined test clips: cuts, references, each shot against "
-                   "colorizing it alone), steps (the diffusion sampler's step counts against DDIM 25) or sweep "
-                   "(notebook 05's runs one after the other vs two processes at once)")
+                   "colorizing it alone), steps (the diffusion sampler's step counts against DDIM 25), sweep "
+                   "(notebook 05's runs one after the other vs two processes at once) or training (every quick "
+                   "model's training step: Adam as torch makes it, fused, and fused with bf16 autocast)")
     b.set_defaults(func=_cmd_bench)
 
 

@@ -31,6 +31,14 @@ def unwrap(net):
     return net.module if hasattr(net, "module") else net
 
 
+def adam(params, *, lr: float, betas, decoupled: bool = False) -> torch.optim.Optimizer:
+    """Adam (AdamW with ``decoupled``) in torch's fused form: one kernel over all the parameters. On the CPU torch's
+    default updates them one tensor at a time from Python, which took 7 of the quick MSE U-Net's 46 ms per step on a
+    2-core Xeon; the fused update is the same arithmetic, its weights differ from the loop's by float rounding only
+    (``make bench``: ``bench_training_steps`` measures both, per model, in one run)."""
+    return (torch.optim.AdamW if decoupled else torch.optim.Adam)(params, lr=lr, betas=betas, fused=True)
+
+
 class Objective:
     """Base: one generator network ``G`` on frames; subclasses override :meth:`losses`."""
 
@@ -54,7 +62,7 @@ class Objective:
             if enc:
                 groups.append({"params": [p for p in n.parameters() if id(p) in enc],
                                "lr": self.cfg.lr * self.cfg.encoder_lr_mult})
-            opts[k] = torch.optim.Adam(groups, lr=self.cfg.lr, betas=self.cfg.betas)
+            opts[k] = adam(groups, lr=self.cfg.lr, betas=self.cfg.betas)
         return opts
 
     def at_step(self, step: int) -> None:
@@ -231,7 +239,7 @@ class DiffusionObjective:
         self.scheduler = ddpm_scheduler(self.settings)
 
     def optimizers(self):
-        return {"G": torch.optim.AdamW(self.nets["G"].parameters(), lr=self.cfg.lr, betas=self.cfg.betas)}
+        return {"G": adam(self.nets["G"].parameters(), lr=self.cfg.lr, betas=self.cfg.betas, decoupled=True)}
 
     def batch(self, gen: torch.Generator, device) -> dict:
         s, B = self.settings, self.cfg.batch
