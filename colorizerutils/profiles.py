@@ -33,6 +33,15 @@ class Profile:
     effects: tuple = ()     # notebook 06 also measures these changes at its seeds (keys of recipes.EFFECTS)
     loss_bf16: bool | None = None  # notebook 05's VGG16 loss network in bf16; None: where the hardware computes bf16
                                    # natively (runtime.native_bf16), which makes those runs ~1.6x faster
+    amx_bf16: bool = False  # the MSE U-Net, the GAN U-Net and the diffusion model train in bf16 autocast where the CPU
+                            # has AMX (runtime.amx_training): scripts/precision_probe.py measured them there
+
+    def train_bf16(self, *, measured: bool) -> bool:
+        """Whether a recipe trains in bf16 autocast on this machine: always with ``bf16``; with ``amx_bf16``, where the
+        CPU has AMX, for the models whose bf16 training was measured there (``measured``; the others stay float32)."""
+        from .runtime import amx_training
+
+        return self.bf16 or (measured and self.amx_bf16 and amx_training())
 
     def vgg_loss_bf16(self) -> bool:
         """Whether notebook 05 runs the VGG16 of its content/perceptual/style terms in bf16 on this machine."""
@@ -51,8 +60,10 @@ PROFILES = {
                      ablation_steps=6, ablation_batch=8, bf16=False, seeds=(0, 1), ablation_seeds=(0, 1),
                      effects=("encoder", "NoGAN", "data", "augmentation")),
     # quick: 0.1 s per U-Net step at 64x64, batch 16, on 2 cores, in fp32: bf16 autocast of a whole U-Net step is
-    # slower even on a CPU with AVX512-BF16 (62 vs 38 ms per step measured), so only notebook 05's frozen VGG16 loss
-    # network runs in bf16, and only where the CPU has it natively (loss_bf16; results/bench_loss_precision.md).
+    # slower on a CPU with AVX512-BF16 alone (62 vs 38 ms per step measured), so there only notebook 05's frozen VGG16
+    # loss network runs in bf16 (loss_bf16; results/bench_loss_precision.md). With AMX a whole step is 1.1-1.7x
+    # faster in bf16 (results/bench_training_steps.md), and the MSE U-Net, GAN U-Net and diffusion model lost nothing
+    # on val in it at seeds 0-2 (scripts/precision_probe.py), so there they train in bf16 (amx_bf16).
     # Notebook 05's sweep is dominated by its VGG16 loss terms, so it runs 150 steps at batch 8; at 3 seeds (18
     # distinct combinations each) it is the chain's longest notebook (measured times: docs/findings.md, "Time of
     # the quick profile").
@@ -66,7 +77,7 @@ PROFILES = {
                      train_frame_stride=3, steps=1200,
                      batch=16, diffusion_steps=800, sample_steps=5, video_frames=30, sweep_steps=(5, 10, 25, 50),
                      ablation_steps=150, ablation_batch=8, bf16=False, sweep_stride=10, seeds=(0, 1, 2),
-                     ablation_seeds=(0, 1, 2), effects=("NoGAN", "data", "augmentation")),
+                     ablation_seeds=(0, 1, 2), effects=("NoGAN", "data", "augmentation"), amx_bf16=True),
     "full": Profile("full", eval_size=256, eval_frames=300, exemplar_size=480, train_size=256, train_frames=10_000,
                     train_frame_stride=1,
                     steps=40_000, batch=32, diffusion_steps=100_000, sample_steps=25, video_frames=299,

@@ -19,9 +19,10 @@ from .training import TrainConfig
 from .inference import read_calibration
 
 
-def _common(profile: Profile, seed: int) -> dict:
-    return dict(steps=profile.steps, batch=profile.batch, size=profile.train_size, bf16=profile.bf16, seed=seed,
-                checkpoint_every=max(profile.steps // 5, 1))
+def _common(profile: Profile, seed: int, *, bf16_measured: bool = False) -> dict:
+    """``bf16_measured``: the recipe's bf16 training was measured on a CPU with AMX (``Profile.train_bf16``)."""
+    return dict(steps=profile.steps, batch=profile.batch, size=profile.train_size,
+                bf16=profile.train_bf16(measured=bf16_measured), seed=seed, checkpoint_every=max(profile.steps // 5, 1))
 
 
 def _unet(ngf: int, depth: int, dropout: float, out_stride: int, encoder: str = "none") -> dict:
@@ -46,7 +47,9 @@ def mse_unet(profile: Profile, *, seed: int = 0, run: str = "mse_unet", ngf: int
     (ImageNet, frozen for the first half of training, then fine-tuned at a tenth of ``lr``).
     """
     return TrainConfig(run=run, **_unet(ngf, depth, dropout, out_stride, encoder), objective="regression", loss="mse",
-                       lr=lr, **_encoder_schedule(profile, encoder), **_common(profile, seed))
+                       lr=lr, **_encoder_schedule(profile, encoder),
+                       **_common(profile, seed, bf16_measured=True))   # its variants too: notebook 06's pairs
+                                                                          # differ in one setting only
 
 
 def gan_unet(profile: Profile, *, seed: int = 0, run: str = "gan_unet", ngf: int = 24, depth: int = 6,
@@ -64,7 +67,7 @@ def gan_unet(profile: Profile, *, seed: int = 0, run: str = "gan_unet", ngf: int
     """
     return TrainConfig(run=run, **_unet(ngf, depth, dropout, out_stride), objective="gan", loss=recon,
                        gan_recon_weight=recon_weight, disc_kwargs=dict(norm=disc_norm), lr=lr, gan_schedule=schedule,
-                       **_common(profile, seed))
+                       **_common(profile, seed, bf16_measured=True))
 
 
 def cic(profile: Profile, *, seed: int = 0, run: str = "cic", ngf: int = 24, depth: int = 6,
@@ -99,8 +102,8 @@ def diffusion(profile: Profile, *, seed: int = 0, run: str = "diffusion", ch: in
                                  synthetic_frames=synthetic_frames)
     return TrainConfig(run=run, model="diffusion_unet", model_kwargs=dict(ch=ch, vgg_features=vgg_features),
                        objective="diffusion", diffusion=dataclasses.asdict(settings), steps=profile.diffusion_steps,
-                       batch=batch, size=size, lr=lr, betas=(0.9, 0.999), bf16=profile.bf16, seed=seed,
-                       checkpoint_every=max(profile.diffusion_steps // 5, 1))
+                       batch=batch, size=size, lr=lr, betas=(0.9, 0.999), bf16=profile.train_bf16(measured=True),
+                       seed=seed, checkpoint_every=max(profile.diffusion_steps // 5, 1))
 
 
 # Notebook 06's table of what each change moves (issue 14): ``{change: (the model with it, the model without it)}``,

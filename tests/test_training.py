@@ -305,3 +305,25 @@ def test_fused_adam_takes_the_steps_of_torchs_default_adam(decoupled):
     for a, b, w in zip(params["kit"], params["torch"], w0):
         assert (a - w).abs().max() > 0.1                    # the weights moved: 20 steps of lr 0.01
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_the_quick_recipes_train_in_bf16_only_where_the_cpu_has_amx(monkeypatch):
+    """Profile.amx_bf16: the MSE U-Net, GAN U-Net and diffusion recipes train in bf16 on a CPU with AMX (where
+    scripts/precision_probe.py measured them; the MSE U-Net's variants with it, since notebook 06 pairs them), the
+    others in float32, and nothing changes without AMX or at smoke."""
+    from colorizerutils import profiles, recipes, runtime
+
+    real = runtime._cpuinfo()
+    assert runtime.amx_training("cpu") == ("amx_bf16" in real.get("flags", "").split())   # this machine, as read
+    quick, smoke = profiles.profile("quick"), profiles.profile("smoke")
+    measured = lambda p: [recipes.mse_unet(p).bf16, recipes.gan_unet(p).bf16,                      # noqa: E731
+                          recipes.gan_unet(p, schedule="joint").bf16, recipes.diffusion(p).bf16]
+    measured_too = lambda p: [recipes.mse_unet(p, encoder="vgg16").bf16]   # noqa: E731 (a variant: 06 pairs it)
+    others = lambda p: [recipes.cic(p).bf16]                                                         # noqa: E731
+    for flags, amx in (("fpu avx2 avx512f avx512_bf16 amx_bf16 amx_tile", True), ("fpu avx2 avx512f avx512_bf16",
+                                                                                   False), ("fpu avx2", False)):
+        monkeypatch.setattr(runtime, "_cpuinfo", lambda f=flags: {**real, "flags": f})
+        monkeypatch.setattr(runtime, "resolve_device", lambda name="auto": torch.device("cpu"))
+        assert measured(quick) + measured_too(quick) == [amx] * 5 and others(quick) == [False]
+        assert measured(smoke) + measured_too(smoke) + others(smoke) == [False] * 6
+        assert not runtime.amx_training(torch.device("cuda"))       # a GPU's bf16 training is not assumed
