@@ -709,7 +709,7 @@ def bench_training_steps(*, quick: bool) -> pd.DataFrame:
 
 def write_training_steps(df: pd.DataFrame, **prov) -> None:
     results.write_table(df, "bench_training_steps", title="Training steps: Adam as torch makes it, fused, and bf16",
-                        notes="Measured in one run on this machine (its CPU is in the provenance's device), the three "
+                        notes="Measured in one run on this machine (its CPU is in the provenance), the three "
                         "variants of each model alternating in rounds; ms per step is the median over the timed "
                         "rounds, speedup = the default's ms / this row's. Quick's settings (batch, size, model) on "
                         "the real training data. weight_drift: after all steps (the same batches and dropout draws "
