@@ -61,7 +61,7 @@ PROFILES = {
                      effects=("encoder", "NoGAN", "data", "augmentation")),
     # quick: 0.1 s per U-Net step at 64x64, batch 16, on 2 cores, in fp32: bf16 autocast of a whole U-Net step is
     # slower on a CPU with AVX512-BF16 alone (62 vs 38 ms per step measured), so there only notebook 05's frozen VGG16
-    # loss network runs in bf16 (loss_bf16; results/bench_loss_precision.md). With AMX a whole step is 1.1-1.7x
+    # loss network runs in bf16 (loss_bf16; results/bench_loss_precision.md). With AMX a whole step is 1.1-1.6x
     # faster in bf16 (results/bench_training_steps.md), and the MSE U-Net, GAN U-Net and diffusion model lost nothing
     # on val in it at seeds 0-2 (scripts/precision_probe.py), so there they train in bf16 (amx_bf16).
     # Notebook 05's sweep is dominated by its VGG16 loss terms, so it runs 150 steps at batch 8; at 3 seeds (18
