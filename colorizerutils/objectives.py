@@ -33,9 +33,10 @@ def unwrap(net):
 
 def adam(params, *, lr: float, betas, decoupled: bool = False) -> torch.optim.Optimizer:
     """Adam (AdamW with ``decoupled``) in torch's fused form: one kernel over all the parameters. On the CPU torch's
-    default updates them one tensor at a time from Python, which took 7 of the quick MSE U-Net's 46 ms per step on a
-    2-core Xeon; the fused update is the same arithmetic, its weights differ from the loop's by float rounding only
-    (``make bench``: ``bench_training_steps`` measures both, per model, in one run)."""
+    default updates them one tensor at a time from Python, which took about 11 of the quick MSE U-Net's 48 ms per step
+    on a 2-core Xeon (torch.profiler). The fused update is the same arithmetic: from the same gradients its steps
+    match torch's to float rounding (``tests/test_training.py``), and over a run those differences grow as they do
+    between two CPUs (``make bench``: ``bench_training_steps`` times both per model and shows the drift)."""
     return (torch.optim.AdamW if decoupled else torch.optim.Adam)(params, lr=lr, betas=betas, fused=True)
 
 
