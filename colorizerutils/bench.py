@@ -659,7 +659,7 @@ def bench_training_steps(*, quick: bool) -> pd.DataFrame:
 
     from . import ablation, recipes
     from .objectives import OBJECTIVES
-    from .runtime import native_bf16
+    from .runtime import amx_training, native_bf16
 
     P = profile("quick")
     frames = recipes.image_frames(P, progress=False)
@@ -703,7 +703,8 @@ def bench_training_steps(*, quick: bool) -> pd.DataFrame:
                         for key, t in n.state_dict().items() if t.is_floating_point())
             rows.append(dict(model=name, variant=v, batch=cfg.batch, size=cfg.size, ms_per_step=round(ms, 1),
                              speedup=float(np.median(base["ms"][1:])) / ms, steps=r["done"],
-                             weight_drift=drift / scale, native_bf16=native_bf16("cpu")))
+                             weight_drift=drift / scale, native_bf16=native_bf16("cpu"),
+                             amx=amx_training("cpu")))
     return pd.DataFrame(rows)
 
 
@@ -715,7 +716,8 @@ def write_training_steps(df: pd.DataFrame, **prov) -> None:
                         "the real training data. weight_drift: after all steps (the same batches and dropout draws "
                         "for every variant, from the same initial weights), the largest absolute difference of any "
                         "weight from the default's, over the largest absolute weight. native_bf16: the CPU has AMX or "
-                        "AVX512-BF16 (runtime.native_bf16).", **prov)
+                        "AVX512-BF16 (runtime.native_bf16); amx: it has AMX (runtime.amx_training), where "
+                        "PROFILE=quick trains the MSE U-Net, GAN U-Net and diffusion model in bf16.", **prov)
 
 
 def _consistency_sum(fw: np.ndarray, bw: np.ndarray) -> np.ndarray:
