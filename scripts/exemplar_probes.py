@@ -7,6 +7,7 @@ measured against it, none adopted.
     python scripts/exemplar_probes.py refiner    # a small CNN at full resolution that learns the warp's residual
     python scripts/exemplar_probes.py fusion     # long and short range fused with a photometric check as well
     python scripts/exemplar_probes.py guided     # the warp's ab snapped to frame t's edges by a guided filter on L
+    python scripts/exemplar_probes.py lightness  # the warp's colour moved as chromaticity: ab x (L_t+16)/(L_warp+16)
     python scripts/exemplar_probes.py feedback   # per frame on one clip: DDIM 25 vs 5, with or without the link, gated
 
 The protocol is notebook 04's (:func:`colorizerutils.evaluate.exemplar` at the quick profile): frame 0 of each clip
@@ -427,6 +428,72 @@ def fusion() -> None:
     print("\nmean over clips\n" + d[["val", "train", "test"]].round(2).to_markdown())
 
 
+def _lightness_ratio(L: np.ndarray, Lw: np.ndarray, mode: str, clamp: float) -> np.ndarray | float:
+    """The factor that moves warped ab onto frame t as chromaticity: in CIELAB a surface made k times brighter has
+    (L + 16) and (a, b) both multiplied by k^(1/3) (above the cube root's linear segment), so ab / (L + 16) is
+    unchanged. ``mode``: ``pixel`` (per pixel), ``box B`` (both lightnesses box-filtered over B px first) or
+    ``global`` (the frames' means); clamped to [1/clamp, clamp]."""
+    import cv2
+
+    num, den = L + 16, Lw + 16
+    if mode == "global":
+        return float(np.clip(num.mean() / den.mean(), 1 / clamp, clamp))
+    if mode.startswith("box"):
+        b = int(mode.split()[1])
+        num, den = cv2.blur(num, (b, b), borderType=cv2.BORDER_REPLICATE), cv2.blur(den, (b, b),
+                                                                                     borderType=cv2.BORDER_REPLICATE)
+    return np.clip(num / np.maximum(den, 1e-3), 1 / clamp, clamp)[..., None]
+
+
+def lightness() -> None:
+    """The warped colour moved as chromaticity instead of as ab: ab times (L_t + 16) / (L_warped + 16)
+    (:func:`_lightness_ratio`), where L_warped is the warp's own lightness, so that a surface which got brighter or
+    darker since the exemplar (exposure, shading, a shadow) keeps its hue and saturation rather than its ab. On the
+    DIS warp from the exemplar (the strongest non-learned row) and on the kit's fused anchor (run as the colorizer runs
+    it: each corrected output is the next frame's short range). Not learned, so val and the train recordings judge it.
+
+    Rule, fixed before the first run (2026-12-07): a correction is adopted into :class:`colorizerutils.flow.FlowAnchor`
+    if, on the fused anchor, its mean PSNR over clips gains more than 0.05 dB over the uncorrected anchor on val
+    **and** on the train recordings; of those that pass, the one with the highest sum of the two gains. Test is
+    reported, not used.
+    """
+    corrections = [("none", None, 1.0), ("pixel, clamp 2", "pixel", 2.0), ("pixel, clamp 1.25", "pixel", 1.25),
+                   ("box 9, clamp 2", "box 9", 2.0), ("box 31, clamp 2", "box 31", 2.0), ("global", "global", 2.0)]
+    rows = []
+    for split in ("val", "train", "test"):
+        for name, lab, rgb in _clips(split):
+            ref = np.ascontiguousarray(lab[0].permute(1, 2, 0).numpy())
+            r8 = gray8(lab[0, 0])
+            scorers = {(b, c[0]): metrics.ClipScorer(with_lpips=False, temporal=False)
+                       for b in ("DIS warp", "fused anchor") for c in corrections}
+            prev = dict.fromkeys(scorers)
+            prev8 = None
+            for t in range(1, len(lab)):
+                L, cur8 = lab[t, 0].numpy(), gray8(lab[t, 0])
+                fw_l, c_l = candidate_flow("dis", cur8, r8)        # the flows depend on the gray frames alone
+                fw_s, c_s = (None, None) if prev8 is None else candidate_flow("dis", cur8, prev8)
+                a_l = warp(ref, fw_l)
+                for (base, label), scorer in scorers.items():
+                    _, mode, clamp = next(c for c in corrections if c[0] == label)
+                    if base == "DIS warp" or prev8 is None:
+                        out = a_l
+                    else:
+                        out = _fuse("confidence", 0, 1, (a_l, c_l), (warp(prev[(base, label)], fw_s), c_s), L)
+                    out = np.array(out, dtype=np.float32)
+                    if mode is not None:
+                        out[..., 1:] *= _lightness_ratio(L, out[..., 0], mode, clamp)
+                    out[..., 0] = L
+                    prev[(base, label)] = out
+                    _score(rgb[t], lab[t, :1], torch.from_numpy(out[..., 1:]).permute(2, 0, 1), scorer)
+                prev8 = cur8
+            rows += [dict(split=split, clip=name, row=f"{b}: {c}", psnr=v.result()["psnr"])
+                     for (b, c), v in scorers.items()]
+            print(split, name, flush=True)
+    _table(rows, "row")
+    d = pd.DataFrame(rows).pivot_table(index="row", columns="split", values="psnr", aggfunc="mean", sort=False)
+    print("\nmean over clips\n" + d[["val", "train", "test"]].round(3).to_markdown())
+
+
 def guided() -> None:
     """The DIS warp's ab and the kit's fused anchor's (:class:`colorizerutils.flow.FlowAnchor`) passed through a
     guided filter with frame t's L as the guide: everywhere, only where the flow is unsure (``gated``: blended by
@@ -490,7 +557,7 @@ def feedback(clip: str = "vtest.avi") -> None:
 
 if __name__ == "__main__":
     probes = {"scales": scales, "flow": flow, "contrib": contrib, "refiner": refiner, "fusion": fusion,
-              "guided": guided, "feedback": feedback}
+              "guided": guided, "feedback": feedback, "lightness": lightness}
     if len(sys.argv) != 2 or sys.argv[1] not in probes:
         sys.exit(f"usage: python {sys.argv[0]} {{{'|'.join(probes)}}}")
     cu.seed_everything(0)
