@@ -139,6 +139,28 @@ With 25 steps this model's residual on vtest.avi is wrong from the first frame, 
 previous output, and the link makes it worse frame after frame; 5 steps keep it small. Gated by the anchor's
 confidence, as `colorizer colorize` adds it, every variant scores the same. This is why `make bench`'s DDIM 25
 averaged 36.7 dB over the test clips on that machine with the residual added everywhere (docs/findings.md).
+
+**lightness** (the warp's ab times the lightness ratio (L_t + 16) / (L_warped + 16), clamped; box: both lightnesses
+box-filtered first; global: the frames' means; mean PSNR over clips; the 2-core Xeon with AMX, 2026-12-07; the
+uncorrected rows equal the ones above):
+
+| row | val | train | test |
+|---|---|---|---|
+| DIS warp as is | 36.95 | 35.11 | 40.16 |
+| DIS warp, pixel, clamp 2 / 1.25 | 36.64 / 36.66 | 34.64 / 34.85 | 39.81 / 40.01 |
+| DIS warp, box 9 / 31, clamp 2 | 36.95 / 36.95 | 34.79 / 34.84 | 40.03 / 40.09 |
+| DIS warp, global | 36.95 | 35.05 | 40.14 |
+| fused anchor as is (the kit's) | **38.13** | **35.66** | 40.03 |
+| fused anchor, pixel, clamp 2 / 1.25 | 37.05 / 37.06 | 34.99 / 35.04 | 39.40 / 39.45 |
+| fused anchor, box 9 / 31, clamp 2 | 38.12 / 38.12 | 35.34 / 35.48 | 39.90 / 39.95 |
+| fused anchor, global | 38.13 | 35.62 | 40.01 |
+
+The rule (in the probe's docstring, fixed before the run) asked for more than +0.05 dB on val and on train: every
+correction loses on train (−0.04 to −0.68 dB on the fused anchor) and none gains on val, and test agrees (−0.01 to
+−0.62). Per pixel it loses most: where the flow lands on the wrong side of an edge, the ratio of the two lightnesses
+says more about that error than about the light. Smoothed or global, the factor is near 1 and changes little. The
+test clips' coarse error (``scales``: 1.6 dB coarser than 16 px) is therefore not a change of brightness that CIELAB's
+cube root would carry to ab. Nothing adopted.
 """
 import sys
 import time
