@@ -162,6 +162,27 @@ correction loses on train (−0.04 to −0.68 dB on the fused anchor) and none g
 says more about that error than about the light. Smoothed or global, the factor is near 1 and changes little. The
 test clips' coarse error (``scales``: 1.6 dB coarser than 16 px) is therefore not a change of brightness that CIELAB's
 cube root would carry to ab. Nothing adopted.
+
+**border** (what colour the warp gives where the exemplar's flow leaves its frame: the border repeated, as cv2.remap
+with replicated borders does, no colour, or the border's colour faded by exp(-distance / T); pans: the 57 synthetic
+camera pans over every val and train item of ``_pans``; mean PSNR over clips; the 2-core Xeon with AMX, 2026-12-07):
+
+| row | val | train | pans | test |
+|---|---|---|---|---|
+| DIS warp, border repeated (as is) | 36.95 | 35.11 | 32.77 | 40.16 |
+| DIS warp, no colour outside | 36.70 | 33.22 | 27.77 | 38.64 |
+| DIS warp, faded, T 4 / 16 / 64 px | 36.95 / 36.95 / 36.95 | 34.19 / 34.78 / 35.06 | 28.85 / 30.54 / 32.29 | 39.84 / 40.12 / 40.19 |
+| fused anchor, border repeated (the kit's) | **38.13** | **35.66** | **34.99** | 40.03 |
+| fused anchor, no colour outside | 37.62 | 33.09 | 29.02 | 38.31 |
+| fused anchor, faded, T 4 / 16 / 64 px | 38.12 / 38.13 / 38.13 | 34.46 / 35.22 / 35.59 | 30.18 / 32.18 / 34.50 | 39.86 / 40.19 / 40.23 |
+
+On bikes.mp4 the pixels whose flow leaves the exemplar (7.2% of them) hold 40% of the DIS warp's squared error, on
+cityCC0.mpg 4.3% hold 27% (counted with the flow's target outside the frame). Yet the repeated border is the best guess
+the flow has there: on the pans, where this is most of the error, fading its colour loses 0.5 to 6 dB, and giving no
+colour loses most. Colours near a frame's edge go on beyond it more often than they stop. The rule asked for +0.1 dB on
+the pans: nothing passes, and nothing is adopted. Test alone gains a little with the slowest fade (+0.2 dB on the
+fused anchor, mostly bikes.mp4), which the rule does not read. New content needs colour from what it is, not from where
+it is: the automatic colorizer's job, as issue 15's confidence-gated hybrid asks.
 """
 import sys
 import time
