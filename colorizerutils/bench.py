@@ -645,16 +645,33 @@ def write_loss_precision(df: pd.DataFrame, **prov) -> None:
                         "(runtime.native_bf16), where PROFILE=quick runs notebook 05's VGG16 in bf16.", **prov)
 
 
-TRAINING_VARIANTS = ("Adam, torch's default", "Adam fused (the kit's)", "Adam fused, bf16 autocast")
+TRAINING_VARIANTS = ("Adam, torch's default", "Adam fused (the kit's)", "Adam fused, bf16 autocast",
+                     "Adam fused, channels_last", "Adam fused, bf16 autocast, channels_last",
+                     "Adam fused, torch.compile", "Adam fused, bf16 autocast, torch.compile")
+
+
+def _training_variant(obj, variant: str) -> None:
+    """``obj``'s trainable networks in ``variant``'s layout: channels_last weights (a convolution then runs in that
+    layout, its input converted), or each wrapped by ``torch.compile`` (inductor's default mode; it compiles at the
+    first step, which the bench's untimed round 0 takes)."""
+    for k, n in obj.nets.items():
+        if not any(p.requires_grad for p in n.parameters()):
+            continue                                     # the diffusion model's weight average: no forward pass
+        if variant.endswith("channels_last"):
+            n.to(memory_format=torch.channels_last)
+        elif variant.endswith("torch.compile"):
+            obj.nets[k] = torch.compile(n)
 
 
 def bench_training_steps(*, quick: bool) -> pd.DataFrame:
-    """The quick profile's training steps for every model the chain trains, on its real training data, three ways in
+    """The quick profile's training steps for every model the chain trains, on its real training data, seven ways in
     one run: Adam as torch makes it by default (on the CPU: one tensor at a time, from Python), Adam fused (one
-    kernel; what :func:`colorizerutils.objectives.adam` uses), and fused with bf16 autocast (``TrainConfig.bf16``).
-    The variants alternate in rounds; ms per step is the median over rounds. Each variant starts from the same
-    weights and takes the same batches and dropout draws, so ``weight_drift`` (the largest absolute weight difference
-    from the default's after the timed steps, over the largest weight) shows how far each moves the training."""
+    kernel; what :func:`colorizerutils.objectives.adam` uses), fused with bf16 autocast (``TrainConfig.bf16``), and
+    those two with channels_last weights or compiled by ``torch.compile`` (:func:`_training_variant`; issue 18 asks
+    for both where they pay). The variants alternate in rounds; ms per step is the median over rounds. Each variant
+    starts from the same weights and takes the same batches and dropout draws, so ``weight_drift`` (the largest
+    absolute weight difference from the default's after the timed steps, over the largest weight) shows how far each
+    moves the training."""
     import dataclasses
 
     from . import ablation, recipes
@@ -673,14 +690,15 @@ def bench_training_steps(*, quick: bool) -> pd.DataFrame:
         runs = {}
         for v in TRAINING_VARIANTS:
             torch.manual_seed(0)
-            obj = OBJECTIVES[cfg.objective](dataclasses.replace(cfg, bf16=v.endswith("autocast")), data)
+            bf16 = "bf16" in v
+            obj = OBJECTIVES[cfg.objective](dataclasses.replace(cfg, bf16=bf16), data)
             opts = obj.optimizers()
+            _training_variant(obj, v)
             if v.startswith("Adam, torch"):
                 opts = {k: type(o)([dict(g, fused=None, foreach=None) for g in o.param_groups])
                         for k, o in opts.items()}
             runs[v] = dict(obj=obj, opts=opts, gen=torch.Generator().manual_seed(0), done=0, ms=[],
-                           autocast=lambda b=v.endswith("autocast"): torch.autocast("cpu", dtype=torch.bfloat16,
-                                                                                     enabled=b))
+                           autocast=lambda b=bf16: torch.autocast("cpu", dtype=torch.bfloat16, enabled=b))
             for n in obj.nets.values():
                 n.train()
         first = cfg.steps - 1 if cfg.objective == "gan" else 0     # the GAN's last phase trains both networks
@@ -695,13 +713,15 @@ def bench_training_steps(*, quick: bool) -> pd.DataFrame:
                     r["done"] += 1
                 r["ms"].append((time.perf_counter() - t) / steps * 1e3)
         base = runs[TRAINING_VARIANTS[0]]
-        ref = {k: n.state_dict() for k, n in base["obj"].nets.items()}
+        weights = lambda obj: {k: getattr(n, "_orig_mod", n).state_dict() for k, n in obj.nets.items()}
+        ref = weights(base["obj"])
         scale = max(float(t.abs().max()) for sd in ref.values() for t in sd.values() if t.is_floating_point())
         for v, r in runs.items():
             ms = float(np.median(r["ms"][1:]))
-            drift = max(float((t - ref[k][key]).abs().max()) for k, n in r["obj"].nets.items()
-                        for key, t in n.state_dict().items() if t.is_floating_point())
+            drift = max(float((t - ref[k][key]).abs().max()) for k, sd in weights(r["obj"]).items()
+                        for key, t in sd.items() if t.is_floating_point())
             rows.append(dict(model=name, variant=v, batch=cfg.batch, size=cfg.size, ms_per_step=round(ms, 1),
+                             first_round_ms_per_step=round(r["ms"][0], 1),
                              speedup=float(np.median(base["ms"][1:])) / ms, steps=r["done"],
                              weight_drift=drift / scale, native_bf16=native_bf16("cpu"),
                              amx=amx_training("cpu")))
@@ -709,15 +729,18 @@ def bench_training_steps(*, quick: bool) -> pd.DataFrame:
 
 
 def write_training_steps(df: pd.DataFrame, **prov) -> None:
-    results.write_table(df, "bench_training_steps", title="Training steps: Adam as torch makes it, fused, and bf16",
-                        notes="Measured in one run on this machine (its CPU is in the provenance), the three "
+    results.write_table(df, "bench_training_steps",
+                        title="Training steps: Adam as torch makes it, fused, bf16, channels_last, torch.compile",
+                        notes="Measured in one run on this machine (its CPU is in the provenance), the seven "
                         "variants of each model alternating in rounds; ms per step is the median over the timed "
-                        "rounds, speedup = the default's ms / this row's. Quick's settings (batch, size, model) on "
+                        "rounds, speedup = the default's ms / this row's. first_round_ms_per_step: the untimed first "
+                        "round's, which holds torch.compile's compilation. Quick's settings (batch, size, model) on "
                         "the real training data. weight_drift: after all steps (the same batches and dropout draws "
-                        "for every variant, from the same initial weights), the largest absolute difference of any "
-                        "weight from the default's, over the largest absolute weight. native_bf16: the CPU has AMX or "
-                        "AVX512-BF16 (runtime.native_bf16); amx: it has AMX (runtime.amx_training), where "
-                        "PROFILE=quick trains the MSE U-Net, GAN U-Net and diffusion model in bf16.", **prov)
+                        "for every variant, from the same initial weights; compiled code draws its dropout masks from "
+                        "its own generator), the largest absolute difference of any weight from the default's, over "
+                        "the largest absolute weight. native_bf16: the CPU has AMX or AVX512-BF16 "
+                        "(runtime.native_bf16); amx: it has AMX (runtime.amx_training), where PROFILE=quick trains "
+                        "the MSE U-Net, GAN U-Net and diffusion model in bf16.", **prov)
 
 
 def _consistency_sum(fw: np.ndarray, bw: np.ndarray) -> np.ndarray:
@@ -992,7 +1015,7 @@ def run_only(which: str, *, quick: bool = False) -> pd.DataFrame:
     colorizing it alone), ``precision`` (notebook 05's VGG16 loss network, fp32 vs bf16), ``flows`` (the warp
     error's Farneback flows, one thread vs one per core) or ``anchor`` (the exemplar colorizer's flow anchor, its
     consistency check before and now) or ``training`` (every quick model's training step: Adam as torch makes it,
-    fused, and fused with bf16 autocast)."""
+    fused, bf16 autocast, each also with channels_last or torch.compile)."""
     import os
 
     threads = {"quick": quick, "threads": torch.get_num_threads()}

@@ -324,7 +324,8 @@ def _register_more(sub) -> None:
                    "by side vs one at a time), shots (three joined test clips: cuts, references, each shot against "
                    "colorizing it alone), steps (the diffusion sampler's step counts against DDIM 25), sweep "
                    "(notebook 05's runs one after the other vs two processes at once) or training (every quick "
-                   "model's training step: Adam as torch makes it, fused, and fused with bf16 autocast)")
+                   "model's training step: Adam as torch makes it, fused, bf16 autocast, with channels_last or "
+                   "torch.compile)")
     b.set_defaults(func=_cmd_bench)
 
 
