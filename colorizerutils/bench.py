@@ -16,7 +16,9 @@
   alone;
 - the exemplar colorizer's flow anchor: its forward-backward consistency in its previous and present forms;
 - notebook 05's sweep: two loss combinations trained one after the other against two processes at once (``make -j2
-  ablation``), with the weights compared bitwise.
+  ablation``), with the weights compared bitwise;
+- training steps: every quick model's step with torch's Adam, fused Adam, bf16, channels_last and torch.compile, and
+  where its time goes by kind of operator (``torch.profiler``).
 """
 from __future__ import annotations
 
@@ -663,6 +665,103 @@ def _training_variant(obj, variant: str) -> None:
             obj.nets[k] = torch.compile(n)
 
 
+def _quick_training_models(P) -> dict:
+    """{row name: TrainConfig} of every kind of model the quick chain trains, as its recipes build it on this machine
+    (with bf16 where :meth:`Profile.train_bf16` picks it)."""
+    from . import ablation
+
+    return {"MSE U-Net (notebook 02)": recipes.mse_unet(P), "GAN U-Net, adversarial phase (03)": recipes.gan_unet(P),
+            "Zhang's classifier (03)": recipes.cic(P), "mse+perceptual (05)": ablation.config("mse+perceptual", P),
+            "diffusion (04)": recipes.diffusion(P)}
+
+
+# where a training step's time goes: torch.profiler's operator names (substrings, first match wins) by kind
+PROFILE_KINDS = (("convolution, backward", ("convolution_backward",)),
+                 ("convolution, forward", ("convolution",)),
+                 ("matrix products (attention, linear)", ("addmm", "bmm", "mm", "matmul", "linear",
+                                                          "scaled_dot_product")),
+                 ("normalisation", ("batch_norm", "group_norm", "layer_norm", "instance_norm")),
+                 ("optimiser (Adam, gradient clipping)", ("adam", "optimizer", "vector_norm", "foreach")),
+                 ("dtype casts and copies", ("copy_", "_to_copy", "to_dense", "contiguous")),
+                 ("dropout and random numbers", ("bernoulli", "dropout", "rand", "normal_")),
+                 ("other operators", ("",)))
+
+
+def profile_by_kind(fn) -> dict[str, float]:
+    """Seconds of one call of ``fn`` by kind of work, from ``torch.profiler``: each operator's self time (on the
+    calling thread, so intra-op threads are not counted twice) summed by :data:`PROFILE_KINDS`, and ``Python,
+    dispatch and autograd``: the call's wall time that no operator holds. The values sum to the wall time."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    kinds = dict.fromkeys([k for k, _ in PROFILE_KINDS], 0.0)
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        t = time.perf_counter()
+        fn()
+        wall = time.perf_counter() - t
+    for e in prof.key_averages():
+        if e.key.startswith(("Optimizer.", "ProfilerStep", "autograd::engine")):
+            continue   # wrappers: their operators are counted under their own names
+        kind = next(k for k, keys in PROFILE_KINDS if any(x in e.key.lower() for x in keys))
+        kinds[kind] += e.self_cpu_time_total / 1e6
+    kinds["Python, dispatch and autograd"] = wall - sum(kinds.values())
+    return kinds
+
+
+def bench_training_profile(*, quick: bool) -> pd.DataFrame:
+    """Where each quick model's training step spends its time on this machine (:func:`profile_by_kind`); the
+    batch (``Objective.batch``: indexing the LAB cache, crops, flips, noise, the diffusion model's conditioning) is
+    timed apart. The models run as the chain trains them here (fused Adam, bf16 where the recipe picks it)."""
+    from .objectives import OBJECTIVES
+
+    P = profile("quick")
+    frames = recipes.image_frames(P, progress=False)
+    warmup, steps = (2, 3) if quick else (3, 12)
+    rows = []
+    for name, cfg in _quick_training_models(P).items():
+        data = recipes.diffusion_clips(P, cfg, progress=False) if cfg.objective == "diffusion" else frames
+        torch.manual_seed(0)
+        obj = OBJECTIVES[cfg.objective](cfg, data)
+        opts, gen = obj.optimizers(), torch.Generator().manual_seed(0)
+        for n in obj.nets.values():
+            n.train()
+        autocast = lambda: torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16)
+        first = cfg.steps - 1 if cfg.objective == "gan" else 0     # the GAN's last phase trains both networks
+        batch_s = step_s = 0.0
+        for i in range(warmup + steps):
+            if hasattr(obj, "at_step"):
+                obj.at_step(first)
+            t0 = time.perf_counter()
+            b = obj.batch(gen, "cpu")
+            t1 = time.perf_counter()
+            if i < warmup:
+                obj.step(b, opts, autocast)
+                continue
+            kinds = profile_by_kind(lambda: obj.step(b, opts, autocast))
+            batch_s, step_s = batch_s + t1 - t0, step_s + sum(kinds.values())
+            rows += [dict(model=name, kind=k, seconds=v) for k, v in kinds.items()]
+        rows.append(dict(model=name, kind="batch (data)", seconds=batch_s))
+        rows.append(dict(model=name, kind="_step", seconds=step_s))
+    d = pd.DataFrame(rows).groupby(["model", "kind"], sort=False, as_index=False).seconds.sum()
+    total = d[d.kind == "_step"].set_index("model").seconds + d[d.kind == "batch (data)"].set_index("model").seconds
+    d = d[d.kind != "_step"].copy()
+    d["ms_per_step"] = (d.seconds / steps * 1e3).round(2)
+    d["share"] = (d.seconds / d.model.map(total)).round(3)
+    d["bf16"] = d.model.map({k: c.bf16 for k, c in _quick_training_models(P).items()})
+    d["steps"] = steps
+    return d.drop(columns="seconds")
+
+
+def write_training_profile(df: pd.DataFrame, **prov) -> None:
+    results.write_table(df, "bench_training_profile", title="Where a quick training step spends its time",
+                        notes="torch.profiler on this machine (its CPU is in the provenance), one run: each model's "
+                        "training step as the quick chain trains it here (bf16: whether its recipe picks bf16 "
+                        "autocast on this CPU), after warm-up steps. Operators' self times on the calling thread, "
+                        "summed by kind (PROFILE_KINDS in colorizerutils/bench.py); 'Python, dispatch and autograd' "
+                        "is the step's wall time that no operator holds; 'batch (data)' is making the batch, timed "
+                        "apart. share: of the batch plus the step.", **prov)
+
+
 def bench_training_steps(*, quick: bool) -> pd.DataFrame:
     """The quick profile's training steps for every model the chain trains, on its real training data, seven ways in
     one run: Adam as torch makes it by default (on the CPU: one tensor at a time, from Python), Adam fused (one
@@ -674,15 +773,12 @@ def bench_training_steps(*, quick: bool) -> pd.DataFrame:
     moves the training."""
     import dataclasses
 
-    from . import ablation, recipes
     from .objectives import OBJECTIVES
     from .runtime import amx_training, native_bf16
 
     P = profile("quick")
     frames = recipes.image_frames(P, progress=False)
-    models = {"MSE U-Net (notebook 02)": recipes.mse_unet(P), "GAN U-Net, adversarial phase (03)": recipes.gan_unet(P),
-              "Zhang's classifier (03)": recipes.cic(P), "mse+perceptual (05)": ablation.config("mse+perceptual", P),
-              "diffusion (04)": recipes.diffusion(P)}
+    models = _quick_training_models(P)
     rounds, steps = (2, 3) if quick else (3, 8)
     rows = []
     for name, cfg in models.items():
@@ -975,8 +1071,8 @@ def run_all(*, quick: bool = False) -> None:
     print(precision.to_string(index=False), flow_threads.to_string(index=False), sep="\n", flush=True)
     anchor = bench_anchor_cost(quick=quick)
     print(anchor.to_string(index=False), flush=True)
-    training = bench_training_steps(quick=quick)
-    print(training.to_string(index=False), flush=True)
+    training, training_profile = bench_training_steps(quick=quick), bench_training_profile(quick=quick)
+    print(training.to_string(index=False), training_profile.to_string(index=False), sep="\n", flush=True)
     timer.__exit__()
     prov = dict(notebook="make bench", params={"quick": quick, "unet": DEFAULT_UNET,
                                                "threads": torch.get_num_threads()}, seed=0, wall_time_s=timer.seconds)
@@ -1004,6 +1100,7 @@ def run_all(*, quick: bool = False) -> None:
     write_flow_threads(flow_threads, **prov)
     write_anchor_cost(anchor, **prov)
     write_training_steps(training, **prov)
+    write_training_profile(training_profile, **prov)
 
 
 def run_only(which: str, *, quick: bool = False) -> pd.DataFrame:
@@ -1015,7 +1112,8 @@ def run_only(which: str, *, quick: bool = False) -> pd.DataFrame:
     colorizing it alone), ``precision`` (notebook 05's VGG16 loss network, fp32 vs bf16), ``flows`` (the warp
     error's Farneback flows, one thread vs one per core) or ``anchor`` (the exemplar colorizer's flow anchor, its
     consistency check before and now) or ``training`` (every quick model's training step: Adam as torch makes it,
-    fused, bf16 autocast, each also with channels_last or torch.compile)."""
+    fused, bf16 autocast, each also with channels_last or torch.compile) or ``profile`` (where each quick model's
+    training step spends its time, by kind of operator)."""
     import os
 
     threads = {"quick": quick, "threads": torch.get_num_threads()}
@@ -1030,7 +1128,8 @@ def run_only(which: str, *, quick: bool = False) -> pd.DataFrame:
             "precision": (lambda: bench_loss_precision(quick=quick), write_loss_precision, threads),
             "flows": (lambda: bench_flow_threads(quick=quick), write_flow_threads, threads),
             "anchor": (lambda: bench_anchor_cost(quick=quick), write_anchor_cost, threads),
-            "training": (lambda: bench_training_steps(quick=quick), write_training_steps, threads)}
+            "training": (lambda: bench_training_steps(quick=quick), write_training_steps, threads),
+            "profile": (lambda: bench_training_profile(quick=quick), write_training_profile, threads)}
     if which not in runs:
         raise ValueError(f"no benchmark named {which!r}: choose one of {sorted(runs)}")
     bench, write, params = runs[which]

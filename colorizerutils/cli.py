@@ -315,7 +315,7 @@ def _register_more(sub) -> None:
     b = sub.add_parser("bench", help="speed benchmarks into results/")
     b.add_argument("--quick", action="store_true", help="fewer repetitions")
     b.add_argument("--only", choices=["anchor", "colorize-memory", "evaluate", "exemplar", "flows", "precision",
-                                      "shared", "shots", "steps", "sweep", "training"],
+                                      "profile", "shared", "shots", "steps", "sweep", "training"],
                    help="run one benchmark: anchor (the exemplar colorizer's flow anchor, its consistency check "
                    "before and now), colorize-memory (colorize with a reference: peak memory, 100 vs 1,000 "
                    "frames), evaluate (peak memory, 30 vs 300 frames), exemplar (colorize with a "
@@ -325,7 +325,7 @@ def _register_more(sub) -> None:
                    "colorizing it alone), steps (the diffusion sampler's step counts against DDIM 25), sweep "
                    "(notebook 05's runs one after the other vs two processes at once) or training (every quick "
                    "model's training step: Adam as torch makes it, fused, bf16 autocast, with channels_last or "
-                   "torch.compile)")
+                   "torch.compile) or profile (where each quick model's training step spends its time)")
     b.set_defaults(func=_cmd_bench)
 
 
