@@ -678,13 +678,16 @@ def _quick_training_models(P) -> dict:
 # where a training step's time goes: torch.profiler's operator names (substrings, first match wins) by kind
 PROFILE_KINDS = (("convolution, backward", ("convolution_backward",)),
                  ("convolution, forward", ("convolution",)),
+                 ("pooling and resampling", ("pool", "upsample", "interpolate")),   # before "linear": bilinear
                  ("matrix products (attention, linear)", ("addmm", "bmm", "mm", "matmul", "linear",
                                                           "scaled_dot_product")),
                  ("normalisation", ("batch_norm", "group_norm", "layer_norm", "instance_norm")),
-                 ("optimiser (Adam, gradient clipping)", ("adam", "optimizer", "vector_norm", "foreach")),
+                 ("optimiser (Adam; vector norms: gradient clipping, spectral norm)", ("adam", "optimizer",
+                                                                                      "vector_norm", "foreach")),
                  ("dtype casts and copies", ("copy_", "_to_copy", "to_dense", "contiguous")),
                  ("dropout and random numbers", ("bernoulli", "dropout", "rand", "normal_")),
-                 ("other operators", ("",)))
+                 ("activations", ("relu", "clamp_min", "threshold", "silu", "gelu", "sigmoid", "tanh", "softmax")),
+                 ("elementwise arithmetic and the rest", ("",)))
 
 
 def profile_by_kind(fn) -> dict[str, float]:
