@@ -472,6 +472,73 @@ def fusion() -> None:
     print("\nmean over clips\n" + d[["val", "train", "test"]].round(2).to_markdown())
 
 
+def _warp_outside(img: np.ndarray, fw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`colorizerutils.flow.warp` and, per pixel, how far (px) outside the source frame its flow lands (0
+    inside): where the frame shows what the source does not (the camera panned), the warp repeats the border."""
+    from colorizerutils.flow import _grid
+
+    g = fw + _grid(*fw.shape[:2])
+    h, w = fw.shape[:2]
+    dx = np.maximum(0, np.maximum(-g[..., 0], g[..., 0] - (w - 1)))
+    dy = np.maximum(0, np.maximum(-g[..., 1], g[..., 1] - (h - 1)))
+    return warp(img, fw), np.sqrt(dx * dx + dy * dy)
+
+
+def _outside(img: np.ndarray, dist: np.ndarray, rule: str) -> np.ndarray:
+    """``img`` (H,W,3 LAB, warped) with the ab of pixels whose flow left the frame by ``dist`` px: ``replicate`` (as
+    warped), ``gray`` (ab 0 outside) or ``decay T`` (ab times exp(-dist / T): the border's colour fades to none as
+    the pixel lies further from anything the source showed)."""
+    if rule == "replicate":
+        return img
+    out = np.array(img, dtype=np.float32)
+    f = (dist <= 0).astype(np.float32) if rule == "gray" else np.exp(-dist / float(rule.split()[1]))
+    out[..., 1:] *= f[..., None]
+    return out
+
+
+def _anchor_variants(sets, variants: dict) -> list[dict]:
+    """Rows (split, clip, row, psnr) of the DIS warp from the exemplar and of the kit's fused anchor, each in every
+    variant of ``variants`` ({label: (candidate, post)}), run over every clip of ``sets`` ([(split, clips)], clips as
+    :func:`_clips` yields them) as the colorizer runs the anchor: each output is the next frame's short range.
+    ``candidate(warped LAB, px outside the source frame) -> LAB`` changes each warped candidate before the fusion,
+    ``post(fused LAB with the warp's own L, frame t's L) -> LAB`` the result after it (None: unchanged); then frame
+    t's L replaces the warp's. The flows depend on the gray frames alone, so each is computed once for all variants."""
+    rows = []
+    for split, clips in sets:
+        for name, lab, rgb in clips:
+            ref = np.ascontiguousarray(lab[0].permute(1, 2, 0).numpy())
+            r8 = gray8(lab[0, 0])
+            scorers = {(b, v): metrics.ClipScorer(with_lpips=False, temporal=False)
+                       for b in ("DIS warp", "fused anchor") for v in variants}
+            prev = dict.fromkeys(scorers)
+            prev8 = None
+            for t in range(1, len(lab)):
+                L, cur8 = lab[t, 0].numpy(), gray8(lab[t, 0])
+                fw_l, c_l = candidate_flow("dis", cur8, r8)
+                fw_s, c_s = (None, None) if prev8 is None else candidate_flow("dis", cur8, prev8)
+                a_l, d_l = _warp_outside(ref, fw_l)
+                for (base, label), scorer in scorers.items():
+                    candidate, post = variants[label]
+                    change = (lambda img, dist: img) if candidate is None else candidate
+                    long_ = change(a_l, d_l)
+                    if base == "DIS warp" or prev8 is None:
+                        out = long_
+                    else:
+                        a_s, d_s = _warp_outside(prev[(base, label)], fw_s)
+                        out = _fuse("confidence", 0, 1, (long_, c_l), (change(a_s, d_s), c_s), L)
+                    out = np.array(out, dtype=np.float32)
+                    if post is not None:
+                        out = post(out, L)
+                    out[..., 0] = L
+                    prev[(base, label)] = out
+                    _score(rgb[t], lab[t, :1], torch.from_numpy(out[..., 1:]).permute(2, 0, 1), scorer)
+                prev8 = cur8
+            rows += [dict(split=split, clip=name, row=f"{b}: {v}", psnr=sc.result()["psnr"])
+                     for (b, v), sc in scorers.items()]
+            print(split, name, flush=True)
+    return rows
+
+
 def _lightness_ratio(L: np.ndarray, Lw: np.ndarray, mode: str, clamp: float) -> np.ndarray | float:
     """The factor that moves warped ab onto frame t as chromaticity: in CIELAB a surface made k times brighter has
     (L + 16) and (a, b) both multiplied by k^(1/3) (above the cube root's linear segment), so ab / (L + 16) is
@@ -503,63 +570,20 @@ def lightness() -> None:
     """
     corrections = [("none", None, 1.0), ("pixel, clamp 2", "pixel", 2.0), ("pixel, clamp 1.25", "pixel", 1.25),
                    ("box 9, clamp 2", "box 9", 2.0), ("box 31, clamp 2", "box 31", 2.0), ("global", "global", 2.0)]
-    rows = []
-    for split in ("val", "train", "test"):
-        for name, lab, rgb in _clips(split):
-            ref = np.ascontiguousarray(lab[0].permute(1, 2, 0).numpy())
-            r8 = gray8(lab[0, 0])
-            scorers = {(b, c[0]): metrics.ClipScorer(with_lpips=False, temporal=False)
-                       for b in ("DIS warp", "fused anchor") for c in corrections}
-            prev = dict.fromkeys(scorers)
-            prev8 = None
-            for t in range(1, len(lab)):
-                L, cur8 = lab[t, 0].numpy(), gray8(lab[t, 0])
-                fw_l, c_l = candidate_flow("dis", cur8, r8)        # the flows depend on the gray frames alone
-                fw_s, c_s = (None, None) if prev8 is None else candidate_flow("dis", cur8, prev8)
-                a_l = warp(ref, fw_l)
-                for (base, label), scorer in scorers.items():
-                    _, mode, clamp = next(c for c in corrections if c[0] == label)
-                    if base == "DIS warp" or prev8 is None:
-                        out = a_l
-                    else:
-                        out = _fuse("confidence", 0, 1, (a_l, c_l), (warp(prev[(base, label)], fw_s), c_s), L)
-                    out = np.array(out, dtype=np.float32)
-                    if mode is not None:
-                        out[..., 1:] *= _lightness_ratio(L, out[..., 0], mode, clamp)
-                    out[..., 0] = L
-                    prev[(base, label)] = out
-                    _score(rgb[t], lab[t, :1], torch.from_numpy(out[..., 1:]).permute(2, 0, 1), scorer)
-                prev8 = cur8
-            rows += [dict(split=split, clip=name, row=f"{b}: {c}", psnr=v.result()["psnr"])
-                     for (b, c), v in scorers.items()]
-            print(split, name, flush=True)
+
+    def corrected(mode, clamp):
+        if mode is None:
+            return None
+        def post(out, L):
+            out[..., 1:] *= _lightness_ratio(L, out[..., 0], mode, clamp)
+            return out
+        return post
+
+    variants = {label: (None, corrected(mode, clamp)) for label, mode, clamp in corrections}
+    rows = _anchor_variants([(split, _clips(split)) for split in ("val", "train", "test")], variants)
     _table(rows, "row")
     d = pd.DataFrame(rows).pivot_table(index="row", columns="split", values="psnr", aggfunc="mean", sort=False)
     print("\nmean over clips\n" + d[["val", "train", "test"]].round(3).to_markdown())
-
-
-def _warp_outside(img: np.ndarray, fw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`colorizerutils.flow.warp` and, per pixel, how far (px) outside the source frame its flow lands (0
-    inside): where the frame shows what the source does not (the camera panned), the warp repeats the border."""
-    from colorizerutils.flow import _grid
-
-    g = fw + _grid(*fw.shape[:2])
-    h, w = fw.shape[:2]
-    dx = np.maximum(0, np.maximum(-g[..., 0], g[..., 0] - (w - 1)))
-    dy = np.maximum(0, np.maximum(-g[..., 1], g[..., 1] - (h - 1)))
-    return warp(img, fw), np.sqrt(dx * dx + dy * dy)
-
-
-def _outside(img: np.ndarray, dist: np.ndarray, rule: str) -> np.ndarray:
-    """``img`` (H,W,3 LAB, warped) with the ab of pixels whose flow left the frame by ``dist`` px: ``replicate`` (as
-    warped), ``gray`` (ab 0 outside) or ``decay T`` (ab times exp(-dist / T): the border's colour fades to none as
-    the pixel lies further from anything the source showed)."""
-    if rule == "replicate":
-        return img
-    out = np.array(img, dtype=np.float32)
-    f = (dist <= 0).astype(np.float32) if rule == "gray" else np.exp(-dist / float(rule.split()[1]))
-    out[..., 1:] *= f[..., None]
-    return out
 
 
 def _pans(split: str, frames: int = 31, window: float = 0.75):
@@ -605,37 +629,9 @@ def border() -> None:
     Test is reported, not used.
     """
     rules = ("replicate", "gray", "decay 4", "decay 16", "decay 64")
-    rows = []
     sets = [("val", _clips("val")), ("train", _clips("train")), ("pans", (p for s in ("val", "train")
                                                                           for p in _pans(s))), ("test", _clips("test"))]
-    for split, clips in sets:
-        for name, lab, rgb in clips:
-            ref = np.ascontiguousarray(lab[0].permute(1, 2, 0).numpy())
-            r8 = gray8(lab[0, 0])
-            scorers = {(b, r): metrics.ClipScorer(with_lpips=False, temporal=False)
-                       for b in ("DIS warp", "fused anchor") for r in rules}
-            prev = dict.fromkeys(scorers)
-            prev8 = None
-            for t in range(1, len(lab)):
-                L, cur8 = lab[t, 0].numpy(), gray8(lab[t, 0])
-                fw_l, c_l = candidate_flow("dis", cur8, r8)
-                fw_s, c_s = (None, None) if prev8 is None else candidate_flow("dis", cur8, prev8)
-                a_l, d_l = _warp_outside(ref, fw_l)
-                for (base, rule), scorer in scorers.items():
-                    long_ = _outside(a_l, d_l, rule)
-                    if base == "DIS warp" or prev8 is None:
-                        out = long_
-                    else:
-                        a_s, d_s = _warp_outside(prev[(base, rule)], fw_s)
-                        out = _fuse("confidence", 0, 1, (long_, c_l), (_outside(a_s, d_s, rule), c_s), L)
-                    out = np.array(out, dtype=np.float32)
-                    out[..., 0] = L
-                    prev[(base, rule)] = out
-                    _score(rgb[t], lab[t, :1], torch.from_numpy(out[..., 1:]).permute(2, 0, 1), scorer)
-                prev8 = cur8
-            rows += [dict(split=split, clip=name, row=f"{b}: {r}", psnr=v.result()["psnr"])
-                     for (b, r), v in scorers.items()]
-            print(split, name, flush=True)
+    rows = _anchor_variants(sets, {r: (lambda img, dist, r=r: _outside(img, dist, r), None) for r in rules})
     d = pd.DataFrame(rows)
     _table(d[d.split != "pans"].to_dict("records"), "row")
     d = d.pivot_table(index="row", columns="split", values="psnr", aggfunc="mean", sort=False)
