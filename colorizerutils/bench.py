@@ -720,8 +720,8 @@ def bench_training_profile(*, quick: bool) -> pd.DataFrame:
     P = profile("quick")
     frames = recipes.image_frames(P, progress=False)
     warmup, steps = (2, 3) if quick else (3, 12)
-    rows = []
-    for name, cfg in _quick_training_models(P).items():
+    rows, models = [], _quick_training_models(P)
+    for name, cfg in models.items():
         data = recipes.diffusion_clips(P, cfg, progress=False) if cfg.objective == "diffusion" else frames
         torch.manual_seed(0)
         obj = OBJECTIVES[cfg.objective](cfg, data)
@@ -750,7 +750,7 @@ def bench_training_profile(*, quick: bool) -> pd.DataFrame:
     d = d[d.kind != "_step"].copy()
     d["ms_per_step"] = (d.seconds / steps * 1e3).round(2)
     d["share"] = (d.seconds / d.model.map(total)).round(3)
-    d["bf16"] = d.model.map({k: c.bf16 for k, c in _quick_training_models(P).items()})
+    d["bf16"] = d.model.map({k: c.bf16 for k, c in models.items()})
     d["steps"] = steps
     return d.drop(columns="seconds")
 

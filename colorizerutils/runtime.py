@@ -52,10 +52,15 @@ def cpu_description() -> str:
     info = _cpuinfo()
     if not info:
         return platform.processor() or platform.machine()
-    flags = set(info.get("flags", "").split())
+    flags = _cpu_flags()
     have = [f"{'' if f in flags else 'no '}{f}" for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16")]
     return (f"{info.get('model name', 'unknown')} (family {info.get('cpu family', '?')}, "
             f"model {info.get('model', '?')}; {', '.join(have)})")
+
+
+def _cpu_flags() -> set[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty where it cannot be read)."""
+    return set(_cpuinfo().get("flags", "").split())
 
 
 def native_bf16(device: str | torch.device = "auto") -> bool:
@@ -68,7 +73,7 @@ def native_bf16(device: str | torch.device = "auto") -> bool:
         return torch.cuda.is_bf16_supported()
     if device.type != "cpu":
         return False
-    return bool({"amx_bf16", "avx512_bf16"} & set(_cpuinfo().get("flags", "").split()))
+    return bool({"amx_bf16", "avx512_bf16"} & _cpu_flags())
 
 
 def amx_training(device: str | torch.device = "auto") -> bool:
@@ -77,4 +82,4 @@ def amx_training(device: str | torch.device = "auto") -> bool:
     1.1-1.6x faster (``results/bench_training_steps.md``); on a CPU with AVX512-BF16 alone a U-Net step was slower in
     bf16 (62 against 38 ms); on a GPU it has not been measured here, so it is not assumed."""
     device = resolve_device(device) if isinstance(device, str) else device
-    return device.type == "cpu" and "amx_bf16" in _cpuinfo().get("flags", "").split()
+    return device.type == "cpu" and "amx_bf16" in _cpu_flags()

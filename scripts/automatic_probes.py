@@ -481,8 +481,8 @@ def encoder_ceiling(frames, seeds=(0,)) -> None:
 def size_ceiling(frames, seeds=(0,), size: int = 128) -> None:
     """:func:`_scale_ceiling` for the MSE U-Net trained (and run) at ``size`` px instead of the quick profile's 64,
     beside the kit's 64-px U-Net trained in the same run, at seed 0. The U-Net sees a 64-px frame, so its ab covers a
-    256-px test frame in 16-px cells and its context is a thumbnail's; at 128 px both double, for about four times the
-    cost per step. The test clips' own best scale gave the 64-px U-Nets 25.47-25.60 dB, short of the goal of gray + 0.5
+    256-px test frame in 16-px cells and its context is a thumbnail's; at 128 px both double (four times the pixels per
+    step; the run below trained in 88 s against 48). The test clips' own best scale gave the 64-px U-Nets 25.47-25.60 dB, short of the goal of gray + 0.5
     (25.72): this asks whether a larger model size has more room, before any cross-fitted comparison.
 
     Rule, fixed before the run (2026-12-07): if the 128-px U-Net's val PSNR at val's best scale gains more than
