@@ -1,4 +1,4 @@
-"""Issue 14 probes of the automatic U-Nets at the quick profile: seventeen levers measured, one adopted (crossfit).
+"""Issue 14 probes of the automatic U-Nets at the quick profile: eighteen levers measured, one adopted (crossfit).
 
     python scripts/automatic_probes.py steps          # MSE U-Net: val-calibrated PSNR after 300 ... 4800 steps
     python scripts/automatic_probes.py gan-weight     # GAN U-Net: pix2pix's lambda 10 and 30 against the default 100
@@ -1135,8 +1135,9 @@ def binned_chroma(frames) -> None:
     themselves, they score 25.33-25.41, below the best single scale on the same clips (25.48-25.54). Least squares
     in ab is not what the kit's PSNR rewards: the mean of per-frame PSNR in dB counts a frame's error relative to
     its size, so the frames with little error weigh as much as those with much, while the squared error is
-    dominated by the latter. A per-colour scale would have to be fitted on PSNR itself (a search over the scales,
-    each step re-rendering every out-of-fold frame), which was not done.
+    dominated by the latter. ``binned-chroma-psnr`` fits the same scales for per-frame PSNR instead. (This function
+    was then rewritten to share its loop with that probe, :func:`_binned_probe`, and rerun: the same table to the
+    last printed digit.)
     """
     _binned_probe(frames, lambda items: fit_binned([chroma_stats(item) for item in items]))
 
@@ -1150,6 +1151,26 @@ def binned_chroma_psnr(frames) -> None:
     unstable; written before this run, with the same models and the same rule: adopted if the nested out-of-fold
     PSNR beats the one scale's at all 3 seeds with a mean gain above 0.1 dB, and val loses nothing on average. The
     scales fitted on test itself are again reported as an upper bound, not used to decide.
+
+    On the 2-core AMD EPYC with AVX-512 (2026-12-07, 4 min, the same models; every 10th frame; test gray 25.22 dB),
+    columns as in ``binned-chroma``:
+
+    | seed | out of fold, nested: one scale | binned | val: the kit's scale (x0.3) | binned | test: x0.3 | binned | test, fitted on test: binned | best one scale |
+    |---|---|---|---|---|---|---|---|---|
+    | 0 | 21.24 | 21.25 | 22.39 | 22.53 | 25.27 | 25.24 | 25.61 | 25.48 |
+    | 1 | 21.33 | 21.28 | 22.45 | 22.54 | 25.22 | 25.30 | 25.64 | 25.50 |
+    | 2 | 21.27 | 21.27 | 22.32 | 22.54 | 25.22 | 25.15 | 25.66 | 25.54 |
+
+    Binned - one scale, paired by seed: out of fold -0.01 +- 0.02 dB (+0.01, -0.05, -0.00), val +0.15 +- 0.04 (higher
+    at every seed), test -0.01 +- 0.04 (LPIPS within 0.004). Not adopted: the out-of-fold score, which decides, does
+    not move. The fit now does what it was meant to: the scales stay within [0, 0.83] and agree between seeds (at
+    chroma 10, the sector centred on yellow, hue 90 degrees in ab, keeps 0.71-0.83 of its colour, and the sectors
+    centred on cyan, blue and purple, -150, -90 and -30 degrees, are cut to 0 at every seed; sectors are centred at
+    -150, -90, ..., 150 degrees), and fitted on test itself they give 25.61-25.66
+    dB, 0.12-0.13 above the best single scale on the same clips. That is the most any per-colour calibration of these
+    U-Nets could give, read from the test clips: still 0.06-0.11 dB short of the goal (gray + 0.5 = 25.72). Which
+    colours the U-Net gets right on a new archive differs between archives as much as how much colour it should
+    keep (``crossfit``), so a per-colour scale fitted on five of them transfers to a sixth no better than one scale.
     """
     _binned_probe(frames, fit_binned_psnr)
 
