@@ -243,18 +243,32 @@ def prepare_default(root: Path | None = None, *, progress: bool = True) -> dict:
     return manifest
 
 
+def debian_package(package: str, dest: Path, *, sha256: str | None = None) -> Path:
+    """Fetch a Debian package with ``apt-get download`` (``name``, or ``name:arch=version`` to pin one build) and
+    unpack its files under ``dest``, checking the ``.deb``'s sha256 where one is given; returns ``dest``. Debian,
+    Ubuntu and Colab only: raises :class:`DataError` naming the package when apt-get or dpkg-deb is missing, the
+    download fails or the digest differs (nothing is unpacked then)."""
+    if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
+        raise DataError(f"Debian package {package!r}: needs apt-get and dpkg-deb (Debian, Ubuntu or Colab); "
+                        f"use the default dataset on this platform")
+    with tempfile.TemporaryDirectory() as tmp:
+        got = subprocess.run(["apt-get", "download", package], cwd=tmp, capture_output=True, text=True)
+        debs = list(Path(tmp).glob("*.deb"))
+        if got.returncode or len(debs) != 1:
+            raise DataError(f"apt-get download {package} failed: {(got.stderr or got.stdout).strip()[-300:]}")
+        if sha256 is not None and (digest := sha256sum(debs[0])) != sha256:
+            raise DataError(f"{debs[0].name}: sha256 {digest}, expected the pinned {sha256}")
+        Path(dest).mkdir(parents=True, exist_ok=True)
+        subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(dest)], check=True)
+    return Path(dest)
+
+
 def prepare_opencv_doc(root: Path | None = None) -> dict:
     """Opt-in named dataset: Debian's ``opencv-doc`` videos and photos (Debian/Ubuntu/Colab only)."""
     root = Path(root or paths.DATA)
     out = root / "opencv-doc"
-    if shutil.which("apt-get") is None or shutil.which("dpkg") is None:
-        raise DataError("dataset 'opencv-doc' needs apt-get and dpkg (Debian, Ubuntu or Colab); "
-                        "use the default dataset on this platform")
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["apt-get", "download", "opencv-doc"], cwd=tmp, check=True)
-        deb = next(Path(tmp).glob("opencv-doc*.deb"))
-        subprocess.run(["dpkg", "-x", str(deb), str(Path(tmp) / "x")], check=True)
-        src = Path(tmp) / "x/usr/share/doc/opencv-doc/examples/data"
+        src = debian_package("opencv-doc", Path(tmp) / "x") / "usr/share/doc/opencv-doc/examples/data"
         items = []
         for f in sorted(src.iterdir()):
             kind = "video" if f.suffix.lower() in VIDEO_EXTS else "image" if f.suffix.lower() in IMAGE_EXTS else None

@@ -401,25 +401,18 @@ DEBIAN_PHOTOS = [
 def fetch_debian_photos() -> list:
     """The photos of :data:`DEBIAN_PHOTOS` under data/probe_photos/debian/ (git-ignored), each package checked by
     sha256; needs apt-get and dpkg-deb (Debian, Ubuntu, Colab)."""
-    import subprocess
     import tempfile
 
-    if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
-        sys.exit("debian-photos needs apt-get and dpkg-deb (Debian, Ubuntu or Colab)")
     out_dir = paths.DATA / "probe_photos" / "debian"
     photos = []
     for package, digest, members in DEBIAN_PHOTOS:
         dests = [out_dir / package.split("=")[0] / m.replace("/", "_") for m in members]
         if not all(d.exists() for d in dests):
             with tempfile.TemporaryDirectory() as tmp:
-                subprocess.run(["apt-get", "download", package], cwd=tmp, check=True)
-                deb = next(Path(tmp).glob("*.deb"))
-                if sha256sum(deb) != digest:
-                    sys.exit(f"{deb.name}: sha256 {sha256sum(deb)} is not the pinned {digest}")
-                subprocess.run(["dpkg-deb", "-x", str(deb), str(Path(tmp) / "x")], check=True)
+                root = data.debian_package(package, Path(tmp) / "x", sha256=digest)
                 for m, d in zip(members, dests):
                     d.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy(Path(tmp) / "x" / m, d)
+                    shutil.copy(root / m, d)
         photos += dests
     return photos
 
@@ -819,7 +812,6 @@ def fetch_gcompris_photos() -> list:
     RGB WebP files of at least 200 px on the shorter side, each distinct file once; needs apt-get and dpkg-deb."""
     import hashlib
     import io
-    import subprocess
     import tempfile
 
     from PIL import Image
@@ -828,19 +820,12 @@ def fetch_gcompris_photos() -> list:
     out_dir = paths.DATA / "probe_photos" / "gcompris"
     done = out_dir / "done.txt"
     if not done.exists():
-        if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
-            sys.exit("gcompris-crossfit needs apt-get and dpkg-deb (Debian, Ubuntu or Colab)")
         seen, kept = set(), []
         with tempfile.TemporaryDirectory() as tmp:
-            subprocess.run(["apt-get", "download", package], cwd=tmp, check=True)
-            deb = next(Path(tmp).glob("*.deb"))
-            if sha256sum(deb) != digest:
-                sys.exit(f"{deb.name}: sha256 {sha256sum(deb)} is not the pinned {digest}")
-            subprocess.run(["dpkg-deb", "-x", str(deb), str(Path(tmp) / "x")], check=True)
+            root = data.debian_package(package, Path(tmp) / "x", sha256=digest)
             out_dir.mkdir(parents=True, exist_ok=True)
             for bundle in bundles:
-                for member, blob in sorted(read_rcc(Path(tmp) / "x/usr/share/gcompris-qt/rcc" / f"{bundle}.rcc")
-                                           .items()):
+                for member, blob in sorted(read_rcc(root / "usr/share/gcompris-qt/rcc" / f"{bundle}.rcc").items()):
                     if not member.lower().endswith(".webp") or any(s in member for s in skip):
                         continue
                     im = Image.open(io.BytesIO(blob))

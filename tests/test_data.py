@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -184,3 +185,30 @@ def test_source_folds_hold_every_train_item_once_and_no_archive_in_two(manifest)
     assert all(len(f) < 0.4 * len(items) for f in folds.values())  # each fold's model trains on most of the data
     other = data.source_folds([{"name": "a.mp4", "source": "DAVIS 2017: bear"}, {"name": "b.png"}])
     assert {k: [i["name"] for i in v] for k, v in other.items()} == {"DAVIS 2017": ["a.mp4"], "b.png": ["b.png"]}
+
+
+HELLO = ("hello:amd64=2.10-3", "2e6e2f1a0007dc43bc91c273fd36e91e40a4f1c2765a03eca68b70a42103878a")   # 53 KB
+
+
+def test_debian_package_refuses_without_apt_and_names_the_package(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))           # no apt-get, no dpkg-deb on it
+    with pytest.raises(data.DataError, match="'opencv-doc': needs apt-get and dpkg-deb"):
+        data.prepare_opencv_doc(tmp_path)
+    assert not (tmp_path / "opencv-doc").exists()
+
+
+@pytest.mark.skipif(shutil.which("apt-get") is None, reason="apt-get: Debian, Ubuntu or Colab only")
+def test_debian_package_unpacks_a_pinned_package_and_refuses_another_digest(tmp_path):
+    package, digest = HELLO
+    try:
+        root = data.debian_package(package, tmp_path / "ok", sha256=digest)
+    except data.DataError as e:
+        if "apt-get download" in str(e):             # no Debian mirror reachable: nothing to check against
+            pytest.skip(str(e))
+        raise
+    assert (root / "usr/bin/hello").stat().st_size > 10_000
+    with pytest.raises(data.DataError, match=r"hello_2.10-3_amd64.deb: sha256 2e6e2f1a.*expected the pinned 0{64}"):
+        data.debian_package(package, tmp_path / "bad", sha256="0" * 64)
+    assert not (tmp_path / "bad").exists()            # nothing unpacked from a package of another digest
+    with pytest.raises(data.DataError, match="apt-get download hello:amd64=0.0-no-such-version failed"):
+        data.debian_package("hello:amd64=0.0-no-such-version", tmp_path / "none")
