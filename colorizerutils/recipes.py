@@ -303,7 +303,8 @@ def starter_models(profile_name: str = "quick", *, progress: bool = True) -> dic
 
 
 def calibrate_cross_fitted(cfg: TrainConfig, profile: Profile, *, protocol=None, scales=None,
-                           extra_frames: torch.Tensor | None = None, progress: bool = True) -> pd.DataFrame:
+                           extra_frames: torch.Tensor | None = None, fold_steps: int | None = None,
+                           progress: bool = True) -> pd.DataFrame:
     """Fit the chroma scale of the per-frame model trained with ``cfg`` on the train split itself, cross-fitted by
     source, and write it beside its checkpoint (:func:`colorizerutils.evaluate.write_calibration`, with the folds
     and the items left out). Returns the long table of fold, item, scale, PSNR and colourfulness the scale was
@@ -311,7 +312,8 @@ def calibrate_cross_fitted(cfg: TrainConfig, profile: Profile, *, protocol=None,
 
     For each fold of :func:`colorizerutils.data.source_folds` the same configuration is trained (run
     ``<cfg.run>_fold<k>``; a finished one with these settings is kept) on the other folds' items, and on
-    ``extra_frames`` if given (frames that ``cfg``'s model trained on besides the train split, never scored), and
+    ``extra_frames`` if given (frames that ``cfg``'s model trained on besides the train split, never scored), for
+    ``fold_steps`` steps if given (default ``cfg.steps``), and
     scored at every chroma scale on its own fold's items (``protocol``, default every ``sweep_stride``-th frame at
     the automatic protocol, as val is). The scale of highest mean PSNR over the items, each weighted equally, is the
     calibration; an item with a gray frame in its truth (a black frame), whose PSNR at scale 0 is infinite, is left
@@ -340,7 +342,8 @@ def calibrate_cross_fitted(cfg: TrainConfig, profile: Profile, *, protocol=None,
         out = {i["name"] for i in held_out}
         rest = torch.cat([v for name, v in frames.items() if name not in out]
                          + ([] if extra_frames is None else [extra_frames]))
-        run = reuse_or_train(dataclasses.replace(cfg, run=f"{cfg.run}_fold{k}"), rest, progress=progress)
+        run = reuse_or_train(dataclasses.replace(cfg, run=f"{cfg.run}_fold{k}", steps=fold_steps or cfg.steps),
+                             rest, progress=progress)
         model = load_colorizer(run, calibrated=False)
         for item in held_out:
             _, table = evaluate.fit_chroma_scale(model, {item["name"]: Path(item["abspath"])}, protocol,

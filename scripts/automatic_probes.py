@@ -18,6 +18,7 @@
     python scripts/automatic_probes.py gcompris-crossfit  # MSE U-Net: ~230 photos from Debian's gcompris-qt-data
     python scripts/automatic_probes.py binned-chroma  # MSE U-Net: a chroma scale per predicted hue and chroma
     python scripts/automatic_probes.py binned-chroma-psnr  # the same, fitted for per-frame PSNR, bounded
+    python scripts/automatic_probes.py crossfit-steps  # the cross-fit's fold models at 300 or 600 steps of 1200
 
 Every run trains into ``COLORIZER_CHECKPOINTS`` (set it to a scratch folder: these runs are not the kit's models) and
 scores as notebook 06 does: every 10th of the first 300 frames at shorter side 256 px; val: the 2 val clips and 2
@@ -1217,6 +1218,34 @@ def _binned_probe(frames, fit) -> None:
               f"(per seed {', '.join(f'{x:+.2f}' for x in d)})")
 
 
+
+def crossfit_steps(frames) -> None:
+    """The cross-fit's 5 fold models trained for 300 or 600 steps instead of the main U-Net's 1200
+    (:func:`colorizerutils.recipes.calibrate_cross_fitted` with ``fold_steps``), seeds 0-2, against the full-length
+    folds (the kit's, reused). The folds only choose the chroma scale, and they are about 5/6 of notebook 02's
+    training time.
+
+    Written before the run: the kit trains its folds for the fewest of these steps whose cross-fitted scale equals
+    the full-length folds' at all 3 seeds. The calibrated U-Net is then the same model at the same scale, so every
+    table stays as it is and only the time moves. Otherwise the folds keep the full 1200 steps.
+    """
+    for seed in SEEDS:
+        run = "mse_unet" if seed == 0 else f"seeds/mse_unet_s{seed}"
+        base = recipes.mse_unet(P, seed=seed, run=run)
+        reuse_or_train(base, frames, progress=False)
+        for steps in (base.steps, 600, 300):
+            cfg = base
+            if steps != base.steps:                         # a copy of the main run, calibrated by shorter folds
+                cfg = dataclasses.replace(base, run=f"probe_xfs{steps}_s{seed}")
+                shutil.copytree(paths.CHECKPOINTS / run, cfg.run_dir, dirs_exist_ok=True)
+            t = time.perf_counter()
+            curve = recipes.calibrate_cross_fitted(cfg, P, fold_steps=steps, progress=False).groupby(
+                "chroma_scale").psnr.mean()
+            print(f"seed {seed}, folds of {steps} steps: scale x{curve.idxmax():g}, out of fold {curve.max():.3f} dB "
+                  f"({', '.join(f'x{k:g} {v:.2f}' for k, v in curve.items() if 0.1 <= k <= 0.6)}); "
+                  f"{time.perf_counter() - t:.0f} s with the folds' training and scoring", flush=True)
+
+
 if __name__ == "__main__":
     probes = {"steps": steps, "gan-weight": gan_weight, "upsample": upsample, "more-photos": more_photos,
               "debian-photos": debian_photos, "no-animation": no_animation,
@@ -1225,7 +1254,7 @@ if __name__ == "__main__":
               "more-photos-crossfit": more_photos_crossfit, "gan-critic": gan_critic,
               "gan-critic-weight": gan_critic_weight, "size-ceiling": size_ceiling,
               "gcompris-crossfit": gcompris_crossfit, "binned-chroma": binned_chroma,
-              "binned-chroma-psnr": binned_chroma_psnr}
+              "binned-chroma-psnr": binned_chroma_psnr, "crossfit-steps": crossfit_steps}
     if len(sys.argv) != 2 or sys.argv[1] not in probes:
         sys.exit(f"usage: python {sys.argv[0]} {{{'|'.join(probes)}}}")
     if "COLORIZER_CHECKPOINTS" not in os.environ:
