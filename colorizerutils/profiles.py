@@ -35,6 +35,8 @@ class Profile:
                                    # natively (runtime.native_bf16), which makes those runs ~1.6x faster
     amx_bf16: bool = False  # the MSE U-Net, the GAN U-Net and the diffusion model train in bf16 autocast where the CPU
                             # has AMX (runtime.amx_training): scripts/precision_probe.py measured them there
+    crossfit_fraction: float = 1.0  # notebook 02's cross-fit trains its fold models for this fraction of the model's
+                                    # steps (recipes.calibrate_cross_fitted); the folds only choose the chroma scale
 
     def train_bf16(self, *, measured: bool) -> bool:
         """Whether a recipe trains in bf16 autocast on this machine: always with ``bf16``; with ``amx_bf16``, where the
@@ -58,7 +60,7 @@ PROFILES = {
                      train_frame_stride=20, steps=30,
                      batch=8, diffusion_steps=30, sample_steps=2, video_frames=6, sweep_steps=(2, 4),
                      ablation_steps=6, ablation_batch=8, bf16=False, seeds=(0, 1), ablation_seeds=(0, 1),
-                     effects=("encoder", "NoGAN", "data", "augmentation")),
+                     effects=("encoder", "NoGAN", "data", "augmentation"), crossfit_fraction=0.5),
     # quick: 0.1 s per U-Net step at 64x64, batch 16, on 2 cores, in fp32: bf16 autocast of a whole U-Net step is
     # slower on a CPU with AVX512-BF16 alone (62 vs 38 ms per step measured), so there only notebook 05's frozen VGG16
     # loss network runs in bf16 (loss_bf16; results/bench_loss_precision.md). With AMX a whole step is 1.1-1.6x
@@ -72,12 +74,15 @@ PROFILES = {
     # after the exemplar; the 20-combination and seed sweeps score every 10th frame. DDIM 5 steps: as good as 25 on
     # val and in make bench (see diffusion.DiffusionColorizer), at a fifth of the network calls. Notebook 06's
     # effects leave out the VGG16 encoder at quick: about 7 min of training per seed (0.24 s per frozen step, 0.45
-    # fine-tuned, over its first 80 steps) against the U-Net's 38 s.
+    # fine-tuned, over its first 80 steps) against the U-Net's 38 s. The cross-fit's fold models train 600 of the
+    # U-Net's 1200 steps: they chose the same chroma scale (0.3) as full-length folds at seeds 0-2, and 300 steps did
+    # not (0.25 at seeds 0 and 1; scripts/automatic_probes.py crossfit-steps).
     "quick": Profile("quick", eval_size=256, eval_frames=300, exemplar_size=480, train_size=64, train_frames=160,
                      train_frame_stride=3, steps=1200,
                      batch=16, diffusion_steps=800, sample_steps=5, video_frames=30, sweep_steps=(5, 10, 25, 50),
                      ablation_steps=150, ablation_batch=8, bf16=False, sweep_stride=10, seeds=(0, 1, 2),
-                     ablation_seeds=(0, 1, 2), effects=("NoGAN", "data", "augmentation"), amx_bf16=True),
+                     ablation_seeds=(0, 1, 2), effects=("NoGAN", "data", "augmentation"), amx_bf16=True,
+                     crossfit_fraction=0.5),
     "full": Profile("full", eval_size=256, eval_frames=300, exemplar_size=480, train_size=256, train_frames=10_000,
                     train_frame_stride=1,
                     steps=40_000, batch=32, diffusion_steps=100_000, sample_steps=25, video_frames=299,

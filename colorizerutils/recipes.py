@@ -313,7 +313,8 @@ def calibrate_cross_fitted(cfg: TrainConfig, profile: Profile, *, protocol=None,
     For each fold of :func:`colorizerutils.data.source_folds` the same configuration is trained (run
     ``<cfg.run>_fold<k>``; a finished one with these settings is kept) on the other folds' items, and on
     ``extra_frames`` if given (frames that ``cfg``'s model trained on besides the train split, never scored), for
-    ``fold_steps`` steps if given (default ``cfg.steps``), and
+    ``fold_steps`` steps (default: ``profile.crossfit_fraction`` of ``cfg.steps``; half at the quick profile, where
+    half-length folds chose the same scale as full-length ones at seeds 0-2), and
     scored at every chroma scale on its own fold's items (``protocol``, default every ``sweep_stride``-th frame at
     the automatic protocol, as val is). The scale of highest mean PSNR over the items, each weighted equally, is the
     calibration; an item with a gray frame in its truth (a black frame), whose PSNR at scale 0 is infinite, is left
@@ -322,7 +323,7 @@ def calibrate_cross_fitted(cfg: TrainConfig, profile: Profile, *, protocol=None,
     Why not the val split: it holds 2 clips and 2 photos, and the scale fitted there moved with the seed (0.35-0.5 at
     the quick profile) and gave the test clips 0.2-0.8 dB less than this one, which chose 0.3 at seeds 0-2 and
     scored within 0.1 dB of val's own best on val (``scripts/automatic_probes.py crossfit``). It costs one training
-    per fold (5 on the default data)."""
+    per fold (5 on the default data), each of ``fold_steps``."""
     import numpy as np
 
     from . import data, evaluate, paths
@@ -337,13 +338,14 @@ def calibrate_cross_fitted(cfg: TrainConfig, profile: Profile, *, protocol=None,
     folds = data.source_folds(items)
     if len(folds) < 2:
         raise ValueError(f"cross-fitting needs train items from at least 2 sources; found {', '.join(folds)}")
+    fold_steps = fold_steps or max(1, round(cfg.steps * profile.crossfit_fraction))
     curves = []
     for k, (fold, held_out) in enumerate(folds.items()):
         out = {i["name"] for i in held_out}
         rest = torch.cat([v for name, v in frames.items() if name not in out]
                          + ([] if extra_frames is None else [extra_frames]))
-        run = reuse_or_train(dataclasses.replace(cfg, run=f"{cfg.run}_fold{k}", steps=fold_steps or cfg.steps),
-                             rest, progress=progress)
+        run = reuse_or_train(dataclasses.replace(cfg, run=f"{cfg.run}_fold{k}", steps=fold_steps), rest,
+                             progress=progress)
         model = load_colorizer(run, calibrated=False)
         for item in held_out:
             _, table = evaluate.fit_chroma_scale(model, {item["name"]: Path(item["abspath"])}, protocol,
@@ -356,7 +358,7 @@ def calibrate_cross_fitted(cfg: TrainConfig, profile: Profile, *, protocol=None,
     evaluate.write_calibration(paths.CHECKPOINTS / cfg.run / "final.pt", best, mean,
                                fitted_on=sorted(kept.item.unique()), protocol=protocol,
                                method="cross-fitted on train by source",
-                               folds={f: [i["name"] for i in v] for f, v in folds.items()},
+                               folds={f: [i["name"] for i in v] for f, v in folds.items()}, fold_steps=fold_steps,
                                left_out=sorted(set(long.item) - set(kept.item)))
     return kept
 

@@ -7,6 +7,7 @@ import papermill
 import pytest
 
 from colorizerutils import data, evaluate, profile, recipes, runner
+from colorizerutils.atomic import load_torch
 
 NOTEBOOKS = runner.notebooks()
 
@@ -108,6 +109,11 @@ def test_notebook_runs_in_smoke_profile(nb, tmp_path, monkeypatch):
         assert not set(cal["fitted_on"]) & (set(evaluate.test_clips("val", kind=None)) | set(evaluate.test_clips()))
         assert sorted(n for names in cal["folds"].values() for n in names) == sorted(train)
         assert all((ckpts / f"mse_unet_fold{k}" / "final.pt").exists() for k in range(len(cal["folds"])))
+        smoke = profile("smoke")   # the folds train the profile's fraction of the U-Net's steps, and say so
+        assert cal["fold_steps"] == round(smoke.steps * smoke.crossfit_fraction) < smoke.steps, cal["fold_steps"]
+        assert all(load_torch(ckpts / f"mse_unet_fold{k}" / "final.pt")["config"]["steps"] == cal["fold_steps"]
+                   for k in range(len(cal["folds"])))
+        assert f"{len(cal['folds'])} folds of {cal['fold_steps']} steps" in (results / "02_mse_unet.md").read_text()
         assert (results / "figures" / "02_mse_unet_calibration.png").exists()
         assert f"ab x {cal['chroma_scale']:g}" in (results / "02_mse_unet.md").read_text()
     from colorizerutils.results import save_notebook
