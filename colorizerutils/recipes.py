@@ -302,6 +302,14 @@ def starter_models(profile_name: str = "quick", *, progress: bool = True) -> dic
     return out
 
 
+def fold_config(cfg: TrainConfig, k: int, steps: int) -> TrainConfig:
+    """The configuration of the cross-fit's fold ``k`` (:func:`calibrate_cross_fitted`): ``cfg`` as run
+    ``<cfg.run>_fold<k>`` for ``steps`` steps, with a pretrained encoder's frozen phase shortened in proportion, so
+    that a shorter fold keeps the same schedule (frozen for the first half, then fine-tuned)."""
+    frozen = round(cfg.encoder_frozen_steps * steps / cfg.steps)
+    return dataclasses.replace(cfg, run=f"{cfg.run}_fold{k}", steps=steps, encoder_frozen_steps=frozen)
+
+
 def calibrate_cross_fitted(cfg: TrainConfig, profile: Profile, *, protocol=None, scales=None,
                            extra_frames: torch.Tensor | None = None, fold_steps: int | None = None,
                            progress: bool = True) -> pd.DataFrame:
@@ -310,8 +318,8 @@ def calibrate_cross_fitted(cfg: TrainConfig, profile: Profile, *, protocol=None,
     and the items left out). Returns the long table of fold, item, scale, PSNR and colourfulness the scale was
     chosen from (the items left out are not in it).
 
-    For each fold of :func:`colorizerutils.data.source_folds` the same configuration is trained (run
-    ``<cfg.run>_fold<k>``; a finished one with these settings is kept) on the other folds' items, and on
+    For each fold of :func:`colorizerutils.data.source_folds` the same configuration is trained (:func:`fold_config`,
+    run ``<cfg.run>_fold<k>``; a finished one with these settings is kept) on the other folds' items, and on
     ``extra_frames`` if given (frames that ``cfg``'s model trained on besides the train split, never scored), for
     ``fold_steps`` steps (default: ``profile.crossfit_fraction`` of ``cfg.steps``; half at the quick profile, where
     half-length folds chose the same scale as full-length ones at seeds 0-2), and
@@ -344,8 +352,7 @@ def calibrate_cross_fitted(cfg: TrainConfig, profile: Profile, *, protocol=None,
         out = {i["name"] for i in held_out}
         rest = torch.cat([v for name, v in frames.items() if name not in out]
                          + ([] if extra_frames is None else [extra_frames]))
-        run = reuse_or_train(dataclasses.replace(cfg, run=f"{cfg.run}_fold{k}", steps=fold_steps), rest,
-                             progress=progress)
+        run = reuse_or_train(fold_config(cfg, k, fold_steps), rest, progress=progress)
         model = load_colorizer(run, calibrated=False)
         for item in held_out:
             _, table = evaluate.fit_chroma_scale(model, {item["name"]: Path(item["abspath"])}, protocol,

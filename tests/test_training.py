@@ -361,3 +361,18 @@ def test_the_training_profile_puts_a_unet_steps_time_where_its_operators_are():
     assert min(kinds.values()) >= 0, kinds
     assert kinds["convolution, backward"] > kinds[adam_kind]
     assert sum(kinds.values()) <= wall
+
+
+def test_a_shorter_cross_fit_fold_keeps_the_models_settings_and_its_encoders_schedule():
+    import dataclasses
+
+    from colorizerutils import profiles, recipes
+
+    quick = profiles.profile("quick")
+    vgg = recipes.mse_unet(quick, encoder="vgg16")            # frozen for the first half, then fine-tuned
+    fold = recipes.fold_config(vgg, 2, round(vgg.steps * quick.crossfit_fraction))
+    assert (fold.run, fold.steps) == ("mse_unet_fold2", 600)
+    assert fold.encoder_frozen_steps / fold.steps == vgg.encoder_frozen_steps / vgg.steps == 0.5
+    plain = recipes.mse_unet(quick)
+    same = lambda c: {k: v for k, v in dataclasses.asdict(c).items() if k not in ("run", "steps")}
+    assert same(recipes.fold_config(plain, 0, 600)) == same(plain)   # only the run and its length differ
