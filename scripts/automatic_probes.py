@@ -728,6 +728,12 @@ def more_photos_crossfit(frames) -> None:
                    extra_run=lambda seed: f"probe_xfit_more_s{seed}")
 
 
+def _kit_mse_run(seed: int) -> str:
+    """The run in which ``make reproduce`` trains the MSE U-Net at ``seed``: notebook 02's at seed 0, notebook 06's
+    (:func:`colorizerutils.recipes.seed_configs`) at the others, so that a scratch copy of its checkpoints is reused."""
+    return "mse_unet" if seed == 0 else recipes.seed_configs(P, seed)["MSE U-Net"][0].run
+
+
 def _data_crossfit(frames, extra: torch.Tensor, label: str, *, kit_run, extra_run) -> None:
     """The MSE U-Net on the kit's frames against the same with ``extra`` frames added (run names ``kit_run(seed)``
     and ``extra_run(seed)``), each with its 5 fold models (``extra`` in every fold's training, never
@@ -769,7 +775,7 @@ def _data_crossfit(frames, extra: torch.Tensor, label: str, *, kit_run, extra_ru
 # categorization, the photos of toy letters and numbers.
 GCOMPRIS = ("gcompris-qt-data=3.1-2", "e9cf06ab2105529068df73085784e835d2ff03f870d2a8091f09125d40abac9f",
             ("categorization", "explore_monuments", "erase", "explore_world_animals", "explore_farm_animals"),
-            ("/images/alphabets/", "/images/numbers/"))
+            ("images/alphabets/", "images/numbers/"))
 
 
 def read_rcc(path: Path) -> dict[str, bytes]:
@@ -883,7 +889,7 @@ def gcompris_crossfit(frames) -> None:
     extra = torch.cat([data.clip_lab(f, size=P.train_size) for f in photos])
     print(f"{len(photos)} gcompris photos", flush=True)
     _data_crossfit(frames, extra, f"+{len(photos)} gcompris photos",
-                   kit_run=lambda seed: "mse_unet" if seed == 0 else f"seeds/mse_unet_s{seed}",
+                   kit_run=_kit_mse_run,
                    extra_run=lambda seed: f"probe_gcompris_s{seed}")
 
 
@@ -1169,13 +1175,13 @@ def _binned_probe(frames, fit) -> None:
     quick = dataclasses.replace(SWEEP, lpips=False, temporal=False)
     rows = []
     for seed in SEEDS:
-        run = "mse_unet" if seed == 0 else f"seeds/mse_unet_s{seed}"
+        run = _kit_mse_run(seed)
         cfg = recipes.mse_unet(P, seed=seed, run=run)
         reuse_or_train(cfg, frames, progress=False)
         long = recipes.calibrate_cross_fitted(cfg, P, fold_steps=cfg.steps, progress=False)   # full folds, reused
         items = {i["name"]: i for i in data.split_items("train")}
         folds = list(dict.fromkeys(long.fold))
-        models = {f: load_colorizer(paths.CHECKPOINTS / f"{run}_fold{k}", calibrated=False)
+        models = {f: load_colorizer(recipes.fold_config(cfg, k, cfg.steps).run_dir, calibrated=False)
                   for k, f in enumerate(data.source_folds(list(items.values())))}
         stats = {}
         for item, fold in long.groupby("item").fold.first().items():
@@ -1246,7 +1252,7 @@ def crossfit_steps(frames) -> None:
     x0.35 within 0.01 dB), so the choice is close there.
     """
     for seed in SEEDS:
-        run = "mse_unet" if seed == 0 else f"seeds/mse_unet_s{seed}"
+        run = _kit_mse_run(seed)
         base = recipes.mse_unet(P, seed=seed, run=run)
         reuse_or_train(base, frames, progress=False)
         for steps in (base.steps, 600, 300):
