@@ -171,7 +171,7 @@ class DiffusionColorizer:
     def __init__(self, net, *, device, config: dict | None = None, steps: int = 5, sampler_name: str = "ddim",
                  noise: str = "shared", use_prev: bool = True, guidance: float = 1.0, warm_strength: float = 0.6,
                  seed: int = 0, full_anchor: bool = True, fusion: str = "confidence", residual: str | None = None,
-                 automatic_prev: bool = False, automatic_scale: float = 1.0, automatic_steps: int | None = None):
+                 outside: str = "retrieve", automatic_prev: bool = False, automatic_scale: float = 1.0, automatic_steps: int | None = None):
         if noise not in ("shared", "fresh", "warm"):
             raise ValueError(f"noise must be shared, fresh or warm, got {noise!r}")
         self.settings = settings_from(config)
@@ -199,7 +199,9 @@ class DiffusionColorizer:
         # network trained against a 64-px Farneback anchor does not improve on the full-resolution one). 5 DDIM steps
         # scored +0.05 dB over 25 there, and +0.16 dB at the model size in make bench.
         self.full_resolution = full_anchor
-        self.flow_anchor = FlowAnchor("dis", fusion) if full_anchor else None
+        # outside: the anchor's colour where the flow leaves the exemplar's frame (flow.FlowAnchor): the exemplar's
+        # look-alikes (scripts/exemplar_probes.py retrieval) or its border repeated
+        self.flow_anchor = FlowAnchor("dis", fusion, outside=outside) if full_anchor else None
         self.residual = residual
         self.calls = 0
         self.reset()

@@ -106,19 +106,24 @@ class FlowReference(ReferenceCopy):
     - ``fusion="long"``: the exemplar warped onto every frame (long range, reference -> frame t);
     - ``fusion="short"`` (or ``propagate=True``): the previous output warped onto the next frame (frame to frame);
     - ``fusion="confidence"``: both, weighted per pixel by their forward-backward consistency, short range first.
+
+    ``outside``: where a flow leaves its source frame, the border repeated (``replicate``, the plain warps) or colour
+    from the exemplar's look-alikes (``retrieve``: with ``fusion="confidence"`` the exemplar colorizer's own anchor).
     """
 
     sequential = True
     NAMES = {"long": "warp", "short": "propagation", "confidence": "long+short fused by confidence"}
 
-    def __init__(self, method: str = "dis", *, propagate: bool = False, fusion: str | None = None):
+    def __init__(self, method: str = "dis", *, propagate: bool = False, fusion: str | None = None,
+                 outside: str = "replicate"):
         from .flow import FlowAnchor
 
         super().__init__()
         fusion = fusion or ("short" if propagate else "long")
-        self.anchor = FlowAnchor(method, fusion, confidence=False)
+        self.anchor = FlowAnchor(method, fusion, confidence=False, outside=outside)
         self.method, self.fusion = method, fusion
-        self.name = f"{method} {self.NAMES[fusion]} from the exemplar"
+        self.name = f"{method} {self.NAMES[fusion]} from the exemplar" + (
+            ", new content from look-alikes" if outside == "retrieve" else "")
 
     def reset(self, reference=None) -> None:
         super().reset(reference)
@@ -191,16 +196,19 @@ class WithoutReference:
 
 BASELINES = {"gray": GrayBaseline, "reference": ReferenceCopy, "farneback": lambda: FlowReference("farneback"),
              "flow": lambda: FlowReference("dis"), "flow-propagate": lambda: FlowReference("dis", propagate=True),
-             "flow-fused": lambda: FlowReference("dis", fusion="confidence")}
+             "flow-fused": lambda: FlowReference("dis", fusion="confidence"),
+             "flow-anchor": lambda: FlowReference("dis", fusion="confidence", outside="retrieve")}
 BASELINE_TITLES = {"gray": "gray baseline", "reference": "reference copy",
                    "farneback": "Farneback warp from the exemplar", "flow": "DIS warp from the exemplar",
                    "flow-propagate": "DIS propagation frame to frame",
-                   "flow-fused": "DIS fused, long + short range by confidence"}
+                   "flow-fused": "DIS fused, long + short range by confidence",
+                   "flow-anchor": "DIS fused, new content from the exemplar's look-alikes (the model's anchor)"}
 # notebook 04's variants of the exemplar diffusion: table name -> (sampler options over the default ones, automatic)
 DIFFUSION_VARIANTS = {
     "diffusion + exemplar": ({}, False),
     "diffusion + exemplar, residual added everywhere (not gated)": ({"residual": "full"}, False),
     "diffusion + exemplar, anchor at the model size": ({"full_anchor": False}, False),
+    "diffusion + exemplar, border repeated where the flow leaves the frame": ({"outside": "replicate"}, False),
     "diffusion, automatic": ({}, True),
     "diffusion, automatic, not calibrated": ({"automatic_scale": 1.0, "automatic_steps": None}, True),
     "diffusion, automatic, previous output fed back, not calibrated": (

