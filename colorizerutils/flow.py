@@ -210,8 +210,9 @@ class LookAlikeColour:
     """
 
     def __init__(self, reference: np.ndarray, *, factor: int = 8, patch: int = 5, k: int = 8, position: float = 1.0,
-                 blend: float = 16.0):
-        """``reference``: the exemplar (H,W,3) float32 LAB at the frames' resolution."""
+                 blend: float | None = 16.0):
+        """``reference``: the exemplar (H,W,3) float32 LAB at the frames' resolution; ``blend`` None: no share of
+        the border stays (as measured too)."""
         import cv2
 
         H, W = reference.shape[:2]
@@ -258,7 +259,8 @@ class LookAlikeColour:
         outside = distance > 0
         if not outside.any():
             return warped
-        w = np.where(outside, 1 - np.exp(-distance / self.blend), 0).astype(np.float32)[..., None]
+        w = (outside if self.blend is None else np.where(outside, 1 - np.exp(-distance / self.blend), 0))
+        w = w.astype(np.float32)[..., None]
         out = np.array(warped, dtype=np.float32)
         out[..., 1:] = out[..., 1:] * (1 - w) + colours * w
         return out

@@ -224,7 +224,7 @@ import colorizerutils as cu
 from colorizerutils import data, evaluate, metrics
 from colorizerutils.color import AB_SCALE, lab_to_uint8, rgb_to_lab
 from colorizerutils.filters import guided_filter
-from colorizerutils.flow import candidate_flow, gray8, warp
+from colorizerutils.flow import LookAlikeColour, candidate_flow, distance_outside, gray8, warp
 
 P = cu.profile("quick")
 EX = evaluate.exemplar(P)
@@ -502,18 +502,7 @@ def fusion() -> None:
 def _warp_outside(img: np.ndarray, fw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`colorizerutils.flow.warp` and, per pixel, how far (px) outside the source frame its flow lands (0
     inside): where the frame shows what the source does not (the camera panned), the warp repeats the border."""
-    return warp(img, fw), _distance_outside(fw)
-
-
-def _distance_outside(fw: np.ndarray) -> np.ndarray:
-    """Per pixel (H,W), how far (px) outside the source frame the backward flow ``fw`` (H,W,2) lands; 0 inside."""
-    from colorizerutils.flow import _grid
-
-    g = fw + _grid(*fw.shape[:2])
-    h, w = fw.shape[:2]
-    dx = np.maximum(0, np.maximum(-g[..., 0], g[..., 0] - (w - 1)))
-    dy = np.maximum(0, np.maximum(-g[..., 1], g[..., 1] - (h - 1)))
-    return np.sqrt(dx * dx + dy * dy)
+    return warp(img, fw), distance_outside(fw)
 
 
 def _outside(img: np.ndarray, dist: np.ndarray, rule: str) -> np.ndarray:
@@ -551,7 +540,7 @@ def _anchor_variants(sets, variants: dict) -> list[dict]:
                 fw_l, c_l = candidate_flow("dis", cur8, r8)
                 fw_s, c_s = (None, None) if prev8 is None else candidate_flow("dis", cur8, prev8)
                 a_l, d_l = _warp_outside(ref, fw_l)
-                d_s = None if prev8 is None else _distance_outside(fw_s)
+                d_s = None if prev8 is None else distance_outside(fw_s)
                 context = dict(ref=ref, L=L, fw_l=fw_l, d_l=d_l, d_s=d_s, memo={})
                 for (base, label), scorer in scorers.items():
                     candidate, post = variants[label]
@@ -674,84 +663,29 @@ def border() -> None:
     print("\nmean over clips\n" + d[["val", "train", "pans", "test"]].round(3).to_markdown())
 
 
-def _patches(L: np.ndarray, factor: int, patch: int) -> np.ndarray:
-    """(h,w,patch²) float32: ``L`` (H,W) area-downsized ``factor`` times, each small pixel's patch × patch
-    neighbourhood (border repeated), over 100."""
-    import cv2
-
-    H, W = L.shape
-    h, w = max(1, round(H / factor)), max(1, round(W / factor))
-    small = cv2.resize(np.ascontiguousarray(L, dtype=np.float32), (w, h), interpolation=cv2.INTER_AREA) / 100
-    r = patch // 2
-    pad = np.pad(small, r, mode="edge")
-    return np.stack([pad[y:y + h, x:x + w] for y in range(patch) for x in range(patch)], -1)
-
-
-def _retrieved_ab(context: dict, *, factor: int = 8, patch: int = 5, k: int = 8, position: float = 0.0
-                  ) -> np.ndarray:
-    """(H,W,2) ab for frame t's pixels that a flow carries outside its source frame (the context's ``d_l`` or
-    ``d_s`` > 0; zero elsewhere), looked up in the exemplar by what they look like: frame t's L and the exemplar's,
-    area-downsized ``factor`` times, each small pixel described by its ``patch`` × ``patch`` neighbourhood of L
-    (/100), and given the mean ab (the exemplar's, downsized the same way) of its ``k`` nearest exemplar pixels
-    (Euclidean). With ``position`` > 0 the description also holds where the long-range flow lands in the exemplar,
-    clamped into its frame, in shorter sides times ``position`` (exemplar pixels: where they are), so that among
-    look-alikes those near the landing point win. Computed once per frame and setting (the context's ``memo``)."""
-    import cv2
-    from colorizerutils.flow import _grid
-
-    key = ("retrieved", factor, patch, k, position)
-    if key in context["memo"]:
-        return context["memo"][key]
-    ref, L, fw = context["ref"], context["L"], context["fw_l"]
-    H, W = L.shape
-    outside = context["d_l"] > 0
-    if context["d_s"] is not None:
-        outside = outside | (context["d_s"] > 0)
-    out = np.zeros((H, W, 2), np.float32)
-    if outside.any():
-        q, r = _patches(L, factor, patch), _patches(ref[..., 0], factor, patch)
-        h, w = q.shape[:2]
-        mask = cv2.resize(outside.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0
-        mask = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-        ab = cv2.resize(np.ascontiguousarray(ref[..., 1:]), (w, h), interpolation=cv2.INTER_AREA)
-        qf, rf = q[mask], r.reshape(-1, r.shape[-1])
-        if position > 0:
-            side = min(H, W)
-            land = fw + _grid(H, W)
-            land = np.stack([land[..., 0].clip(0, W - 1), land[..., 1].clip(0, H - 1)], -1)
-            land = cv2.resize(land, (w, h), interpolation=cv2.INTER_AREA)
-            here = np.stack(np.meshgrid((np.arange(w) + 0.5) * W / w - 0.5, (np.arange(h) + 0.5) * H / h - 0.5), -1)
-            qf = np.concatenate([qf, land[mask] * (position / side)], 1).astype(np.float32)
-            rf = np.concatenate([rf, here.reshape(-1, 2) * (position / side)], 1).astype(np.float32)
-        rt, abt = torch.from_numpy(np.ascontiguousarray(rf)), torch.from_numpy(ab.reshape(-1, 2))
-        picked = [abt[torch.cdist(chunk, rt).topk(min(k, len(rt)), largest=False).indices].mean(1)
-                  for chunk in torch.from_numpy(np.ascontiguousarray(qf)).split(2048)]
-        small = np.zeros((h, w, 2), np.float32)
-        small[mask] = torch.cat(picked).numpy()
-        out = cv2.resize(small, (W, H), interpolation=cv2.INTER_LINEAR)
-    context["memo"][key] = out
-    return out
-
-
 def _retrieve(img: np.ndarray, dist: np.ndarray, context: dict, *, blend: float | None = None, **setting
               ) -> np.ndarray:
     """``img`` (H,W,3 LAB, warped) with the ab of the pixels whose flow left the source frame (``dist`` > 0) taken
-    from :func:`_retrieved_ab` (``setting``); with ``blend`` T, a share exp(-dist / T) of the repeated border stays."""
-    outside = dist > 0
-    if not outside.any():
-        return img
-    ab = _retrieved_ab(context, **setting)
-    w = outside.astype(np.float32) if blend is None else np.where(outside, 1 - np.exp(-dist / blend), 0)
-    out = np.array(img, dtype=np.float32)
-    out[..., 1:] = out[..., 1:] * (1 - w[..., None]) + ab * w[..., None]
-    return out
+    from the exemplar's look-alikes (:class:`colorizerutils.flow.LookAlikeColour` with ``setting``, matched for every
+    pixel outside either flow's frame, once per frame and setting); with ``blend`` T, a share exp(-dist / T) of the
+    repeated border stays."""
+    key = tuple(sorted(setting.items())) + (blend,)
+    memo = context["memo"]
+    if key not in memo:
+        look = LookAlikeColour(context["ref"], blend=blend, **setting)
+        outside = context["d_l"] > 0
+        if context["d_s"] is not None:
+            outside = outside | (context["d_s"] > 0)
+        memo[key] = look, look.colours(context["L"], context["fw_l"], outside)
+    look, colours = memo[key]
+    return look.apply(img, dist, colours)
 
 
 def retrieval() -> None:
     """What :func:`border` left open: colour from what new content is, not from where it is. A pixel whose flow
     leaves the exemplar's frame (or, for the short range, the previous frame's) takes the mean ab of the exemplar
-    patches whose lightness looks most like its own (:func:`_retrieved_ab`: 8-times downsized L, 5 × 5 patches, the 8
-    nearest), as Welsh et al.'s colour transfer matches luminance neighbourhoods; optionally with where the flow lands
+    patches whose lightness looks most like its own (:class:`colorizerutils.flow.LookAlikeColour`: 8-times downsized
+    L, 5 × 5 patches, the 8 nearest; the probe's own copy of it until the kit adopted it), as Welsh et al.'s colour transfer matches luminance neighbourhoods; optionally with where the flow lands
     as part of the match, and blended with the repeated border near it. On the DIS warp and the kit's fused anchor,
     run as :func:`border` runs its variants, on the same sets: val, the train recordings, the 57 synthetic pans and
     test. Nothing here is learned.
@@ -763,7 +697,7 @@ def retrieval() -> None:
     """
     variants = {
         "replicate": None,
-        "retrieve": dict(),
+        "retrieve": dict(position=0.0),
         "retrieve, position 1": dict(position=1.0),
         "retrieve, position 1, blend 16 px": dict(position=1.0, blend=16.0),
     }
