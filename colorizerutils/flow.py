@@ -247,8 +247,9 @@ class LookAlikeColour:
             feats = np.concatenate([feats, land[mask] * (self.position / min(H, W))], 1)
         queries = torch.from_numpy(np.ascontiguousarray(feats, dtype=np.float32))
         k = min(self.k, len(self.features))
+        rows = max(1, min(2048, 2 ** 26 // len(self.features)))   # distance blocks of at most 256 MB (4K: 490 rows)
         picked = [self.ab[torch.cdist(chunk, self.features).topk(k, largest=False).indices].mean(1)
-                  for chunk in queries.split(2048)]
+                  for chunk in queries.split(rows)]
         small = np.zeros((h, w, 2), np.float32)
         small[mask] = torch.cat(picked).numpy()
         return cv2.resize(small, (W, H), interpolation=cv2.INTER_LINEAR)
