@@ -154,7 +154,9 @@ class DiffusionColorizer:
     ``steps`` sampler steps per frame; ``noise``: ``shared`` (one noise tensor for the whole clip), ``fresh`` (new
     noise per frame: flickers, for comparison) or ``warm`` (start from the previous output noised to
     ``warm_strength``); ``use_prev``: condition on the previous output; ``guidance``: classifier-free guidance scale
-    on the exemplar. Deterministic for a seed.
+    on the exemplar; ``outside``: the full-resolution anchor's colour where the flow leaves the exemplar's frame
+    (:class:`colorizerutils.flow.FlowAnchor`: the exemplar's look-alikes, or ``replicate``, its border repeated).
+    Deterministic for a seed.
 
     Without an exemplar (automatic mode): ``automatic_prev``: condition on the previous output there too (off by
     default: fed its own output, the model drifts to ever stronger colours; on the val clips of the quick profile
@@ -171,7 +173,8 @@ class DiffusionColorizer:
     def __init__(self, net, *, device, config: dict | None = None, steps: int = 5, sampler_name: str = "ddim",
                  noise: str = "shared", use_prev: bool = True, guidance: float = 1.0, warm_strength: float = 0.6,
                  seed: int = 0, full_anchor: bool = True, fusion: str = "confidence", residual: str | None = None,
-                 outside: str = "retrieve", automatic_prev: bool = False, automatic_scale: float = 1.0, automatic_steps: int | None = None):
+                 outside: str = "retrieve", automatic_prev: bool = False, automatic_scale: float = 1.0,
+                 automatic_steps: int | None = None):
         if noise not in ("shared", "fresh", "warm"):
             raise ValueError(f"noise must be shared, fresh or warm, got {noise!r}")
         self.settings = settings_from(config)
