@@ -245,8 +245,8 @@ def _register_more(sub) -> None:
     c.add_argument("input", help="image, video file (mp4/avi/mov/...) or folder of frames; colour input is used as gray")
     c.add_argument("output", help="image, .mp4 (source fps, audio copied) or a folder (no extension), by extension")
     c.add_argument("--model", help="mse_unet | gan_unet | cic | diffusion (checkpoints from make reproduce), or a "
-                                    "baseline: gray | reference | farneback | flow | flow-propagate | flow-fused | flow-anchor "
-                                    "(need --reference)")
+                                    "baseline: gray | reference | farneback | flow | flow-propagate | flow-fused "
+                                    "| flow-anchor (need --reference)")
     c.add_argument("--checkpoint", help="path to a final.pt (or its run folder), or a published one: gdrive:FILE_ID, "
                                          "a Google-Drive link or an http(s) URL (with --sha256)")
     c.add_argument("--sha256", help="the published checkpoint's sha256 (required with a download; checked)")
