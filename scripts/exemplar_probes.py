@@ -188,7 +188,7 @@ it is: the automatic colorizer's job, as issue 15's confidence-gated hybrid asks
 **retrieval** (there, the mean ab of the 8 exemplar patches whose lightness looks most like the pixel's own, 8 times
 downsized, 5 × 5 patches; "position 1": where the long-range flow lands is part of the match; "blend 16 px": a share
 exp(-distance / 16 px) of the repeated border stays; the same sets; the 2-core AMD EPYC with AVX-512, 2026-12-07,
-453 s):
+453 s; rerun after the probe switched to the kit's ``LookAlikeColour``, with every figure the same):
 
 | row | val | train | pans | test |
 |---|---|---|---|---|
