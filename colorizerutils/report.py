@@ -52,9 +52,7 @@ def discuss(table: pd.DataFrame, *, baseline: str, metrics=("psnr", "lpips", "co
     return "\n".join(lines)
 
 
-ANCHOR_ROW = "DIS fused, new content from the exemplar's look-alikes (the model's anchor)"
-FLOW_ROWS = ("Farneback warp from the exemplar", "DIS warp from the exemplar", "DIS propagation frame to frame",
-             "DIS fused, long + short range by confidence", ANCHOR_ROW)
+FLOW_BASELINES = ("farneback", "flow", "flow-propagate", "flow-fused", "flow-anchor")   # keys of inference.BASELINES
 
 
 def exemplar_findings(table: pd.DataFrame, ceiling: pd.DataFrame | None = None) -> str:
@@ -63,9 +61,13 @@ def exemplar_findings(table: pd.DataFrame, ceiling: pd.DataFrame | None = None) 
     non-learned flow row, what the full-resolution anchor and the gated residual add, and temporal consistency;
     with ``ceiling`` (:func:`colorizerutils.evaluate.residual_ceiling`, summarised), what a perfect residual could
     reach against the goal of the best flow row + 1 dB."""
+    from .inference import BASELINE_TITLES
+
     t = table.set_index("method")
     ex, gtc = t.loc["diffusion + exemplar"], t.loc["ground truth", "cdc"]
-    best = t.loc[list(FLOW_ROWS), "psnr"].idxmax()
+    flow_rows = [BASELINE_TITLES[k] for k in FLOW_BASELINES]
+    anchor, fused = BASELINE_TITLES["flow-anchor"], BASELINE_TITLES["flow-fused"]
+    best = t.loc[flow_rows, "psnr"].idxmax()
     return "\n".join([
         f"- Exemplar diffusion {ex.psnr:.2f} dB against the best non-learned row, *{best}*, "
         f"{t.loc[best, 'psnr']:.2f} dB: {ex.psnr - t.loc[best, 'psnr']:+.2f} dB; LPIPS {ex.lpips:.4f} against "
@@ -73,13 +75,13 @@ def exemplar_findings(table: pd.DataFrame, ceiling: pd.DataFrame | None = None) 
         f"- The full-resolution anchor: {ex.psnr:.2f} dB against "
         f"{t.loc['diffusion + exemplar, anchor at the model size', 'psnr']:.2f} with everything at the model size; "
         f"{t.loc['diffusion + exemplar, residual added everywhere (not gated)', 'psnr']:.2f} with the residual added "
-        f"everywhere, against its anchor alone at {t.loc[ANCHOR_ROW, 'psnr']:.2f}"
+        f"everywhere, against its anchor alone at {t.loc[anchor, 'psnr']:.2f}"
         f": what the network adds to its anchor.",
         f"- New content (where the flow leaves the exemplar's frame) coloured from the exemplar's look-alikes: "
         f"{ex.psnr:.2f} dB against "
         f"{t.loc['diffusion + exemplar, border repeated where the flow leaves the frame', 'psnr']:.2f} with the "
-        f"border repeated there; the anchor alone {t.loc[ANCHOR_ROW, 'psnr']:.2f} against "
-        f"{t.loc['DIS fused, long + short range by confidence', 'psnr']:.2f}.",
+        f"border repeated there; the anchor alone {t.loc[anchor, 'psnr']:.2f} against "
+        f"{t.loc[fused, 'psnr']:.2f}.",
         f"- CDC {ex.cdc:.4g} against the real frames' {gtc:.4g}: ratio {ex.cdc / gtc:.2f}.",
         f"- The previous-frame link: CDC {t.loc['diffusion + exemplar, no previous frame', 'cdc']:.4g} without it, "
         f"{ex.cdc:.4g} with it; fresh noise per frame: {t.loc['diffusion + exemplar, fresh noise per frame', 'cdc']:.4g}.",
