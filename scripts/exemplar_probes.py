@@ -10,6 +10,7 @@ measured against it; one adopted (``retrieval``).
     python scripts/exemplar_probes.py lightness  # the warp's colour moved as chromaticity: ab x (L_t+16)/(L_warp+16)
     python scripts/exemplar_probes.py border     # the colour where the exemplar's flow leaves its frame (a pan)
     python scripts/exemplar_probes.py retrieval  # there, the colour of the exemplar patches that look most alike
+    python scripts/exemplar_probes.py carried    # what the short range carries: colours, or exemplar positions
     python scripts/exemplar_probes.py feedback   # per frame on one clip: DDIM 25 vs 5, with or without the link, gated
 
 The protocol is notebook 04's (:func:`colorizerutils.evaluate.exemplar` at the quick profile): frame 0 of each clip
@@ -714,6 +715,109 @@ def retrieval() -> None:
     print("\nmean over clips\n" + d[["val", "train", "pans", "test"]].round(3).to_markdown())
 
 
+def _carry(variant: str, fused_prev, pos_prev, fw_s, ref, grid):
+    """The short range of :func:`carried` for one variant: (warped LAB (H,W,3), px outside (H,W), positions in the
+    exemplar (H,W,2) or None)."""
+    import cv2
+
+    d_s = distance_outside(fw_s)
+    if variant.startswith("colours"):
+        interp = cv2.INTER_CUBIC if "bicubic" in variant else cv2.INTER_LINEAR
+        img = cv2.remap(fused_prev, fw_s + grid, None, interp, borderMode=cv2.BORDER_REPLICATE)
+        return img, d_s, None
+    pos = warp(pos_prev, fw_s)                                   # where each pixel came from in the exemplar
+    img = warp(ref, pos - grid)                                  # sampled once from the exemplar: no blur carried
+    return img, np.maximum(d_s, distance_outside(pos - grid)), pos
+
+
+def carried() -> None:
+    """What the short range carries from frame to frame. The kit's anchor warps the previous frame's fused *colours*
+    onto frame t (:class:`colorizerutils.flow.FlowAnchor`), so after t frames a pixel's ab has gone through t bilinear
+    resamplings, each a small blur: chroma edges soften along a clip. Variants, each run as the colorizer runs the
+    anchor (the fused result feeds the next frame), with the kit's confidence fusion and look-alike colour:
+
+    - ``colours carried`` (the kit's): the previous fused LAB warped bilinearly;
+    - ``colours carried, bicubic``: the same warp with bicubic interpolation (less blur per step);
+    - ``positions carried``: what is carried is, per pixel, *where in the exemplar* its colour comes from. The
+      previous frame's positions are warped onto frame t by the short-range flow (composing the flows), the exemplar
+      is sampled once at them, and that candidate is fused with the long range as before; the fused positions
+      (weighted as the colours are) feed the next frame. A pixel whose composed position lands outside the exemplar,
+      or whose short flow leaves the previous frame, takes the look-alike colour as the kit's candidates do, with
+      the larger of the two distances;
+    - ``positions carried, hard``: the same, with the fused position the long range's where its weight is above
+      0.5 and the composed one elsewhere (the colours still blended).
+
+    Sets as ``retrieval``'s: val, the train recordings, the 57 synthetic pans, test. Nothing here is learned. LPIPS
+    on test only (its cost), for the first and third variants.
+
+    Rule, fixed before the first run (2026-12-07, this session's commit before the run): a variant is adopted into
+    :class:`colorizerutils.flow.FlowAnchor` if, against ``colours carried``, its mean PSNR over clips gains more than
+    0.05 dB on val **and** on the train recordings, and on the pans moves by no less than -0.02 dB; of those that pass,
+    the one with the largest sum of its val and train gains. Test is reported, not used.
+    """
+    variants = ("colours carried", "colours carried, bicubic", "positions carried", "positions carried, hard")
+    lpips_for = ("colours carried", "positions carried")
+    sets = [("val", _clips("val")), ("train", _clips("train")), ("pans", (p for s in ("val", "train")
+                                                                          for p in _pans(s))), ("test", _clips("test"))]
+    start, rows = time.perf_counter(), []
+    for split, clips in sets:
+        for name, lab, rgb in clips:
+            ref = np.ascontiguousarray(lab[0].permute(1, 2, 0).numpy())
+            H, W = ref.shape[:2]
+            grid = np.ascontiguousarray(np.stack(np.meshgrid(np.arange(W, dtype=np.float32),
+                                                             np.arange(H, dtype=np.float32)), -1))
+            r8, look = gray8(lab[0, 0]), LookAlikeColour(ref)
+            scorers = {v: metrics.ClipScorer(with_lpips=split == "test" and v in lpips_for, temporal=False)
+                       for v in variants}
+            state = dict.fromkeys(variants)                      # variant -> (fused LAB, positions) of frame t-1
+            prev8 = None
+            for t in range(1, len(lab)):
+                L, cur8 = lab[t, 0].numpy(), gray8(lab[t, 0])
+                fw_l, c_l = candidate_flow("dis", cur8, r8)
+                d_l = distance_outside(fw_l)
+                long_pos = fw_l + grid
+                if prev8 is not None:
+                    fw_s, c_s = candidate_flow("dis", cur8, prev8)
+                    w_l = ((1 - c_s) * c_l)[..., None]
+                for v in variants:
+                    a_l = warp(ref, fw_l)
+                    if prev8 is None:
+                        colours = look.colours(L, fw_l, d_l > 0)
+                        out, pos = look.apply(a_l, d_l, colours), long_pos
+                    else:
+                        a_s, d_s, pos_s = _carry(v, *state[v], fw_s, ref, grid)
+                        colours = look.colours(L, fw_l, (d_l > 0) | (d_s > 0))
+                        a_l, a_s = look.apply(a_l, d_l, colours), look.apply(a_s, d_s, colours)
+                        out = w_l * a_l + (1 - w_l) * a_s
+                        if pos_s is None:
+                            pos = None
+                        elif v.endswith("hard"):
+                            pos = np.where(w_l > 0.5, long_pos, pos_s)
+                        else:
+                            pos = w_l * long_pos + (1 - w_l) * pos_s
+                    out = np.array(out, dtype=np.float32)
+                    out[..., 0] = L
+                    state[v] = out, None if pos is None else np.ascontiguousarray(pos, dtype=np.float32)
+                    _score(rgb[t], lab[t, :1], torch.from_numpy(out[..., 1:]).permute(2, 0, 1), scorers[v])
+                prev8 = cur8
+            for v, sc in scorers.items():
+                res = sc.result()
+                rows.append(dict(split=split, clip=name, row=v, psnr=res["psnr"], lpips=res.get("lpips")))
+            print(split, name, f"{time.perf_counter() - start:.0f} s", flush=True)
+    print(f"\n{time.perf_counter() - start:.0f} s")
+    d = pd.DataFrame(rows)
+    _table(d[d.split != "pans"].to_dict("records"), "row")
+    m = d.pivot_table(index="row", columns="split", values="psnr", aggfunc="mean", sort=False)
+    print("\nmean PSNR over clips\n" + m[["val", "train", "pans", "test"]].round(3).to_markdown())
+    gain = m.sub(m.loc["colours carried"], axis=1)
+    print("\ngain over colours carried\n" + gain[["val", "train", "pans", "test"]].round(3).to_markdown())
+    lp = d[(d.split == "test") & d.row.isin(lpips_for)].pivot_table(index="row", columns="clip", values="lpips",
+                                                                      sort=False)
+    print("\ntest LPIPS\n" + lp.assign(mean=lp.mean(axis=1)).round(4).to_markdown())
+    passed = gain[(gain.val > 0.05) & (gain.train > 0.05) & (gain.pans >= -0.02)]
+    print("\nadopted by the rule: " + (str((passed.val + passed.train).idxmax()) if len(passed) else "none"))
+
+
 def guided() -> None:
     """The DIS warp's ab and the kit's fused anchor's (:class:`colorizerutils.flow.FlowAnchor`) passed through a
     guided filter with frame t's L as the guide: everywhere, only where the flow is unsure (``gated``: blended by
@@ -778,7 +882,7 @@ def feedback(clip: str = "vtest.avi") -> None:
 if __name__ == "__main__":
     probes = {"scales": scales, "flow": flow, "contrib": contrib, "refiner": refiner, "fusion": fusion,
               "guided": guided, "feedback": feedback, "lightness": lightness,
-              "border": border, "retrieval": retrieval}
+              "border": border, "retrieval": retrieval, "carried": carried}
     if len(sys.argv) != 2 or sys.argv[1] not in probes:
         sys.exit(f"usage: python {sys.argv[0]} {{{'|'.join(probes)}}}")
     cu.seed_everything(0)
