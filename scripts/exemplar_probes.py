@@ -212,6 +212,50 @@ wrong object. With the landing point in the match it gains on the pans (+0.29) b
 the repeated border for 16 px, it gains on every set. So :class:`colorizerutils.flow.FlowAnchor` adopts it as
 ``outside="retrieve"``, the exemplar colorizer's anchor. Test, read after the choice, agrees: the fused anchor gains
 0.37 dB (2.26 on bikes.mp4, −0.56 on vtest.avi), and it is now 0.24 dB above the plain DIS warp.
+
+**carried** (what the kit's short range carries from frame to frame, the previous fused colours warped bilinearly,
+against carrying per pixel where in the exemplar its colour comes from, the flows composed and the exemplar sampled
+once; the same sets; the 2-core AMD EPYC with AVX-512, 2026-12-07, 379 s; rule fixed before the run):
+
+| row | val | train | pans | test | test LPIPS |
+|---|---|---|---|---|---|
+| colours carried (the kit's) | **38.13** | **35.68** | **36.11** | **40.40** | **0.0135** |
+| colours carried, bicubic warp | 36.66 | 35.09 | 36.00 | 39.88 | |
+| exemplar positions carried | 36.86 | 35.21 | 35.69 | 39.95 | 0.0146 |
+| exemplar positions carried, fused hard | 36.85 | 35.23 | 35.46 | 40.00 | |
+
+Nothing passes: both ways of carrying a sharper colour lose on every set, by 0.45-1.5 dB on val and train. Each
+bilinear warp blurs a little (a resampling at sub-pixel offset u is a [1-u, u] kernel), so after t frames the
+carried chroma has been averaged over a couple of pixels; where the flow may be off by that much, the averaged colour
+is nearer the truth in squared error than a sharp one at the wrong place. The sharper colour does not even lower
+LPIPS on average (bikes.mp4 0.0199 -> 0.0302, cityCC0.mpg 0.0187 -> 0.0150).
+
+**blur** (the anchor's ab through a Gaussian of sigma px, everywhere or only where the flow is unsure, weighted by
+one minus the confidence; what is scored is blurred, the next frame's short range carries the unblurred anchor except
+in the "fed back" rows; the same sets and machine, 2026-12-07, 731 s; rule fixed before the run, against the fused
+anchor unblurred):
+
+| row | val | train | pans | test |
+|---|---|---|---|---|
+| DIS warp | 36.95 | 35.11 | 32.77 | 40.16 |
+| DIS warp, sigma 0.5 | 37.52 | 35.19 | 32.59 | 40.29 |
+| DIS warp, sigma 1 | 37.75 | 35.11 | 32.00 | 40.07 |
+| DIS warp, sigma 2 | 36.85 | 34.81 | 31.12 | 39.00 |
+| DIS warp, gated, sigma 2 | 37.06 | 35.28 | 32.89 | 40.21 |
+| **fused anchor (the kit's)** | **38.13** | 35.68 | **36.11** | **40.40** |
+| fused anchor, sigma 0.5 | 38.11 | 35.66 | 35.88 | 40.34 |
+| fused anchor, sigma 1 | 37.65 | 35.45 | 35.18 | 39.97 |
+| fused anchor, sigma 2 | 36.54 | 35.05 | 34.04 | 38.94 |
+| fused anchor, gated, sigma 1 | 38.13 | 35.70 | 36.10 | 40.39 |
+| fused anchor, gated, sigma 2 | 38.13 | 35.72 | 36.09 | 40.36 |
+| fused anchor, gated, sigma 4 | 38.13 | 35.73 | 36.06 | 40.30 |
+| fused anchor, sigma 1, fed back | 34.96 | 34.69 | 33.44 | 38.22 |
+
+Nothing passes: no blur of the fused anchor gains 0.05 dB on val (gated, its confidence is about 1 on both val
+clips), and the one that gains 0.05 on train (gated, sigma 4) loses 0.05 on the pans. The fused anchor already
+carries about the blur that pays. The single-resample DIS warp gains from one (+0.80 dB on val at sigma 1, +0.13 on
+test at 0.5), which accounts for much of the fused anchor's lead over it on val (38.13 against 36.95). Fed back, the
+blur compounds and loses 1-5 dB.
 """
 import sys
 import time
