@@ -12,6 +12,7 @@ measured against it; one adopted (``retrieval``).
     python scripts/exemplar_probes.py retrieval  # there, the colour of the exemplar patches that look most alike
     python scripts/exemplar_probes.py carried    # what the short range carries: colours, or exemplar positions
     python scripts/exemplar_probes.py blur       # the anchor's ab through a Gaussian, everywhere or where unsure
+    python scripts/exemplar_probes.py horizon    # the anchors over 300 frames instead of 30
     python scripts/exemplar_probes.py feedback   # per frame on one clip: DDIM 25 vs 5, with or without the link, gated
 
 The protocol is notebook 04's (:func:`colorizerutils.evaluate.exemplar` at the quick profile): frame 0 of each clip
@@ -276,10 +277,10 @@ P = cu.profile("quick")
 EX = evaluate.exemplar(P)
 
 
-def _clips(split: str):
+def _clips(split: str, protocol=EX):
     """(name, LAB (T,3,H,W), RGB uint8 (T,3,H,W)) for each clip of ``split`` under notebook 04's protocol."""
     for name, path in evaluate.clip_paths(evaluate.test_clips(split)):
-        rgb = torch.from_numpy(np.stack(list(evaluate.protocol_frames(path, EX)))).permute(0, 3, 1, 2)
+        rgb = torch.from_numpy(np.stack(list(evaluate.protocol_frames(path, protocol)))).permute(0, 3, 1, 2)
         yield name, rgb_to_lab(rgb.float() / 255), rgb
 
 
@@ -775,6 +776,51 @@ def _carry(variant: str, fused_prev, pos_prev, fw_s, ref, grid):
     return img, np.maximum(d_s, distance_outside(pos - grid)), pos
 
 
+def _carried_frames(lab: torch.Tensor, variants):
+    """Run the fused anchor over ``lab`` (T,3,H,W; frame 0 the exemplar) in each of ``variants`` (:func:`_carry`'s,
+    or ``DIS warp``: the exemplar warped alone, border repeated); yields ``(t, {variant: LAB (H,W,3) with frame t's
+    L})`` for t = 1 .. T-1. Each flow is computed once for all variants."""
+    ref = np.ascontiguousarray(lab[0].permute(1, 2, 0).numpy())
+    H, W = ref.shape[:2]
+    grid = np.ascontiguousarray(np.stack(np.meshgrid(np.arange(W, dtype=np.float32),
+                                                     np.arange(H, dtype=np.float32)), -1))
+    r8, look = gray8(lab[0, 0]), LookAlikeColour(ref)
+    state = dict.fromkeys(variants)                      # variant -> (fused LAB, positions) of frame t-1
+    prev8 = None
+    for t in range(1, len(lab)):
+        L, cur8 = lab[t, 0].numpy(), gray8(lab[t, 0])
+        fw_l, c_l = candidate_flow("dis", cur8, r8)
+        d_l = distance_outside(fw_l)
+        long_pos = fw_l + grid
+        if prev8 is not None:
+            fw_s, c_s = candidate_flow("dis", cur8, prev8)
+            w_l = ((1 - c_s) * c_l)[..., None]
+        outs = {}
+        for v in variants:
+            a_l = warp(ref, fw_l)
+            pos = None
+            if v == "DIS warp":
+                out = a_l
+            elif prev8 is None:
+                colours = look.colours(L, fw_l, d_l > 0)
+                out, pos = look.apply(a_l, d_l, colours), long_pos
+            else:
+                a_s, d_s, pos_s = _carry(v, *state[v], fw_s, ref, grid)
+                colours = look.colours(L, fw_l, (d_l > 0) | (d_s > 0))
+                a_l, a_s = look.apply(a_l, d_l, colours), look.apply(a_s, d_s, colours)
+                out = w_l * a_l + (1 - w_l) * a_s
+                if pos_s is not None and v.endswith("hard"):
+                    pos = np.where(w_l > 0.5, long_pos, pos_s)
+                elif pos_s is not None:
+                    pos = w_l * long_pos + (1 - w_l) * pos_s
+            out = np.array(out, dtype=np.float32)
+            out[..., 0] = L
+            state[v] = out, None if pos is None else np.ascontiguousarray(pos, dtype=np.float32)
+            outs[v] = out
+        yield t, outs
+        prev8 = cur8
+
+
 def carried() -> None:
     """What the short range carries from frame to frame. The kit's anchor warps the previous frame's fused *colours*
     onto frame t (:class:`colorizerutils.flow.FlowAnchor`), so after t frames a pixel's ab has gone through t bilinear
@@ -807,44 +853,11 @@ def carried() -> None:
     start, rows = time.perf_counter(), []
     for split, clips in sets:
         for name, lab, rgb in clips:
-            ref = np.ascontiguousarray(lab[0].permute(1, 2, 0).numpy())
-            H, W = ref.shape[:2]
-            grid = np.ascontiguousarray(np.stack(np.meshgrid(np.arange(W, dtype=np.float32),
-                                                             np.arange(H, dtype=np.float32)), -1))
-            r8, look = gray8(lab[0, 0]), LookAlikeColour(ref)
             scorers = {v: metrics.ClipScorer(with_lpips=split == "test" and v in lpips_for, temporal=False)
                        for v in variants}
-            state = dict.fromkeys(variants)                      # variant -> (fused LAB, positions) of frame t-1
-            prev8 = None
-            for t in range(1, len(lab)):
-                L, cur8 = lab[t, 0].numpy(), gray8(lab[t, 0])
-                fw_l, c_l = candidate_flow("dis", cur8, r8)
-                d_l = distance_outside(fw_l)
-                long_pos = fw_l + grid
-                if prev8 is not None:
-                    fw_s, c_s = candidate_flow("dis", cur8, prev8)
-                    w_l = ((1 - c_s) * c_l)[..., None]
-                for v in variants:
-                    a_l = warp(ref, fw_l)
-                    if prev8 is None:
-                        colours = look.colours(L, fw_l, d_l > 0)
-                        out, pos = look.apply(a_l, d_l, colours), long_pos
-                    else:
-                        a_s, d_s, pos_s = _carry(v, *state[v], fw_s, ref, grid)
-                        colours = look.colours(L, fw_l, (d_l > 0) | (d_s > 0))
-                        a_l, a_s = look.apply(a_l, d_l, colours), look.apply(a_s, d_s, colours)
-                        out = w_l * a_l + (1 - w_l) * a_s
-                        if pos_s is None:
-                            pos = None
-                        elif v.endswith("hard"):
-                            pos = np.where(w_l > 0.5, long_pos, pos_s)
-                        else:
-                            pos = w_l * long_pos + (1 - w_l) * pos_s
-                    out = np.array(out, dtype=np.float32)
-                    out[..., 0] = L
-                    state[v] = out, None if pos is None else np.ascontiguousarray(pos, dtype=np.float32)
+            for t, outs in _carried_frames(lab, variants):
+                for v, out in outs.items():
                     _score(rgb[t], lab[t, :1], torch.from_numpy(out[..., 1:]).permute(2, 0, 1), scorers[v])
-                prev8 = cur8
             for v, sc in scorers.items():
                 res = sc.result()
                 rows.append(dict(split=split, clip=name, row=v, psnr=res["psnr"], lpips=res.get("lpips")))
@@ -933,6 +946,40 @@ def blur() -> None:
     print("\nadopted by the rule: " + (str((passed.val + passed.train).idxmax()) if len(passed) else "none"))
 
 
+def horizon(frames: int = 300) -> None:
+    """Notebook 04 scores the 30 frames after the exemplar, and the fused anchor was chosen there. ``carried``
+    found that its short range accumulates a blur, which pays at 30 frames; over hundreds it keeps growing, and the
+    chained flows drift. So: the DIS warp, the kit's fused anchor and the anchor carrying exemplar positions instead
+    of colours (``carried``), over up to ``frames`` frames after the exemplar at the protocol's resolution, scored
+    in windows of frames 1-30, 31-100 and 101-300 (a window a clip does not reach is left out). Reported, not a
+    choice: no rule, nothing adopted from it."""
+    import dataclasses
+
+    windows = [(1, 30), (31, 100), (101, 300)]
+    variants = ("DIS warp", "colours carried", "positions carried")
+    protocol = dataclasses.replace(EX, max_frames=frames + 1)
+    start, rows = time.perf_counter(), []
+    for split in ("val", "train", "test"):
+        for name, lab, rgb in _clips(split, protocol):
+            scorers = {}
+            for t, outs in _carried_frames(lab, variants):
+                w = next(f"{a}-{b}" for a, b in windows if a <= t <= b)
+                for v, out in outs.items():
+                    scorer = scorers.setdefault((v, w), metrics.ClipScorer(with_lpips=False, temporal=False))
+                    _score(rgb[t], lab[t, :1], torch.from_numpy(out[..., 1:]).permute(2, 0, 1), scorer)
+            rows += [dict(split=split, clip=name, row=v, window=w, psnr=sc.result()["psnr"])
+                     for (v, w), sc in scorers.items()]
+            print(split, name, len(lab) - 1, "frames", f"{time.perf_counter() - start:.0f} s", flush=True)
+            del lab, rgb
+    print(f"\n{time.perf_counter() - start:.0f} s")
+    d = pd.DataFrame(rows)
+    for split, part in d.groupby("split", sort=False):
+        t = part.pivot_table(index=["window", "row"], columns="clip", values="psnr", sort=False)
+        print(f"\n{split}\n" + t.round(2).to_markdown(), flush=True)
+    m = d.pivot_table(index="row", columns=["split", "window"], values="psnr", aggfunc="mean", sort=False)
+    print("\nmean over the clips that reach each window\n" + m.round(3).to_markdown())
+
+
 def guided() -> None:
     """The DIS warp's ab and the kit's fused anchor's (:class:`colorizerutils.flow.FlowAnchor`) passed through a
     guided filter with frame t's L as the guide: everywhere, only where the flow is unsure (``gated``: blended by
@@ -998,7 +1045,7 @@ if __name__ == "__main__":
     probes = {"scales": scales, "flow": flow, "contrib": contrib, "refiner": refiner, "fusion": fusion,
               "guided": guided, "feedback": feedback, "lightness": lightness,
               "border": border, "retrieval": retrieval, "carried": carried,
-              "blur": blur}
+              "blur": blur, "horizon": horizon}
     if len(sys.argv) != 2 or sys.argv[1] not in probes:
         sys.exit(f"usage: python {sys.argv[0]} {{{'|'.join(probes)}}}")
     cu.seed_everything(0)
