@@ -20,6 +20,7 @@ and the cross-fit's fold models shortened to half the steps (crossfit-steps), wh
     python scripts/automatic_probes.py binned-chroma  # MSE U-Net: a chroma scale per predicted hue and chroma
     python scripts/automatic_probes.py binned-chroma-psnr  # the same, fitted for per-frame PSNR, bounded
     python scripts/automatic_probes.py crossfit-steps  # the cross-fit's fold models at 300 or 600 steps of 1200
+    python scripts/automatic_probes.py band-ceiling   # the trained MSE U-Net's PSNR at the colourfulness band's edge
 
 Every run trains into ``COLORIZER_CHECKPOINTS`` (set it to a scratch folder: these runs are not the kit's models) and
 scores as notebook 06 does: every 10th of the first 300 frames at shorter side 256 px; val: the 2 val clips and 2
@@ -1268,6 +1269,22 @@ def crossfit_steps(frames) -> None:
                   f"{time.perf_counter() - t:.0f} s with the folds' training and scoring", flush=True)
 
 
+def band_ceiling(frames=None) -> None:
+    """What issue 14's goal for the automatic diffusion (PSNR >= gray - 1 dB with colourfulness within 25% of the
+    real frames') asks, measured on the kit's best automatic predictor: the MSE U-Net that ``make reproduce`` trained
+    (in ``COLORIZER_CHECKPOINTS``, as trained), its ab scaled from 0 to 1, scored at notebook 04's exemplar protocol
+    (frame 0 not scored, the next 30 frames at up to 480 px), where the diffusion's automatic row is scored, on test.
+    It reads test and chooses nothing: it says how much PSNR the U-Net's colours keep at the colourfulness the band
+    asks for. Trains nothing."""
+    from colorizerutils import inference
+
+    model = inference.load_colorizer("mse_unet", calibrated=False)
+    _, table = evaluate.fit_chroma_scale(model, evaluate.test_clips("test"), evaluate.exemplar(P),
+                                         scales=[round(0.05 * i, 2) for i in range(21)], progress=False)
+    table = table.assign(colourfulness_ratio=table.colorfulness / table.gt_colorfulness)
+    print(table.round(3).to_markdown(index=False))
+
+
 if __name__ == "__main__":
     probes = {"steps": steps, "gan-weight": gan_weight, "upsample": upsample, "more-photos": more_photos,
               "debian-photos": debian_photos, "no-animation": no_animation,
@@ -1276,9 +1293,13 @@ if __name__ == "__main__":
               "more-photos-crossfit": more_photos_crossfit, "gan-critic": gan_critic,
               "gan-critic-weight": gan_critic_weight, "size-ceiling": size_ceiling,
               "gcompris-crossfit": gcompris_crossfit, "binned-chroma": binned_chroma,
-              "binned-chroma-psnr": binned_chroma_psnr, "crossfit-steps": crossfit_steps}
+              "binned-chroma-psnr": binned_chroma_psnr, "crossfit-steps": crossfit_steps,
+              "band-ceiling": band_ceiling}
     if len(sys.argv) != 2 or sys.argv[1] not in probes:
         sys.exit(f"usage: python {sys.argv[0]} {{{'|'.join(probes)}}}")
     if "COLORIZER_CHECKPOINTS" not in os.environ:
         sys.exit("set COLORIZER_CHECKPOINTS to a scratch folder: these probes are not the kit's models")
-    probes[sys.argv[1]](recipes.image_frames(P, progress=False))
+    if sys.argv[1] == "band-ceiling":   # trains nothing
+        band_ceiling()
+    else:
+        probes[sys.argv[1]](recipes.image_frames(P, progress=False))
