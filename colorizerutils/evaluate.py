@@ -174,8 +174,9 @@ def _file_sha256(path: str, size: int, mtime: float) -> str:
 
 
 def _row_cache_file(colorizer, path: Path, protocol: Protocol, model_size, chunk: int) -> Path | None:
-    """Where the scored row of a deterministic, weightless colorizer (one with ``cache_key``: the gray, reference-copy
-    and flow baselines) on this clip is kept: ``data/cache/rows/<sha256>.json``, keyed by everything it depends on."""
+    """Where the scored row of a deterministic colorizer (one with a ``cache_key``: the gray, reference-copy and flow
+    baselines, per-frame models loaded from a file) on this clip is kept: ``data/cache/rows/<sha256>.json``, keyed by
+    everything it depends on."""
     key = getattr(colorizer, "cache_key", None)
     if key is None:
         return None
@@ -196,10 +197,12 @@ def evaluate_all(colorizers: dict, clips, *, protocol: Protocol, model_size: int
     once per method, and every number is the same as scoring each method alone (tests/test_evaluate.py). So each
     method needs its own colorizer object (their per-clip state would otherwise mix).
 
-    ``cache=True``: the rows of the deterministic, weightless baselines (gray, reference copy, flow warps: those with
-    a ``cache_key``) are kept under ``data/cache/rows`` and reused wherever the clip's bytes, the protocol and the
-    decoding, colorizing and scoring code and libraries are the same, so notebooks 01-05 score the gray baseline
-    once. A reused row's fps is the one measured when it was made. ``make clean`` removes the cache.
+    ``cache=True``: the rows of deterministic colorizers (those with a ``cache_key``: the gray, reference-copy and
+    flow baselines, and per-frame models loaded from a final.pt, keyed by its sha256, at their chroma scale) are kept
+    under ``data/cache/rows`` and reused wherever the clip's bytes, the protocol and the decoding, colorizing and
+    scoring code and libraries are the same, so notebooks 01-05 score the gray baseline once, and notebook 03 reuses
+    notebook 02's rows of the MSE U-Net. A reused row's fps is the one measured when it was made. ``make clean``
+    removes the cache.
 
     ``share_flows``: the flow colorizers of a clip (the DIS baselines, the diffusion's anchors) compute the flows
     between any two frames once (:func:`colorizerutils.flow.shared_flows`), with the same numbers; each one's fps

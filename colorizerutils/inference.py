@@ -32,9 +32,22 @@ class Colorizer:
     """
 
     def __init__(self, net: torch.nn.Module, *, objective: str, device: torch.device, bf16: bool = False,
-                 name: str = "model", size: int | None = None):
+                 name: str = "model", size: int | None = None, weights_sha256: str | None = None):
         self.net, self.objective, self.device, self.bf16, self.name = net.eval(), objective, device, bf16, name
         self.size = size   # shorter side the model runs at (default: its training size); None: the input's own
+        self.weights_sha256 = weights_sha256   # of the final.pt it was loaded from (load_colorizer); None: unknown
+
+    @property
+    def cache_key(self) -> str | None:
+        """What this model's output depends on, for :func:`colorizerutils.evaluate.evaluate_all`'s ``cache``: the
+        checkpoint file's sha256, how it runs (objective, size, bf16, device, CPU threads), so that a second notebook
+        scoring the same weights the same way reuses the first one's rows. None (not cached) for a model not loaded
+        from a file, whose weights may still change."""
+        if self.weights_sha256 is None:
+            return None
+        return json.dumps({"weights": self.weights_sha256, "objective": self.objective, "size": self.size,
+                           "bf16": self.bf16, "device": str(self.device), "threads": torch.get_num_threads()},
+                          sort_keys=True)
 
     def reset(self, reference: torch.Tensor | None = None) -> None:
         """Per-frame models have no state; a reference (exemplar) is accepted and not used."""
@@ -166,6 +179,12 @@ class ChromaScaled:
     @size.setter
     def size(self, value: int | None) -> None:
         self.inner.size = value
+
+    @property
+    def cache_key(self) -> str | None:
+        """The inner model's :attr:`Colorizer.cache_key` and the scale (None where the inner model has none)."""
+        inner = getattr(self.inner, "cache_key", None)
+        return None if inner is None else f"{inner} x {self.scale!r}"
 
     def reset(self, reference=None) -> None:
         self.inner.reset(reference)
@@ -303,6 +322,7 @@ def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool
     that scale and step count on its automatic mode (``automatic_scale``, ``automatic_steps``); False: the raw model.
     The checkpoint is read once, with ``weights_only`` (:func:`colorizerutils.atomic.load_torch`).
     """
+    from .download import sha256sum
     from .runtime import resolve_device
 
     if str(name_or_path) in BASELINES:
@@ -328,7 +348,7 @@ def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool
         options = {**fitted, **(sampler_options or {})}
         return DiffusionColorizer(net, device=dev, config=ckpt["config"], **options)
     model = Colorizer(net, objective=ckpt["objective"], device=dev, bf16=bf16, name=str(name_or_path),
-                      size=ckpt["config"].get("size"))
+                      size=ckpt["config"].get("size"), weights_sha256=sha256sum(path))
     return ChromaScaled(model, cal["chroma_scale"]) if cal else model
 
 

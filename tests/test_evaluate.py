@@ -245,8 +245,8 @@ def test_ground_truth_rows_from_the_shared_pass_equal_a_direct_computation(manif
 
 
 def test_baseline_rows_are_reused_only_under_the_same_inputs(manifest, tmp_path, monkeypatch):
-    """cache=True keeps the gray baseline's rows and reuses them for the same clip bytes, protocol and code; a
-    learned-model wrapper is never cached, and another protocol is scored afresh."""
+    """cache=True keeps the gray baseline's rows and reuses them for the same clip bytes, protocol and code; another
+    protocol is scored afresh, and a chroma-scaled wrapper is kept under a key of its own."""
     import dataclasses
     import json
 
@@ -265,9 +265,46 @@ def test_baseline_rows_are_reused_only_under_the_same_inputs(manifest, tmp_path,
     other = evaluate.evaluate(inference.GrayBaseline(), clips, method="gray", protocol=dataclasses.replace(p, max_frames=7),
                               cache=True, progress=False)
     assert other.psnr[0] > 0 and len(list((tmp_path / "rows").glob("*.json"))) == 2
-    scaled = inference.ChromaScaled(inference.GrayBaseline(), 0.5)          # wraps: no cache_key, never stored
-    evaluate.evaluate(scaled, clips, method="scaled", protocol=p, cache=True, progress=False)
-    assert len(list((tmp_path / "rows").glob("*.json"))) == 2
+    scaled = inference.ChromaScaled(inference.GrayBaseline(), 0.5)          # its own key: not the unscaled row
+    assert scaled.cache_key != inference.GrayBaseline.cache_key
+    row = evaluate.evaluate(scaled, clips, method="scaled", protocol=p, cache=True, progress=False)
+    assert row.psnr[0] == first.psnr[0] and len(list((tmp_path / "rows").glob("*.json"))) == 3
+
+
+def test_a_loaded_models_rows_are_reused_only_for_the_same_weights_and_scale(manifest, tmp_path, monkeypatch):
+    """A model loaded from its final.pt is keyed by the file's sha256 (and how it runs), so notebook 03 reuses
+    notebook 02's rows of the same U-Net. The same weights at another chroma scale, retrained weights in the same
+    folder, and a model not loaded from a file (whose weights may still change) are scored afresh."""
+    import json
+
+    from colorizerutils import data
+    from colorizerutils.training import TrainConfig, train
+
+    monkeypatch.setattr(paths, "CHECKPOINTS", tmp_path / "ckpt")
+    monkeypatch.setattr(paths, "CACHE", tmp_path / "cache")
+    lab = data.clip_lab(paths.DATA / "default/videos/bigbuckbunny.mp4", size=32, max_frames=8, step=4)
+    cfg = TrainConfig(run="c", model="unet", model_kwargs=dict(ngf=8, depth=3, out_stride=4), steps=20, batch=4,
+                      size=32, checkpoint_every=20, log_every=10)
+    run = train(cfg, lab, progress=False).run_dir
+    p = evaluate.Protocol(size=64, max_frames=6, lpips=False, temporal=False)
+    clips = {"bikes": paths.DATA / BIKES}
+    stored = lambda: sorted((tmp_path / "cache" / "rows").glob("*.json"))
+    score = lambda c: evaluate.evaluate(c, clips, method="m", protocol=p, cache=True, progress=False).iloc[0]
+
+    fresh = evaluate.evaluate(inference.load_colorizer(run), clips, method="m", protocol=p, progress=False).iloc[0]
+    first = score(inference.load_colorizer(run))
+    assert len(stored()) == 1 and first.psnr == fresh.psnr and first.ssim == fresh.ssim
+    path, = stored()
+    path.write_text(json.dumps(dict(json.loads(path.read_text()), psnr=-1.0)))   # marked: read, not recomputed
+    assert score(inference.load_colorizer(run)).psnr == -1.0
+    half = score(inference.ChromaScaled(inference.load_colorizer(run), 0.5))
+    assert len(stored()) == 2 and half.psnr > 0 and half.psnr != fresh.psnr
+    loaded = inference.load_colorizer(run)
+    unfiled = inference.Colorizer(loaded.net, objective=loaded.objective, device=loaded.device, size=loaded.size)
+    assert unfiled.cache_key is None and score(unfiled).psnr == fresh.psnr and len(stored()) == 2
+    train(cfg.__class__(**{**cfg.__dict__, "seed": 1}), lab, progress=False, resume=False)   # new weights, same folder
+    retrained = score(inference.load_colorizer(run))
+    assert len(stored()) == 3 and retrained.psnr > 0 and retrained.psnr != fresh.psnr
 
 
 def test_residual_ceiling_bounds_the_anchor_and_at_full_size_returns_the_truth(manifest):
