@@ -857,6 +857,47 @@ def _carried_frames(lab: torch.Tensor, variants):
         prev8 = cur8
 
 
+def _judge_carried(variants, lpips_for=()) -> None:
+    """Run :func:`_carried_frames`' ``variants`` over val, the train recordings, the 57 synthetic pans and test
+    (LPIPS on test for ``lpips_for``), print the tables and apply ``carried``'s rule against ``colours carried``
+    (the kit's anchor): more than 0.05 dB gained on val and on train, no less than -0.02 on the pans."""
+    sets = [("val", _clips("val")), ("train", _clips("train")), ("pans", (p for s in ("val", "train")
+                                                                          for p in _pans(s))), ("test", _clips("test"))]
+    start, rows = time.perf_counter(), []
+    for split, clips in sets:
+        for name, lab, rgb in clips:
+            scorers = {v: metrics.ClipScorer(with_lpips=split == "test" and v in lpips_for, temporal=False)
+                       for v in variants}
+            for t, outs in _carried_frames(lab, variants):
+                for v, out in outs.items():
+                    _score(rgb[t], lab[t, :1], torch.from_numpy(out[..., 1:]).permute(2, 0, 1), scorers[v])
+            for v, sc in scorers.items():
+                res = sc.result()
+                rows.append(dict(split=split, clip=name, row=v, psnr=res["psnr"], lpips=res.get("lpips")))
+            print(split, name, f"{time.perf_counter() - start:.0f} s", flush=True)
+    print(f"\n{time.perf_counter() - start:.0f} s")
+    d = pd.DataFrame(rows)
+    if lpips_for:
+        lp = d[(d.split == "test") & d.row.isin(lpips_for)].pivot_table(index="row", columns="clip", values="lpips",
+                                                                          sort=False)
+        print("\ntest LPIPS\n" + lp.assign(mean=lp.mean(axis=1)).round(4).to_markdown())
+    _judge(d, "colours carried")
+
+
+def _judge(d: pd.DataFrame, base: str, among: str = "") -> None:
+    """Print the per-clip tables of rows ``d`` (split, clip, row, psnr), the means over clips and, for the rows
+    whose name starts with ``among``, the gain over row ``base`` and ``carried``'s rule applied to it: more than
+    0.05 dB on val and on train, no less than -0.02 on the pans; of those passing, the largest val + train gain."""
+    _table(d[d.split != "pans"].to_dict("records"), "row")
+    m = d.pivot_table(index="row", columns="split", values="psnr", aggfunc="mean", sort=False)
+    print("\nmean PSNR over clips\n" + m[["val", "train", "pans", "test"]].round(3).to_markdown())
+    m = m[m.index.str.startswith(among)]
+    gain = m.sub(m.loc[base], axis=1)
+    print(f"\ngain over {base}\n" + gain[["val", "train", "pans", "test"]].round(3).to_markdown())
+    passed = gain[(gain.val > 0.05) & (gain.train > 0.05) & (gain.pans >= -0.02)]
+    print("\nadopted by the rule: " + (str((passed.val + passed.train).idxmax()) if len(passed) else "none"))
+
+
 def carried() -> None:
     """What the short range carries from frame to frame. The kit's anchor warps the previous frame's fused *colours*
     onto frame t (:class:`colorizerutils.flow.FlowAnchor`), so after t frames a pixel's ab has gone through t bilinear
@@ -882,34 +923,8 @@ def carried() -> None:
     0.05 dB on val **and** on the train recordings, and on the pans moves by no less than -0.02 dB; of those that pass,
     the one with the largest sum of its val and train gains. Test is reported, not used.
     """
-    variants = ("colours carried", "colours carried, bicubic", "positions carried", "positions carried, hard")
-    lpips_for = ("colours carried", "positions carried")
-    sets = [("val", _clips("val")), ("train", _clips("train")), ("pans", (p for s in ("val", "train")
-                                                                          for p in _pans(s))), ("test", _clips("test"))]
-    start, rows = time.perf_counter(), []
-    for split, clips in sets:
-        for name, lab, rgb in clips:
-            scorers = {v: metrics.ClipScorer(with_lpips=split == "test" and v in lpips_for, temporal=False)
-                       for v in variants}
-            for t, outs in _carried_frames(lab, variants):
-                for v, out in outs.items():
-                    _score(rgb[t], lab[t, :1], torch.from_numpy(out[..., 1:]).permute(2, 0, 1), scorers[v])
-            for v, sc in scorers.items():
-                res = sc.result()
-                rows.append(dict(split=split, clip=name, row=v, psnr=res["psnr"], lpips=res.get("lpips")))
-            print(split, name, f"{time.perf_counter() - start:.0f} s", flush=True)
-    print(f"\n{time.perf_counter() - start:.0f} s")
-    d = pd.DataFrame(rows)
-    _table(d[d.split != "pans"].to_dict("records"), "row")
-    m = d.pivot_table(index="row", columns="split", values="psnr", aggfunc="mean", sort=False)
-    print("\nmean PSNR over clips\n" + m[["val", "train", "pans", "test"]].round(3).to_markdown())
-    gain = m.sub(m.loc["colours carried"], axis=1)
-    print("\ngain over colours carried\n" + gain[["val", "train", "pans", "test"]].round(3).to_markdown())
-    lp = d[(d.split == "test") & d.row.isin(lpips_for)].pivot_table(index="row", columns="clip", values="lpips",
-                                                                      sort=False)
-    print("\ntest LPIPS\n" + lp.assign(mean=lp.mean(axis=1)).round(4).to_markdown())
-    passed = gain[(gain.val > 0.05) & (gain.train > 0.05) & (gain.pans >= -0.02)]
-    print("\nadopted by the rule: " + (str((passed.val + passed.train).idxmax()) if len(passed) else "none"))
+    _judge_carried(("colours carried", "colours carried, bicubic", "positions carried", "positions carried, hard"),
+                   lpips_for=("colours carried", "positions carried"))
 
 
 def _blurred(ab: np.ndarray, conf: np.ndarray | None, sigma: float, gated: bool) -> np.ndarray:
@@ -971,15 +986,7 @@ def blur() -> None:
             rows += [dict(split=split, clip=name, row=k, psnr=v.result()["psnr"]) for k, v in scorers.items()]
             print(split, name, f"{time.perf_counter() - start:.0f} s", flush=True)
     print(f"\n{time.perf_counter() - start:.0f} s")
-    d = pd.DataFrame(rows)
-    _table(d[d.split != "pans"].to_dict("records"), "row")
-    m = d.pivot_table(index="row", columns="split", values="psnr", aggfunc="mean", sort=False)
-    print("\nmean PSNR over clips\n" + m[["val", "train", "pans", "test"]].round(3).to_markdown())
-    fused = m[m.index.str.startswith("fused anchor")]
-    gain = fused.sub(fused.loc["fused anchor: none"], axis=1)
-    print("\nfused anchor, gain over unblurred\n" + gain[["val", "train", "pans", "test"]].round(3).to_markdown())
-    passed = gain[(gain.val > 0.05) & (gain.train > 0.05) & (gain.pans >= -0.02)]
-    print("\nadopted by the rule: " + (str((passed.val + passed.train).idxmax()) if len(passed) else "none"))
+    _judge(pd.DataFrame(rows), "fused anchor: none", among="fused anchor")
 
 
 def horizon(frames: int = 300) -> None:
@@ -1028,27 +1035,7 @@ def forget() -> None:
     more than 0.05 dB on val **and** on the train recordings, and on the pans moves by no less than -0.02 dB; of those
     that pass, the one with the largest sum of its val and train gains. Test is reported, not used.
     """
-    variants = ("colours carried", *(f"colours carried, pull {a:g}" for a in (0.02, 0.05, 0.1, 0.2, 0.4)))
-    sets = [("val", _clips("val")), ("train", _clips("train")), ("pans", (p for s in ("val", "train")
-                                                                          for p in _pans(s))), ("test", _clips("test"))]
-    start, rows = time.perf_counter(), []
-    for split, clips in sets:
-        for name, lab, rgb in clips:
-            scorers = {v: metrics.ClipScorer(with_lpips=False, temporal=False) for v in variants}
-            for t, outs in _carried_frames(lab, variants):
-                for v, out in outs.items():
-                    _score(rgb[t], lab[t, :1], torch.from_numpy(out[..., 1:]).permute(2, 0, 1), scorers[v])
-            rows += [dict(split=split, clip=name, row=v, psnr=sc.result()["psnr"]) for v, sc in scorers.items()]
-            print(split, name, f"{time.perf_counter() - start:.0f} s", flush=True)
-    print(f"\n{time.perf_counter() - start:.0f} s")
-    d = pd.DataFrame(rows)
-    _table(d[d.split != "pans"].to_dict("records"), "row")
-    m = d.pivot_table(index="row", columns="split", values="psnr", aggfunc="mean", sort=False)
-    print("\nmean PSNR over clips\n" + m[["val", "train", "pans", "test"]].round(3).to_markdown())
-    gain = m.sub(m.loc["colours carried"], axis=1)
-    print("\ngain over the kit's anchor\n" + gain[["val", "train", "pans", "test"]].round(3).to_markdown())
-    passed = gain[(gain.val > 0.05) & (gain.train > 0.05) & (gain.pans >= -0.02)]
-    print("\nadopted by the rule: " + (str((passed.val + passed.train).idxmax()) if len(passed) else "none"))
+    _judge_carried(("colours carried", *(f"colours carried, pull {a:g}" for a in (0.02, 0.05, 0.1, 0.2, 0.4))))
 
 
 def guided() -> None:
