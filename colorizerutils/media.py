@@ -110,6 +110,16 @@ def _open_av(path: Path):
 EXACT_COUNT_EXTS = {".mp4", ".mov", ".m4v"}   # containers whose header frame count is exact (AVI counts dropped frames)
 
 
+def upright(img: np.ndarray, rotation: float, *, source: str | Path = "a video") -> np.ndarray:
+    """A decoded frame (H,W,C) turned as its display matrix says: ``rotation`` is the angle (degrees,
+    counter-clockwise, PyAV's ``VideoFrame.rotation``) by which the picture is to be turned for display. Quarter turns
+    only (what cameras write); another angle raises :class:`DataError` naming ``source``."""
+    k = round(rotation / 90)
+    if abs(rotation - 90 * k) > 1e-3:
+        raise DataError(f"{source}: a display rotation of {rotation} degrees; expected a multiple of 90")
+    return img if k % 4 == 0 else np.ascontiguousarray(np.rot90(img, k % 4))
+
+
 def iter_video(path: str | Path, *, max_frames: int | None = None, step: int = 1,
                times: list | None = None) -> Iterator[np.ndarray]:
     """Stream the frames of a video file as (H,W,3) uint8 RGB, decoding one at a time (memory stays flat).
@@ -119,6 +129,10 @@ def iter_video(path: str | Path, *, max_frames: int | None = None, step: int = 1
 
     An mp4/mov that decodes to fewer frames than its header declares (a truncated file) raises :class:`DataError`
     once the frames run out, instead of passing for a shorter clip.
+
+    Frames come upright, as players show them: phones store a portrait video as landscape frames with a display
+    rotation, which is applied here (as ffmpeg does by default, and as :func:`read_image` applies a photo's EXIF
+    orientation), so the colorized output, a reference frame exported by another tool and the clip agree.
     """
     path = Path(path)
     container = _open_av(path)
@@ -132,7 +146,7 @@ def iter_video(path: str | Path, *, max_frames: int | None = None, step: int = 1
                 continue
             if times is not None:
                 times.append(None if frame.time is None else float(frame.time))
-            yield frame.to_ndarray(format="rgb24")
+            yield upright(frame.to_ndarray(format="rgb24"), getattr(frame, "rotation", 0) or 0, source=path)
             n += 1
             if max_frames is not None and n >= max_frames:
                 break

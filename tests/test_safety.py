@@ -314,6 +314,43 @@ def test_odd_sizes_are_kept_and_the_output_evaluates_against_its_input(tmp_path)
     assert p.returncode == 0, p.stderr
 
 
+def test_a_phone_videos_display_rotation_is_applied_and_kept_through_colorize(tmp_path):
+    # phones store portrait video as landscape frames plus a display matrix; players (and ffmpeg) turn it upright
+    import av
+    import numpy as np
+
+    src, out = tmp_path / "portrait.mp4", tmp_path / "out.mp4"
+    coded = np.zeros((48, 64, 3), np.uint8)
+    coded[:16, :16] = 255                                    # a white block at the coded frame's top left
+    with av.open(str(src), "w") as c:
+        vs = c.add_stream("libx264", rate=10)
+        vs.width, vs.height, vs.pix_fmt = 64, 48, "yuv444p"
+        vs.set_display_rotation(-90)                          # shown turned a quarter clockwise, as phones write it
+        for _ in range(3):
+            for p in vs.encode(av.VideoFrame.from_ndarray(coded, format="rgb24")):
+                c.mux(p)
+        for p in vs.encode():
+            c.mux(p)
+    frames = list(media.iter_video(src))
+    assert frames[0].shape == (64, 48, 3)                     # upright: portrait
+    assert frames[0][:16, -16:].mean() > 240 and frames[0][-16:, :16].mean() < 15   # the block turned to top right
+    assert run("colorize", src, out, "--model", "gray", "--quiet").returncode == 0
+    assert media.probe(out)["width"] == 48 and media.probe(out)["height"] == 64
+    p = run("evaluate", out, src, "--json", "--no-lpips")
+    assert p.returncode == 0, p.stderr
+
+
+def test_display_rotation_turns_by_quarter_turns_only():
+    import numpy as np
+
+    img = np.arange(6).reshape(2, 3)
+    assert np.array_equal(media.upright(img, 0), img) and np.array_equal(media.upright(img, 90), np.rot90(img))
+    assert np.array_equal(media.upright(img, -90), np.rot90(img, -1))
+    assert np.array_equal(media.upright(img, 180), img[::-1, ::-1]) and media.upright(img, -180).shape == (2, 3)
+    with pytest.raises(media.DataError, match="clip.mp4: a display rotation of 45 degrees; expected a multiple of 90"):
+        media.upright(img, 45, source="clip.mp4")
+
+
 def test_non_editable_install_works_from_another_folder(tmp_path, manifest):
     # `pip install .` (not -e): the package then has no checkout beside it, so its root is the working folder
     import shutil
