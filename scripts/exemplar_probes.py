@@ -226,7 +226,7 @@ once; the same sets; the 2-core AMD EPYC with AVX-512, 2026-12-07, 379 s; rule f
 | exemplar positions carried | 36.86 | 35.21 | 35.69 | 39.95 | 0.0146 |
 | exemplar positions carried, fused hard | 36.85 | 35.23 | 35.46 | 40.00 | |
 
-Nothing passes: both ways of carrying a sharper colour lose on every set, by 0.45-1.5 dB on val and train. Each
+Nothing passes: both ways of carrying a sharper colour lose on every set, by 0.46-1.47 dB on val and train. Each
 bilinear warp blurs a little (a resampling at sub-pixel offset u is a [1-u, u] kernel), so after t frames the
 carried chroma has been averaged over a couple of pixels; where the flow may be off by that much, the averaged colour
 is nearer the truth in squared error than a sharp one at the wrong place. The sharper colour does not even lower
@@ -938,7 +938,7 @@ def _blurred(ab: np.ndarray, conf: np.ndarray | None, sigma: float, gated: bool)
 
 def blur() -> None:
     """``carried`` found that the blur the kit's short range accumulates is worth about 1.3 dB on val: carrying
-    exemplar positions instead (no blur at all) or warping bicubically (less) lost 0.45-1.5 dB on every set. Where a
+    exemplar positions instead (no blur at all) or warping bicubically (less) lost 0.46-1.47 dB on val and train. Where a
     flow may be off by a few pixels, the colour that minimises the expected squared error is the warped colour
     averaged over those positions, that is blurred. So: the anchor's ab through a Gaussian of sigma px, everywhere or
     only where the flow is unsure (weighted by one minus the fused forward-backward confidence), on the kit's fused
