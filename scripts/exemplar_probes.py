@@ -938,8 +938,8 @@ def _blurred(ab: np.ndarray, conf: np.ndarray | None, sigma: float, gated: bool)
 
 def blur() -> None:
     """``carried`` found that the blur the kit's short range accumulates is worth about 1.3 dB on val: carrying
-    exemplar positions instead (no blur at all) or warping bicubically (less) lost 0.46-1.47 dB on val and train. Where a
-    flow may be off by a few pixels, the colour that minimises the expected squared error is the warped colour
+    exemplar positions instead (no blur at all) or warping bicubically (less) lost 0.46-1.47 dB on val and train.
+    Where a flow may be off by a few pixels, the colour that minimises the expected squared error is the warped colour
     averaged over those positions, that is blurred. So: the anchor's ab through a Gaussian of sigma px, everywhere or
     only where the flow is unsure (weighted by one minus the fused forward-backward confidence), on the kit's fused
     anchor (:class:`colorizerutils.flow.FlowAnchor`, run as the colorizer runs it; the blur is applied to what is
