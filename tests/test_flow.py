@@ -83,6 +83,36 @@ def test_flow_reference_rows_are_the_plain_warp_and_the_fused_anchor_uses_the_pr
         FlowAnchor("dis", "median")
 
 
+def test_the_pull_lets_a_share_of_the_exemplars_warp_in_where_both_flows_are_sure(manifest):
+    """The fused anchor on a real clip equals its formula computed here from the two warps and their confidences:
+    w_long = c_long (1 - (1 - pull) c_short). pull 0 is the short-range-first fusion before it; pull 1 weighs the
+    long range by its confidence alone; a share outside [0, 1] is refused."""
+    import numpy as np
+
+    from colorizerutils.flow import FlowAnchor, candidate_flow, gray8, warp
+
+    clip = data.clip_lab(paths.DATA / "default/videos/bikes.mp4", size=64, max_frames=3).float()
+    hwc = lambda t: np.ascontiguousarray(t[0].permute(1, 2, 0).numpy())
+    outs = {}
+    for pull in (0.0, 0.02, 1.0):
+        a = FlowAnchor("dis", "confidence", outside="replicate", pull=pull)
+        a.reset(clip[:1])
+        first, _ = a(clip[1:2, :1])
+        a.update(first)
+        second, conf = a(clip[2:3, :1])
+        cur8 = gray8(clip[2, 0])
+        fw_l, c_l = candidate_flow("dis", cur8, gray8(clip[0, 0]))
+        fw_s, c_s = candidate_flow("dis", cur8, gray8(clip[1, 0]))
+        w_l = (c_l * (1 - (1 - pull) * c_s))[..., None]
+        want = w_l * warp(hwc(clip[:1]), fw_l) + (1 - w_l) * warp(hwc(first), fw_s)
+        np.testing.assert_allclose(hwc(second)[..., 1:], want[..., 1:], atol=1e-5)
+        np.testing.assert_allclose(conf[0, 0].numpy(), c_s + (1 - c_s) * c_l, atol=1e-6)   # the gate's confidence
+        outs[pull] = second
+    assert not torch.allclose(outs[0.0], outs[0.02]) and not torch.allclose(outs[0.02], outs[1.0])
+    with pytest.raises(ValueError, match="pull 1.5"):
+        FlowAnchor(pull=1.5)
+
+
 def test_shared_flows_give_the_same_anchors_compute_each_pair_once_and_charge_what_they_reuse(manifest, monkeypatch):
     """Inside flow.shared_flows two flow anchors of one clip (notebook 04 scores several side by side) reuse each
     other's DIS flows: the anchors and confidences are bitwise those computed without sharing, the second anchor
