@@ -1,5 +1,5 @@
 """Issue 15 probes of the exemplar mode at notebook 04's protocol: where the DIS warp's error lies, and the levers
-measured against it; one adopted (``retrieval``).
+measured against it; two adopted (``retrieval``, and ``horizon-forget``'s pull, judged over 300 frames).
 
     python scripts/exemplar_probes.py scales     # the DIS warp plus the *true* correction made at 1 ... 64 px
     python scripts/exemplar_probes.py flow       # DIS's presets and settings (and a stronger Farneback) as the warp
