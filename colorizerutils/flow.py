@@ -287,8 +287,8 @@ class FlowAnchor:
     (one run on 2 CPU cores). ``pull``: where both flows are sure, this share of the reference's own warp still enters
     each frame, so what the short range carries is forgotten over about 1/pull frames instead of drifting for ever.
     0.02 gained 0.20 dB on val and 0.15 on the train recordings over frames 31-300 after the exemplar, and moved the
-    first 30 by +0.004, +0.017 and +0.056 on the pans (``scripts/exemplar_probes.py forget`` and ``horizon-forget``,
-    rules fixed before the runs); 0 is the fusion before.
+    first 30 by +0.004 on val, +0.017 on train and +0.056 on the pans (``scripts/exemplar_probes.py forget`` and
+    ``horizon-forget``, rules fixed before the runs); 0 is the fusion before.
 
     ``outside`` picks the colour of pixels whose flow leaves its source frame (content a pan brings in): ``replicate``,
     the source's border repeated as :func:`warp` gives it, or ``retrieve`` (the default, the exemplar colorizer's),
