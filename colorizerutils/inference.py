@@ -289,9 +289,10 @@ def read_checkpoint(name_or_path: str | Path) -> dict:
 CALIBRATION = "calibration.json"   # beside a final.pt: its fitted chroma scale (evaluate.write_calibration)
 
 
-def read_calibration(checkpoint: str | Path) -> dict | None:
+def read_calibration(checkpoint: str | Path, *, sha256: str | None = None) -> dict | None:
     """The calibration written beside ``checkpoint`` (a final.pt) for exactly these weights, or None: none was
-    written, or it was written for weights that have since been retrained (a warning says so, and it is not used)."""
+    written, or it was written for weights that have since been retrained (a warning says so, and it is not used).
+    ``sha256``: the checkpoint's, where the caller has it already."""
     from .download import sha256sum
 
     path = Path(checkpoint).parent / CALIBRATION
@@ -303,7 +304,7 @@ def read_calibration(checkpoint: str | Path) -> dict | None:
     except (ValueError, KeyError, TypeError) as e:
         raise ValueError(f"{path}: expected JSON with chroma_scale and checkpoint_sha256 "
                          f"(written by colorizerutils.evaluate.calibrate): {e}") from e
-    if sha != sha256sum(checkpoint):
+    if sha != (sha256 or sha256sum(checkpoint)):
         warnings.warn(f"{path} was fitted for other weights than {checkpoint} (retrained since?): not used; "
                       f"run evaluate.calibrate again", stacklevel=2)
         return None
@@ -340,7 +341,8 @@ def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool
         raise ValueError(f"{path}: its weights do not fit a {ckpt['model']} with {ckpt['model_kwargs']} "
                          f"(checkpoint of another architecture?): {str(e)[:300]}") from e
     net.to(dev)
-    cal = read_calibration(path) if calibrated else None
+    sha = sha256sum(path)                     # ties the calibration and the scored-row cache to these weights
+    cal = read_calibration(path, sha256=sha) if calibrated else None
     if ckpt["objective"] == "diffusion":
         from .diffusion import DiffusionColorizer
 
@@ -348,7 +350,7 @@ def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool
         options = {**fitted, **(sampler_options or {})}
         return DiffusionColorizer(net, device=dev, config=ckpt["config"], **options)
     model = Colorizer(net, objective=ckpt["objective"], device=dev, bf16=bf16, name=str(name_or_path),
-                      size=ckpt["config"].get("size"), weights_sha256=sha256sum(path))
+                      size=ckpt["config"].get("size"), weights_sha256=sha)
     return ChromaScaled(model, cal["chroma_scale"]) if cal else model
 
 

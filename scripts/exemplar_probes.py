@@ -321,7 +321,7 @@ import colorizerutils as cu
 from colorizerutils import data, evaluate, metrics
 from colorizerutils.color import AB_SCALE, lab_to_uint8, rgb_to_lab
 from colorizerutils.filters import guided_filter
-from colorizerutils.flow import LookAlikeColour, candidate_flow, distance_outside, gray8, warp
+from colorizerutils.flow import LookAlikeColour, _grid, candidate_flow, distance_outside, gray8, warp
 
 P = cu.profile("quick")
 EX = evaluate.exemplar(P)
@@ -831,9 +831,7 @@ def _carried_frames(lab: torch.Tensor, variants):
     or ``DIS warp``: the exemplar warped alone, border repeated); yields ``(t, {variant: LAB (H,W,3) with frame t's
     L})`` for t = 1 .. T-1. Each flow is computed once for all variants."""
     ref = np.ascontiguousarray(lab[0].permute(1, 2, 0).numpy())
-    H, W = ref.shape[:2]
-    grid = np.ascontiguousarray(np.stack(np.meshgrid(np.arange(W, dtype=np.float32),
-                                                     np.arange(H, dtype=np.float32)), -1))
+    grid = _grid(*ref.shape[:2])                         # pixel coordinates (x, y), as the kit's warp adds them
     r8, look = gray8(lab[0, 0]), LookAlikeColour(ref)
     state = dict.fromkeys(variants)                      # variant -> (fused LAB, positions) of frame t-1
     prev8 = None
