@@ -64,6 +64,10 @@ class TrainConfig:
                                               # The caller loads them: recipes.config_frames(profile, cfg)
     encoder_frozen_steps: int = 0             # a pretrained encoder (encoder="vgg16") stays frozen this many steps,
     encoder_lr_mult: float = 0.1              # then fine-tunes at this fraction of lr (DeOldify's two phases)
+    init_from: str = ""                       # the generator starts from this finished run's final.pt (a run name
+                                              # under CHECKPOINTS, or a path), e.g. a GAN fine-tuned from the MSE
+                                              # U-Net; its sha256 is recorded in init_sha256 when training starts
+    init_sha256: str = ""                     # set by train(): the init_from file it started from
     device: str = "auto"                      # auto: cuda when present, else cpu
 
     def __post_init__(self):
@@ -130,6 +134,8 @@ def train(cfg: TrainConfig, frames: torch.Tensor, *, progress: bool = True, resu
     run_dir = cfg.run_dir
     torch.manual_seed(cfg.seed)                           # initial weights depend on the seed only
     obj = OBJECTIVES[cfg.objective](cfg, frames)
+    if cfg.init_from:
+        cfg = _start_from(cfg, obj)
     to_device(obj, device)
     opts = obj.optimizers()
     start = 0
@@ -205,6 +211,33 @@ def train(cfg: TrainConfig, frames: torch.Tensor, *, progress: bool = True, resu
     return TrainResult(run_dir, {k: unwrap(n) for k, n in obj.nets.items()}, done, start + done >= cfg.steps)
 
 
+def init_path(cfg: TrainConfig) -> Path:
+    """The ``final.pt`` that ``cfg.init_from`` names (a run folder under CHECKPOINTS, a run folder, or the file)."""
+    p = Path(cfg.init_from)
+    p = p if p.is_absolute() or p.exists() else paths.CHECKPOINTS / cfg.init_from
+    return p / "final.pt" if p.suffix != ".pt" else p
+
+
+def _start_from(cfg: TrainConfig, obj) -> TrainConfig:
+    """Load ``cfg.init_from``'s weights into the objective's generator; returns ``cfg`` with ``init_sha256`` set to
+    the file's sha256 (refusing a file whose sha256 differs from one already set, or whose network differs)."""
+    from .download import sha256sum
+
+    path = init_path(cfg)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: init_from {cfg.init_from!r} has no final.pt; train that run first")
+    digest = sha256sum(path)
+    if cfg.init_sha256 and cfg.init_sha256 != digest:
+        raise ValueError(f"{path}: sha256 {digest[:12]}... is not the init_sha256 {cfg.init_sha256[:12]}... that "
+                         f"{cfg.run} asks for (the run it starts from was trained again)")
+    saved = load_torch(path, map_location="cpu")
+    if (saved.get("model"), saved.get("model_kwargs")) != (cfg.model, cfg.model_kwargs):
+        raise ValueError(f"{path}: a {saved.get('model')} {saved.get('model_kwargs')}, not the {cfg.model} "
+                         f"{cfg.model_kwargs} that {cfg.run} trains")
+    unwrap(obj.nets["G"]).load_state_dict(saved["state"])
+    return dataclasses.replace(cfg, init_sha256=digest)
+
+
 def reuse_or_train(cfg: TrainConfig, frames: torch.Tensor, *, reuse: tuple | list = (),
                    progress: bool = True) -> Path:
     """The folder of a finished run with ``cfg``'s settings: the first run named in ``reuse`` whose ``final.pt`` was
@@ -213,6 +246,10 @@ def reuse_or_train(cfg: TrainConfig, frames: torch.Tensor, *, reuse: tuple | lis
 
     Notebook 06 takes its seed-0 models from notebooks 02 and 03 this way instead of training them twice.
     """
+    if cfg.init_from and not cfg.init_sha256 and init_path(cfg).exists():   # the file it would start from now
+        from .download import sha256sum
+
+        cfg = dataclasses.replace(cfg, init_sha256=sha256sum(init_path(cfg)))
     want = _config_dict(cfg, ignore=("run",))
     for name in reuse:
         final = paths.CHECKPOINTS / name / "final.pt"

@@ -234,6 +234,42 @@ def test_nogan_trains_the_generator_then_the_critic_then_both(tmp_path, monkeypa
         TrainConfig(run="x", objective="gan", gan_schedule="nogan", nogan_phases=(0.8, 0.3))
 
 
+
+def test_a_gan_fine_tuned_from_a_regression_starts_from_its_weights(tmp_path, monkeypatch, manifest):
+    """init_from: the generator starts from a finished run's final.pt (NoGAN with the MSE U-Net as its pretrained
+    generator). Through the critic phase G keeps those weights bit for bit; the run records the file's sha256, is
+    reused by reuse_or_train while that file is the same and refused once it changes; a missing run or another
+    network is refused by name."""
+    import dataclasses
+
+    from colorizerutils.download import sha256sum
+    from colorizerutils.training import reuse_or_train
+
+    monkeypatch.setattr("colorizerutils.paths.CHECKPOINTS", tmp_path)
+    frames = data.clip_lab(data.paths.DATA / "default/videos/carphone_pristine.mp4", size=32, max_frames=8)
+    mse = train(TrainConfig(run="mse", **TINY, steps=6, checkpoint_every=6), frames, progress=False)
+    init = _state(mse.run_dir / "final.pt")
+    gan = TrainConfig(run="gan", **TINY, objective="gan", loss="mae", gan_recon_weight=10.0,
+                      disc_kwargs={"norm": "spectral", "ndf": 8}, steps=4, checkpoint_every=4,
+                      gan_schedule="nogan", nogan_phases=(0.0, 0.5), init_from="mse")
+    critic_only = train(dataclasses.replace(gan, run="critic_only"), frames, progress=False, stop_after=2)
+    weights = lambda run: dict(run.nets["G"].named_parameters())   # (batch norm's running statistics move in train
+    assert all(torch.equal(v, init[k]) for k, v in weights(critic_only).items())   # mode; the weights: D alone moved)
+    fresh = train(dataclasses.replace(gan, run="fresh", init_from=""), frames, progress=False, stop_after=2)
+    assert any(not torch.equal(v, init[k]) for k, v in weights(fresh).items())
+    done = train(gan, frames, progress=False)
+    assert any(not torch.equal(v, init[k]) for k, v in weights(done).items())   # the adversarial phase moved G
+    saved = json.loads((done.run_dir / "config.json").read_text())
+    assert saved["init_from"] == "mse" and saved["init_sha256"] == sha256sum(mse.run_dir / "final.pt")
+    assert reuse_or_train(dataclasses.replace(gan, run="again"), frames, reuse=["gan"], progress=False) == done.run_dir
+    train(TrainConfig(run="mse", **dict(TINY, seed=8), steps=6, checkpoint_every=6), frames, progress=False, resume=False)
+    with pytest.raises(ValueError, match="is not the init_sha256"):
+        train(dataclasses.replace(gan, init_sha256=saved["init_sha256"], run="stale"), frames, progress=False)
+    with pytest.raises(FileNotFoundError, match="no final.pt"):
+        train(dataclasses.replace(gan, init_from="nowhere", run="x"), frames, progress=False)
+    with pytest.raises(ValueError, match="not the unet"):
+        train(dataclasses.replace(gan, model_kwargs={"ngf": 16, "depth": 4}, run="y"), frames, progress=False)
+
 def test_scale_augmentation_crops_real_frames_at_random_sizes(tmp_path, monkeypatch, manifest):
     """augment_scale 1.5: frames come at 1.5x the training size, and each batch item is a random square crop of
     side size..1.5 size resized to size: reproducible for the batch's generator and different across items; at 1.0
