@@ -35,9 +35,10 @@ class DataError(ValueError):
 def read_image(path: str | Path, *, allow_gray: bool = False) -> np.ndarray:
     """Read an 8-bit RGB image as (H,W,3) uint8.
 
-    Refuses, naming the file: 16-bit images, images with transparency, and (unless ``allow_gray``) grayscale ones,
-    which carry no colour to learn from or score against. With ``allow_gray`` a gray image is returned as 3 equal
-    channels (the CLI's input).
+    Refuses, naming the file: images of more than 8 bits per channel (but 16-bit RGB PNGs and 16-bit gray images,
+    which are rounded to 8 bits), images with transparency, and (unless ``allow_gray``) grayscale ones, which carry
+    no colour to learn from or score against. With ``allow_gray`` a gray image is returned as 3 equal channels (the
+    CLI's input).
     """
     from PIL import Image, UnidentifiedImageError
 
@@ -55,6 +56,8 @@ def read_image(path: str | Path, *, allow_gray: bool = False) -> np.ndarray:
     mode = img.mode
     if _png_bit_depth(path) == 16 and mode in ("RGB", "RGBA"):
         return _read_png16(path)
+    if mode in ("I;16", "I;16B", "I;16L", "I") and _png_bit_depth(path) in (None, 16):
+        return _gray16(path, img, allow_gray)   # a 16-bit gray scan (PNG, TIFF): what old photos are often stored as
     if mode in ("I;16", "I;16B", "I;16L", "I", "F") or img.info.get("bitdepth", 8) > 8:
         raise DataError(f"{path}: {mode} image with more than 8 bits per channel; expected 8-bit RGB "
                         f"(convert it, e.g. with `convert in.png -depth 8 out.png`)")
@@ -68,6 +71,22 @@ def read_image(path: str | Path, *, allow_gray: bool = False) -> np.ndarray:
     if arr.shape[0] < 8 or arr.shape[1] < 8:
         raise DataError(f"{path}: image is {arr.shape[1]}x{arr.shape[0]}; expected at least 8x8 pixels")
     return arr
+
+
+def _gray16(path: Path, img, allow_gray: bool) -> np.ndarray:
+    """A 16-bit grayscale image as 3 equal 8-bit channels, rounded (x / 257); refused where gray is (``allow_gray``
+    False) or where its values are not 16-bit ones (a 32-bit integer image)."""
+    if not allow_gray:
+        raise DataError(f"{path}: 16-bit grayscale image; expected a colour RGB image (colour is what is learned and "
+                        f"scored)")
+    arr = np.asarray(img).astype(np.int64)
+    if arr.ndim != 2 or arr.min() < 0 or arr.max() > 65535:
+        raise DataError(f"{path}: {img.mode} image with values {arr.min()}..{arr.max()}; expected 8-bit RGB or 16-bit "
+                        f"gray (0..65535)")
+    if arr.shape[0] < 8 or arr.shape[1] < 8:
+        raise DataError(f"{path}: image is {arr.shape[1]}x{arr.shape[0]}; expected at least 8x8 pixels")
+    gray = (arr.astype(np.float32) / 257.0).round().astype(np.uint8)
+    return np.repeat(gray[..., None], 3, axis=2)
 
 
 def _png_bit_depth(path: Path) -> int | None:

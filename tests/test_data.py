@@ -112,10 +112,20 @@ def test_odd_images_are_refused_with_a_reason(odd_file, tmp_path):
     with pytest.raises(data.DataError, match="BWPictureHuman.jpg.*grayscale"):
         media.read_image(gray)
     assert media.read_image(gray, allow_gray=True).shape == (1912, 2560, 3)
-    deep = tmp_path / "deep.png"
-    Image.fromarray((np.arange(64 * 64) * 16).astype(np.uint16).reshape(64, 64)).save(deep)
-    with pytest.raises(data.DataError, match="deep.png.*8-bit"):
+    deep = tmp_path / "deep.png"           # a 16-bit gray scan: gray (refused for training), read rounded to 8 bits
+    values = (np.arange(64 * 64) * 16).astype(np.uint16).reshape(64, 64)
+    Image.fromarray(values).save(deep)
+    with pytest.raises(data.DataError, match="deep.png: 16-bit grayscale"):
         media.read_image(deep)
+    got = media.read_image(deep, allow_gray=True)
+    assert got.dtype == np.uint8 and got.shape == (64, 64, 3) and (got == got[..., :1]).all()
+    assert got[0, 1, 0] == 0 and got[0, 9, 0] == 1 and got[-1, -1, 0] == round(65520 / 257)   # 16/257, 144/257
+    Image.fromarray(values).save(tmp_path / "deep.tif")
+    assert (media.read_image(tmp_path / "deep.tif", allow_gray=True) == got).all()
+    wide = tmp_path / "wide.tif"
+    Image.fromarray(np.full((16, 16), 70_000, np.int32)).save(wide)
+    with pytest.raises(data.DataError, match="wide.tif: I image with values 70000..70000"):
+        media.read_image(wide, allow_gray=True)
     tiny = tmp_path / "tiny.png"
     Image.fromarray(np.zeros((4, 5, 3), np.uint8)).save(tiny)
     with pytest.raises(data.DataError, match="tiny.png.*5x4"):

@@ -187,6 +187,12 @@ def test_exif_orientation_and_16_bit_pngs_are_read_correctly(tmp_path):
     cv2.imwrite(str(tmp_path / "deep.png"), v16[..., ::-1])
     got = read_image(tmp_path / "deep.png")
     assert got.dtype == np.uint8 and tuple(got[0, 0]) == (1, 101, 255)  # rounded; PIL alone gives the high byte, (0, 101, 255)
+    scan = np.tile(np.linspace(0, 65535, 48).astype(np.uint16), (32, 1))   # a 16-bit gray scan, as archives keep
+    Image.fromarray(scan).save(tmp_path / "scan.png")                        # old photos: colorized, not refused
+    p = run("colorize", tmp_path / "scan.png", tmp_path / "scan_out.png", "--model", "gray")
+    assert p.returncode == 0, p.stderr
+    out = np.asarray(Image.open(tmp_path / "scan_out.png"))
+    assert out.shape == (32, 48, 3) and abs(out[..., 1].astype(int) - (scan / 257).round()).max() <= 1
 
 
 def test_truncated_mp4_is_refused_not_shortened(tmp_path, manifest):
