@@ -984,20 +984,32 @@ def _gan_variants(frames, variants: dict) -> None:
                            if k != "disc_norm")
             norm = kw["disc_norm"]
             cfg = recipes.gan_unet(P, seed=seed, run=f"probe_gan_{norm}{'_' + tag if tag else ''}_s{seed}", **kw)
-            run = reuse_or_train(cfg, frames, progress=False)
-            log = pd.read_csv(run / "log.csv")
-            adversarial = log[log.step > round(sum(cfg.nogan_phases) * cfg.steps)]
-            models[f"GAN, {name}"] = load_colorizer(run, calibrated=False)
-            rows.append(dict(seed=seed, method=f"GAN, {name}", split="critic", d=adversarial.d.mean(),
-                             g_adv=adversarial.g_adv.mean()))
-        for split in SPLITS:
-            table = evaluate.summarize(evaluate.evaluate_all(models, SPLITS[split], protocol=SWEEP, progress=False,
-                                                             ground_truth="truth"))
-            rows += [dict(seed=seed, split=split, **r) for r in
-                     table[["method", "psnr", "lpips", "colorfulness"]].to_dict("records")]
-        print(pd.DataFrame([r for r in rows if r["seed"] == seed]).round(3).to_markdown(index=False), flush=True)
+            models[f"GAN, {name}"] = _train_gan(cfg, frames, seed, f"GAN, {name}", rows)
+        _score_seed(models, seed, rows)
     table = pd.DataFrame(rows)
     print(table.round(3).to_markdown(index=False))
+
+
+def _train_gan(cfg, frames, seed: int, method: str, rows: list):
+    """Train (or reuse) GAN ``cfg``; append its critic's and generator's adversarial losses over the adversarial
+    phase and its training seconds to ``rows``; return it loaded as trained."""
+    run = reuse_or_train(cfg, frames, progress=False)
+    log = pd.read_csv(run / "log.csv")
+    adversarial = log[log.step > round(sum(cfg.nogan_phases) * cfg.steps)]
+    rows.append(dict(seed=seed, method=method, split="critic", d=adversarial.d.mean(), g_adv=adversarial.g_adv.mean(),
+                     seconds=log.seconds.iloc[-1]))
+    return load_colorizer(run, calibrated=False)
+
+
+def _score_seed(models: dict, seed: int, rows: list) -> None:
+    """One seed's models side by side on val and test (with the real frames' row, "truth"), appended to ``rows``
+    and printed."""
+    for split in SPLITS:
+        table = evaluate.summarize(evaluate.evaluate_all(models, SPLITS[split], protocol=SWEEP, progress=False,
+                                                         ground_truth="truth"))
+        rows += [dict(seed=seed, split=split, **r) for r in
+                 table[["method", "psnr", "lpips", "colorfulness"]].to_dict("records")]
+    print(pd.DataFrame([r for r in rows if r["seed"] == seed]).round(3).to_markdown(index=False), flush=True)
 
 
 
@@ -1092,18 +1104,8 @@ def _gan_from_mse(frames, variants: dict) -> None:
             cfg = dataclasses.replace(recipes.gan_unet(P, seed=seed, run=f"probe_ganft_{tag}_s{seed}", **kw),
                                       steps=2 * P.steps // 5, nogan_phases=(0.0, 0.5), init_from=str(mse_run),
                                       checkpoint_every=P.steps // 5)
-            run = reuse_or_train(cfg, frames, progress=False)
-            log = pd.read_csv(run / "log.csv")
-            adversarial = log[log.step > round(sum(cfg.nogan_phases) * cfg.steps)]
-            models[f"GAN, {name}"] = load_colorizer(run, calibrated=False)
-            rows.append(dict(seed=seed, method=f"GAN, {name}", split="critic", d=adversarial.d.mean(),
-                             g_adv=adversarial.g_adv.mean(), seconds=log.seconds.iloc[-1]))
-        for split in SPLITS:
-            table = evaluate.summarize(evaluate.evaluate_all(models, SPLITS[split], protocol=SWEEP, progress=False,
-                                                             ground_truth="truth"))
-            rows += [dict(seed=seed, split=split, **r) for r in
-                     table[["method", "psnr", "lpips", "colorfulness"]].to_dict("records")]
-        print(pd.DataFrame([r for r in rows if r["seed"] == seed]).round(3).to_markdown(index=False), flush=True)
+            models[f"GAN, {name}"] = _train_gan(cfg, frames, seed, f"GAN, {name}", rows)
+        _score_seed(models, seed, rows)
     table = pd.DataFrame(rows)
     print(table.round(3).to_markdown(index=False))
     scored = table[table.split != "critic"]
