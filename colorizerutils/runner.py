@@ -110,8 +110,54 @@ def time_table(folder: Path | None = None, *, min_seconds: float = 5.0) -> pd.Da
     return pd.DataFrame(rows).round({"seconds": 1, "share": 3})
 
 
+def _utc_seconds(iso: str) -> float:
+    """Seconds since the epoch of papermill's ISO time (UTC where it names no zone)."""
+    import datetime as dt
+
+    t = dt.datetime.fromisoformat(iso)
+    return (t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)).timestamp()
+
+
+def training_table(folder: Path | None = None, checkpoints: Path | None = None) -> pd.DataFrame:
+    """How much of each published notebook's time was training: the runs under ``checkpoints`` (default: the kit's
+    CHECKPOINTS) whose ``final.pt`` was written while the notebook ran (papermill's start and end times in its executed
+    copy), and the training seconds their ``log.csv`` records (the training loop alone: no data loading, no scoring).
+    A run taken over from an earlier notebook (:func:`colorizerutils.training.reuse_or_train`) was not trained there
+    and is not counted. Runs trained in processes side by side would count their seconds twice; ``make reproduce``
+    trains one at a time."""
+    import nbformat
+
+    folder = Path(folder or paths.RESULTS / "notebooks")
+    checkpoints = Path(checkpoints or paths.CHECKPOINTS)
+    runs = []
+    for log in checkpoints.rglob("log.csv"):
+        final = log.parent / "final.pt"
+        if final.exists():
+            seconds = pd.read_csv(log)["seconds"]
+            runs.append((final.stat().st_mtime, float(seconds.iloc[-1]) if len(seconds) else 0.0))
+    rows = []
+    for path in notebooks(folder):
+        pm = nbformat.read(str(path), as_version=4).metadata.get("papermill", {})
+        if not pm.get("start_time") or not pm.get("end_time"):
+            raise ValueError(f"{path}: no papermill start and end times; expected a notebook executed by make "
+                             f"reproduce")
+        start, end = (_utc_seconds(pm[k]) for k in ("start_time", "end_time"))
+        mine = [sec for t, sec in runs if start <= t <= end]
+        total = float(pm.get("duration") or end - start)
+        rows.append(dict(notebook=path.stem, profile=pm.get("parameters", {}).get("PROFILE"), runs_trained=len(mine),
+                         training_seconds=sum(mine), notebook_seconds=total, training_share=sum(mine) / total))
+    if not rows:
+        raise FileNotFoundError(f"{folder}: no executed notebooks; run make reproduce first")
+    df = pd.DataFrame(rows)
+    whole = dict(notebook="all", profile=df.profile.iloc[0], runs_trained=int(df.runs_trained.sum()),
+                 training_seconds=df.training_seconds.sum(), notebook_seconds=df.notebook_seconds.sum())
+    df = pd.concat([df, pd.DataFrame([dict(whole, training_share=whole["training_seconds"] /
+                                           whole["notebook_seconds"])])], ignore_index=True)
+    return df.round({"training_seconds": 1, "notebook_seconds": 1, "training_share": 3})
+
+
 def write_time_table(folder: Path | None = None) -> None:
-    """``results/reproduce_time.{csv,md}``: :func:`time_table` with provenance."""
+    """``results/reproduce_time.{csv,md}``: :func:`time_table` with provenance; then :func:`write_training_table`."""
     from .results import write_table
 
     df = time_table(folder)
@@ -121,3 +167,17 @@ def write_time_table(folder: Path | None = None) -> None:
                 "from (executed, UTC). Training cells dominate: notebook 05 trains its 54 runs in one cell, 06 "
                 "its seed and effect runs in one.", notebook="make reproduce",
                 params={"notebooks": sorted(df.notebook.unique().tolist())})
+    write_training_table(folder)
+
+
+def write_training_table(folder: Path | None = None) -> None:
+    """``results/reproduce_training.{csv,md}``: :func:`training_table` with provenance."""
+    from .results import write_table
+
+    training = training_table(folder)
+    write_table(training, "reproduce_training", title="How much of make reproduce is training, by notebook",
+                notes="training_seconds: the training loops of the runs each notebook trained (their log.csv; a "
+                "run's final.pt written while the notebook ran), without data loading or scoring; runs taken over "
+                "from an earlier notebook count where they were trained. notebook_seconds: papermill's duration of "
+                "the executed copy in results/notebooks/. The rest is loading, scoring, sampling and figures.",
+                notebook="make reproduce", params={"notebooks": training.notebook.tolist()[:-1]})

@@ -148,3 +148,39 @@ def test_time_table_splits_each_published_notebook_and_adds_up_to_papermills_own
         assert 0 < total <= whole
     with pytest.raises(ValueError, match="no papermill cell durations"):
         runner.time_table(paths.ROOT / "notebooks")     # the committed notebooks carry no outputs
+
+
+def test_training_table_counts_the_runs_a_notebook_trained_and_not_those_it_took_over(tmp_path, monkeypatch):
+    """A run trained before the notebook started (one it would reuse) is not its training; a run trained while it
+    ran is, with the seconds its log records; an executed copy without papermill's times is refused by name."""
+    import datetime as dt
+    import time
+
+    import nbformat
+    import torch
+
+    from colorizerutils import runner
+    from colorizerutils.training import TrainConfig, train
+
+    tiny = dict(model="unet", model_kwargs={"ngf": 8, "depth": 4}, batch=4, size=32, seed=7, checkpoint_every=5)
+    frames = torch.rand(8, 3, 32, 32) * torch.tensor([100, 40, 40]).view(1, 3, 1, 1)
+    ckpt, folder = tmp_path / "checkpoints", tmp_path / "executed"
+    folder.mkdir()
+    monkeypatch.setattr("colorizerutils.paths.CHECKPOINTS", ckpt)
+    train(TrainConfig(run="earlier", steps=10, **tiny), frames, progress=False)   # before the notebook: taken over
+    time.sleep(0.05)
+    start = dt.datetime.now(dt.timezone.utc)
+    r = train(TrainConfig(run="mine", steps=20, **tiny), frames, progress=False)
+    end = dt.datetime.now(dt.timezone.utc)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    nb.metadata["papermill"] = {"start_time": start.isoformat(), "end_time": end.isoformat(),
+                                "duration": (end - start).total_seconds(), "parameters": {"PROFILE": "smoke"}}
+    nbformat.write(nb, str(folder / "02_x.ipynb"))
+    df = runner.training_table(folder, ckpt).set_index("notebook")
+    logged = pd.read_csv(r.run_dir / "log.csv").seconds.iloc[-1]
+    assert df.loc["02_x", "runs_trained"] == 1 and df.loc["02_x", "training_seconds"] == pytest.approx(logged, abs=0.05)
+    assert 0 < df.loc["02_x", "training_share"] <= 1 and df.loc["all", "runs_trained"] == 1
+    del nb.metadata["papermill"]["end_time"]
+    nbformat.write(nb, str(folder / "02_x.ipynb"))
+    with pytest.raises(ValueError, match="02_x.ipynb: no papermill start and end times"):
+        runner.training_table(folder, ckpt)
