@@ -25,6 +25,7 @@ and the cross-fit's fold models shortened to half the steps (crossfit-steps), wh
     python scripts/automatic_probes.py gan-from-mse-l2  # the same with the MSE U-Net's own loss as reconstruction
     python scripts/automatic_probes.py flip-mean      # MSE U-Net: its ab averaged with the mirrored frame's, one scale
     python scripts/automatic_probes.py flip-shrink    # the same, scaled per pixel by how far the two disagree
+    python scripts/automatic_probes.py feature-knn    # colour from the training pixels nearest in VGG16 features
 
 Every run trains into ``COLORIZER_CHECKPOINTS`` (set it to a scratch folder: these runs are not the kit's models) and
 scores as notebook 06 does: every 10th of the first 300 frames at shorter side 256 px; val: the 2 val clips and 2
@@ -1406,6 +1407,175 @@ def flip_shrink(frames) -> None:
     _binned_probe(frames, fit_binned_psnr, features=flip_features)
 
 
+KNN_SIZE, KNN_K = 128, 32   # feature-knn: the shorter side VGG16 sees, and how many neighbours give a pixel its ab
+
+
+class FeatureKNN:
+    """A per-frame colorizer with nothing trained: each pixel of an 8-px grid takes the mean ab of the ``k`` training
+    pixels whose ImageNet VGG16 features (relu3_3 pooled, relu4_3, relu5_3 upsampled, each of unit length, of the
+    gray image; cosine similarity) are nearest to its own; the image at ``size`` px (shorter side). A database of
+    features is made from LAB frames by :meth:`database`."""
+
+    sequential, objective, name = False, None, "feature kNN"
+
+    def __init__(self, feats: torch.Tensor, ab: torch.Tensor, *, size: int = KNN_SIZE, k: int = KNN_K):
+        self.feats, self.ab, self.size, self.k = feats, ab, size, k
+
+    @staticmethod
+    @torch.no_grad()
+    def features(L: torch.Tensor) -> torch.Tensor:
+        """(B,1,h,w) L in CIE units -> (B, 1280, h/8, w/8) features of unit length."""
+        from colorizerutils.color import lab_to_rgb
+        from colorizerutils.weights import IMAGENET_MEAN, IMAGENET_STD, backbone
+
+        if not hasattr(FeatureKNN, "_vgg"):
+            FeatureKNN._vgg = backbone("vgg16")[:30].eval()
+        gray = lab_to_rgb(torch.cat([L.float(), torch.zeros_like(L).float().expand(-1, 2, -1, -1)], 1))
+        x = (gray[:, :1].expand(-1, 3, -1, -1) - torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(
+            IMAGENET_STD).view(1, 3, 1, 1)
+        taps = {}
+        for i, layer in enumerate(FeatureKNN._vgg):
+            x = layer(x)
+            if i in (15, 22, 29):
+                taps[i] = x
+        h, w = taps[22].shape[-2:]
+        parts = [F.adaptive_avg_pool2d(taps[15], (h, w)), taps[22],
+                 F.interpolate(taps[29], size=(h, w), mode="bilinear", align_corners=False)]
+        return torch.cat([F.normalize(f, dim=1) for f in parts], 1) / 3 ** 0.5
+
+    @classmethod
+    def database(cls, frames: torch.Tensor, batch: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
+        """(N,3,S,S) LAB frames -> (features (M,1280), ab (M,2)) of every grid pixel, ab averaged over its cell."""
+        feats, abs_ = [], []
+        for chunk in frames.split(batch):
+            f = cls.features(chunk[:, :1])
+            ab = F.adaptive_avg_pool2d(chunk[:, 1:].float(), f.shape[-2:])
+            feats.append(f.permute(0, 2, 3, 1).reshape(-1, f.shape[1]))
+            abs_.append(ab.permute(0, 2, 3, 1).reshape(-1, 2))
+        return torch.cat(feats), torch.cat(abs_)
+
+    def reset(self, reference=None) -> None:
+        pass
+
+    @torch.no_grad()
+    def predict(self, L: torch.Tensor) -> torch.Tensor:
+        f = self.features(L)
+        b, d, h, w = f.shape
+        q = f.permute(0, 2, 3, 1).reshape(-1, d)
+        out = torch.cat([self.ab[(chunk @ self.feats.T).topk(self.k).indices].mean(1) for chunk in q.split(256)])
+        return out.view(b, h, w, 2).permute(0, 3, 1, 2)
+
+
+def feature_knn(frames) -> None:
+    """Automatic colour with nothing trained on colour at all: :class:`FeatureKNN` (each pixel of an 8-px grid of
+    the frame at 128 px takes the mean ab of the 32 training pixels with the nearest ImageNet VGG16 features), alone
+    and averaged with the MSE U-Net's ab, each with one chroma scale, against the kit's MSE U-Net at its one scale;
+    seeds 0-2 for the U-Net (``binned-chroma``'s models and full-length fold models, reused).
+
+    Why: every U-Net lever so far learnt colour from the 454 training frames by gradient descent, from scratch or on
+    a VGG16 encoder fine-tuned on them (``encoder-ceiling``), and on an archive it has not seen the U-Net's colour is
+    worth about 0.3 dB over gray at best. A nearest-neighbour lookup in frozen ImageNet features cannot overfit those
+    frames: where the features say "sky" or "foliage" the neighbours agree and their mean keeps its colour, where
+    they do not it averages towards gray by itself. It errs differently from the U-Net, so the mean of the two is
+    measured too.
+
+    Judged out of fold by archive as the kit's calibration is: an item is coloured by the U-Net fold model that never
+    saw its archive, and by the kNN with that archive's frames left out of its database; each item's PSNR at every
+    scale 0, 0.05, ..., 1 (every 10th frame), nested (each fold at the scale best on the other folds' items). Written
+    before the run (2026-12-07): a variant (kNN alone, or the mean of the two) is adopted if its nested out-of-fold
+    PSNR beats the U-Net's one scale at all 3 seeds by more than 0.1 dB on average, and on val (the scale fitted on
+    all 52 items, the whole database) it loses nothing on average against the kit's U-Net at its scale (x0.3); of
+    the two, the one with the larger out-of-fold gain. Test is reported, not used. The kNN itself has no seed.
+    """
+    import numpy as np
+
+    from colorizerutils.color import l_from_uint8, lab_to_uint8
+    from colorizerutils.inference import model_size
+    from colorizerutils.metrics import psnr
+
+    scales = np.round(np.linspace(0, 1, 21), 3)
+    start = time.perf_counter()
+    items = {i["name"]: i for i in data.split_items("train")}
+    folds = data.source_folds(list(items.values()))
+    db_frames = data.load_split("train", size=KNN_SIZE, max_frames=P.train_frames, step=P.train_frame_stride,
+                                progress=False)
+    db = {name: FeatureKNN.database(v) for name, v in db_frames.items()}
+    print(f"database: {sum(len(f) for f, _ in db.values())} grid pixels from {len(db)} items, "
+          f"{time.perf_counter() - start:.0f} s", flush=True)
+
+    def knn_without(left_out: set) -> FeatureKNN:
+        kept = [v for name, v in db.items() if name not in left_out]
+        return FeatureKNN(torch.cat([f for f, _ in kept]), torch.cat([a for _, a in kept]))
+
+    def curves(path: Path, unet, knn) -> dict:
+        """{variant: PSNR at every scale} for one item: mean over its frames."""
+        out = {"U-Net": [], "kNN": [], "mean": []}
+        with torch.no_grad():
+            for f in evaluate.protocol_frames(path, SWEEP):
+                x = torch.from_numpy(np.array(f))[None]
+                L = l_from_uint8(x)
+                h, w = L.shape[-2:]
+                small = lambda size: F.interpolate(L, size=model_size(h, w, size), mode="bilinear", antialias=True,
+                                                   align_corners=False)
+                a_u = unet.predict(small(unet.size))
+                a_k = knn.predict(small(knn.size))
+                a_k = F.interpolate(a_k, size=a_u.shape[-2:], mode="bilinear", align_corners=False) \
+                    if a_k.shape[-2:] != a_u.shape[-2:] else a_k
+                gt = x.permute(0, 3, 1, 2)
+                for v, ab in (("U-Net", a_u), ("kNN", a_k), ("mean", (a_u + a_k) / 2)):
+                    out[v].append([float(psnr(lab_to_uint8(L, ab * s).permute(0, 3, 1, 2), gt)[0]) for s in scales])
+        return {v: np.mean(c, axis=0) for v, c in out.items()}
+
+    rows = []
+    knn_all = knn_without(set())
+    for seed in SEEDS:
+        cfg = recipes.mse_unet(P, seed=seed, run=_kit_mse_run(seed))
+        reuse_or_train(cfg, frames, progress=False)
+        oof = {}                                           # item -> (fold, {variant: curve})
+        for k, (fold, held) in enumerate(folds.items()):   # full-length fold models, as binned-chroma's (reused)
+            unet = load_colorizer(recipes.fold_config(cfg, k, cfg.steps).run_dir, calibrated=False)
+            knn = knn_without({i["name"] for i in held})
+            for item in held:
+                oof[item["name"]] = (fold, curves(Path(item["abspath"]), unet, knn))
+            print(f"seed {seed}, fold {fold}: {time.perf_counter() - start:.0f} s", flush=True)
+        oof = {n: v for n, v in oof.items() if np.isfinite(v[1]["U-Net"][0])}   # a black frame: PSNR inf at 0
+        row = dict(seed=seed, n_oof=len(oof), oof_gray=np.mean([c["U-Net"][0] for _, c in oof.values()]))
+        fitted = {}
+        for v in ("U-Net", "kNN", "mean"):
+            nested = []
+            for fold in folds:
+                others = np.mean([c[v] for f, c in oof.values() if f != fold], axis=0)
+                nested += [c[v][others.argmax()] for f, c in oof.values() if f == fold]
+            row[f"oof_{v}"] = np.mean(nested)
+            fitted[v] = float(scales[np.mean([c[v] for _, c in oof.values()], axis=0).argmax()])
+            row[f"scale_{v}"] = fitted[v]
+        unet = load_colorizer(cfg.run_dir, calibrated=False)
+        kit_scale = load_colorizer(cfg.run_dir).scale
+        for split in ("val", "test"):
+            per = [curves(Path(path), unet, knn_all) for _, path in evaluate.clip_paths(SPLITS[split])]
+            at = lambda v, sc: float(np.mean([c[v][int(np.argmin(np.abs(scales - sc)))] for c in per]))
+            row |= {f"{split}_U-Net": at("U-Net", kit_scale), f"{split}_kNN": at("kNN", fitted["kNN"]),
+                    f"{split}_mean": at("mean", fitted["mean"]), f"{split}_gray": at("U-Net", 0.0),
+                    f"{split}_own_kNN": float(np.mean([c["kNN"] for c in per], axis=0).max()),
+                    f"{split}_own_mean": float(np.mean([c["mean"] for c in per], axis=0).max()),
+                    f"{split}_own_U-Net": float(np.mean([c["U-Net"] for c in per], axis=0).max())}
+        rows.append(row)
+        print(row, f"{time.perf_counter() - start:.0f} s", flush=True)
+    table = pd.DataFrame(rows)
+    print(table.round(3).T.to_markdown())
+    verdict = {}
+    for v in ("kNN", "mean"):
+        for split in ("oof", "val", "test"):
+            d = table[f"{split}_{v}"] - table[f"{split}_U-Net"]
+            print(f"{v} - U-Net, {split}: {d.mean():+.3f} +- {d.std(ddof=1) / np.sqrt(len(d)):.3f} "
+                  f"(per seed {', '.join(f'{x:+.2f}' for x in d)})")
+        d_oof = table[f"oof_{v}"] - table["oof_U-Net"]
+        d_val = table[f"val_{v}"] - table["val_U-Net"]
+        if (d_oof > 0).all() and d_oof.mean() > 0.1 and d_val.mean() >= 0:
+            verdict[v] = d_oof.mean()
+    print("\nadopted by the rule: " + (max(verdict, key=verdict.get) if verdict else "none"))
+
+
 def _binned_probe(frames, fit, features=colour_features) -> None:
     """:func:`binned_chroma`'s comparison with ``fit`` (items' :func:`chroma_frame_stats` -> scales) as the fit and
     ``features`` as what the scales are a function of."""
@@ -1533,7 +1703,8 @@ if __name__ == "__main__":
               "gcompris-crossfit": gcompris_crossfit, "binned-chroma": binned_chroma,
               "binned-chroma-psnr": binned_chroma_psnr, "crossfit-steps": crossfit_steps,
               "band-ceiling": band_ceiling, "gan-from-mse": gan_from_mse,
-              "gan-from-mse-l2": gan_from_mse_l2, "flip-mean": flip_mean, "flip-shrink": flip_shrink}
+              "gan-from-mse-l2": gan_from_mse_l2, "flip-mean": flip_mean, "flip-shrink": flip_shrink,
+              "feature-knn": feature_knn}
     if len(sys.argv) != 2 or sys.argv[1] not in probes:
         sys.exit(f"usage: python {sys.argv[0]} {{{'|'.join(probes)}}}")
     if "COLORIZER_CHECKPOINTS" not in os.environ:
