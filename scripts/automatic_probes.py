@@ -227,6 +227,7 @@ real frames' (0.75 to 1.25 times). The kit's best automatic predictor, scaled to
 colour where this U-Net's mean puts it does not reach the goal either; the colours have to be right more often.
 """
 import dataclasses
+import json
 import os
 import shutil
 import sys
@@ -1550,7 +1551,9 @@ def feature_knn(frames) -> None:
             fitted[v] = float(scales[np.mean([c[v] for _, c in oof.values()], axis=0).argmax()])
             row[f"scale_{v}"] = fitted[v]
         unet = load_colorizer(cfg.run_dir, calibrated=False)
-        kit_scale = load_colorizer(cfg.run_dir).scale
+        # the scale the cross-fit wrote beside it (0.3 at every seed); read from the file, since reuse_or_train
+        # above re-saved final.pt with the same weights until 2026-12-07, which left the calibration's sha behind
+        kit_scale = json.loads((cfg.run_dir / "calibration.json").read_text())["chroma_scale"]
         for split in ("val", "test"):
             per = [curves(Path(path), unet, knn_all) for _, path in evaluate.clip_paths(SPLITS[split])]
             at = lambda v, sc: float(np.mean([c[v][int(np.argmin(np.abs(scales - sc)))] for c in per]))
