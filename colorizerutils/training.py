@@ -202,7 +202,10 @@ def train(cfg: TrainConfig, frames: torch.Tensor, *, progress: bool = True, resu
         for n in obj.nets.values():
             for buf in unwrap(n).buffers():
                 dist.broadcast(buf, 0)
-    if rank == 0:
+    if rank == 0 and (done or not (run_dir / "final.pt").exists()):
+        # a finished run asked for again (reuse_or_train) trains no step and keeps its files as they are: written
+        # again, final.pt's bytes could change (a field added to the configuration since), and with them the sha256
+        # that its calibration and any run started from it record
         _write_log(log_rows, log_path)
         if start + done >= cfg.steps:
             save_model(obj, cfg, run_dir / "final.pt")

@@ -103,6 +103,30 @@ def test_resume_refuses_another_configuration(tmp_path, monkeypatch):
     assert r.finished
 
 
+def test_a_finished_run_asked_for_again_keeps_its_final_weights_file_byte_for_byte(tmp_path, monkeypatch):
+    """reuse_or_train on a run that has finished trains no step and leaves final.pt and log.csv as they were, even
+    where final.pt was written by older code (a configuration field missing, filled in by its default): written again,
+    its sha256 would change and the calibration beside it, which records that sha256, would no longer be used."""
+    from colorizerutils.atomic import torch_save
+    from colorizerutils.training import reuse_or_train
+
+    monkeypatch.setattr("colorizerutils.paths.CHECKPOINTS", tmp_path)
+    frames = torch.rand(8, 3, 32, 32) * torch.tensor([100, 40, 40]).view(1, 3, 1, 1)
+    cfg = TrainConfig(run="done", **TINY, steps=3, checkpoint_every=3)
+    run = train(cfg, frames, progress=False).run_dir
+    saved = load_torch(run / "final.pt")
+    del saved["config"]["init_sha256"]                   # as a final.pt from before that field was added
+    torch_save(saved, run / "final.pt")
+    before = {f: ((run / f).read_bytes(), (run / f).stat().st_mtime_ns) for f in ("final.pt", "log.csv")}
+    time.sleep(0.01)
+    assert reuse_or_train(cfg, frames, progress=False) == run
+    assert {f: ((run / f).read_bytes(), (run / f).stat().st_mtime_ns) for f in before} == before
+    (run / "final.pt").unlink()                          # finished in checkpoint.pt, final.pt lost: written again
+    reuse_or_train(cfg, frames, progress=False)
+    again = load_torch(run / "final.pt")["state"]
+    assert again.keys() == saved["state"].keys() and all(torch.equal(again[k], v) for k, v in saved["state"].items())
+
+
 def test_a_checkpoint_from_before_the_diffusion_field_resumes_with_its_settings(tmp_path, monkeypatch):
     """Diffusion settings once sat in ``loss_weights``; such a checkpoint still counts as the same configuration."""
     import dataclasses
