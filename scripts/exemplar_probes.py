@@ -16,6 +16,7 @@ measured against it; two adopted (``retrieval``, and ``horizon-forget``'s pull, 
     python scripts/exemplar_probes.py forget     # the carried colours pulled a little towards the exemplar's warp
     python scripts/exemplar_probes.py horizon-forget  # the same over 300 frames
     python scripts/exemplar_probes.py occluded   # where both flows are unsure, colour from the exemplar's look-alikes
+    python scripts/exemplar_probes.py skip       # there, colour from the anchor's own output 2, 4 or 8 frames back
     python scripts/exemplar_probes.py feedback   # per frame on one clip: DDIM 25 vs 5, with or without the link, gated
 
 The protocol is notebook 04's (:func:`colorizerutils.evaluate.exemplar` at the quick profile): frame 0 of each clip
@@ -950,6 +951,72 @@ def occluded() -> None:
     print("\nadopted by the rule: " + (str(passed.train.idxmax()) if len(passed) else "none"))
 
 
+SKIPS = {"skip 2": (2,), "skip 4": (4,), "skip 8": (8,), "skip 2, 4, 8": (2, 4, 8)}
+
+
+def skip() -> None:
+    """Colour from a few frames back where the kit's anchor is unsure. The anchor fuses the exemplar's warp with the
+    previous frame's (:class:`colorizerutils.flow.FlowAnchor`); where neither flow is sure (what a walker or a car
+    uncovers, a flow that fails for a frame) it still takes the previous frame's warp. A frame k back may have seen
+    that content before it was covered, or its flow may hold where the last one failed. Variants: after the kit's
+    fusion (its confidence C), the output of frame t - k (k = 2, 4 or 8, as the variant itself made it) is warped onto
+    frame t by DIS with its forward-backward confidence c_k, and moved in by g = (1 - C) c_k where that flow stays
+    in the frame; ``skip 2, 4, 8`` does so for k = 2, then 4, then 8, each filling what the ones before left unsure
+    (C grows by (1 - C) c_k each time). The result feeds the next frame's short range, as the colorizer's anchor does.
+    Sets as ``retrieval``'s. Nothing here is learned. Costs two more DIS flows a frame per k.
+
+    Rule, fixed before the run (2026-12-07, this session's commit before the run): a variant is adopted into
+    :class:`colorizerutils.flow.FlowAnchor` if, against the kit's anchor, its mean PSNR over clips gains more than 0.05
+    dB on the train recordings, and on val and on the pans moves by no less than -0.02 dB (val's confidence is about 1
+    everywhere, so val can hardly move); of those that pass, the one with the largest train gain. Test is reported,
+    not used.
+    """
+    from colorizerutils.flow import FlowAnchor, shared_flows
+
+    variants = ("the kit's anchor", *SKIPS)
+    sets = [("val", _clips("val")), ("train", _clips("train")), ("pans", (p for s in ("val", "train")
+                                                                          for p in _pans(s))), ("test", _clips("test"))]
+    start, rows = time.perf_counter(), []
+    for split, clips in sets:
+        for name, lab, rgb in clips:
+            anchors = {v: FlowAnchor() for v in variants}
+            for a in anchors.values():
+                a.reset(lab[:1].float())
+            history = {v: {} for v in variants}            # variant -> {frame: its output (H,W,3) LAB}
+            scorers = {v: metrics.ClipScorer(with_lpips=False, temporal=False) for v in variants}
+            with shared_flows():
+                for t in range(1, len(lab)):
+                    cur8 = gray8(lab[t, 0])
+                    for v in variants:
+                        fused, conf = anchors[v](lab[t:t + 1, :1].float())
+                        out = np.ascontiguousarray(fused[0].permute(1, 2, 0).numpy())
+                        C = conf[0, 0].numpy().astype(np.float32)
+                        for k in SKIPS.get(v, ()):
+                            if t - k < 1:
+                                continue
+                            fw, c_k = candidate_flow("dis", cur8, gray8(lab[t - k, 0]))
+                            g = ((1 - C) * c_k * (distance_outside(fw) <= 0))[..., None].astype(np.float32)
+                            out = out * (1 - g) + warp(history[v][t - k], fw) * g
+                            C = C + g[..., 0]
+                        out = np.array(out, dtype=np.float32)
+                        out[..., 0] = lab[t, 0].numpy()
+                        history[v][t] = out
+                        history[v].pop(t - 8, None)
+                        anchors[v].update(torch.from_numpy(out).permute(2, 0, 1)[None])
+                        _score(rgb[t], lab[t, :1], torch.from_numpy(out[..., 1:]).permute(2, 0, 1), scorers[v])
+            rows += [dict(split=split, clip=name, row=v, psnr=sc.result()["psnr"]) for v, sc in scorers.items()]
+            print(split, name, f"{time.perf_counter() - start:.0f} s", flush=True)
+    print(f"\n{time.perf_counter() - start:.0f} s")
+    d = pd.DataFrame(rows)
+    _table(d[d.split != "pans"].to_dict("records"), "row")
+    m = d.pivot_table(index="row", columns="split", values="psnr", aggfunc="mean", sort=False)
+    gain = m.sub(m.loc[variants[0]], axis=1)[["val", "train", "pans", "test"]]
+    print("\nmean PSNR over clips\n" + m[["val", "train", "pans", "test"]].round(3).to_markdown())
+    print(f"\ngain over {variants[0]}\n" + gain.round(3).to_markdown())
+    passed = gain[(gain.train > 0.05) & (gain.val >= -0.02) & (gain.pans >= -0.02)]
+    print("\nadopted by the rule: " + (str(passed.train.idxmax()) if len(passed) else "none"))
+
+
 def _judge_carried(variants, lpips_for=()) -> None:
     """Run :func:`_carried_frames`' ``variants`` over val, the train recordings, the 57 synthetic pans and test
     (LPIPS on test for ``lpips_for``), print the tables and apply ``carried``'s rule against ``colours carried``
@@ -1222,7 +1289,7 @@ if __name__ == "__main__":
               "guided": guided, "feedback": feedback, "lightness": lightness,
               "border": border, "retrieval": retrieval, "carried": carried,
               "blur": blur, "horizon": horizon, "forget": forget,
-              "horizon-forget": horizon_forget, "occluded": occluded}
+              "horizon-forget": horizon_forget, "occluded": occluded, "skip": skip}
     if len(sys.argv) != 2 or sys.argv[1] not in probes:
         sys.exit(f"usage: python {sys.argv[0]} {{{'|'.join(probes)}}}")
     cu.seed_everything(0)
