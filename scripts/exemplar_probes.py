@@ -893,6 +893,20 @@ def _unsure_retrieve(out: np.ndarray, look, L: np.ndarray, fw_l: np.ndarray, c_l
     return out
 
 
+def _judge_where_val_is_blind(d: pd.DataFrame, base: str, *, train_bar: float) -> None:
+    """Print the per-clip tables of rows ``d`` (split, clip, row, psnr), the means over clips and the gain over row
+    ``base``, and apply the rule of the probes whose change val's sure flows cannot see (``occluded``, ``skip``):
+    more than ``train_bar`` dB on the train recordings, no less than -0.02 on val and on the pans; of those passing,
+    the largest train gain."""
+    _table(d[d.split != "pans"].to_dict("records"), "row")
+    m = d.pivot_table(index="row", columns="split", values="psnr", aggfunc="mean", sort=False)
+    gain = m.sub(m.loc[base], axis=1)[["val", "train", "pans", "test"]]
+    print("\nmean PSNR over clips\n" + m[["val", "train", "pans", "test"]].round(3).to_markdown())
+    print(f"\ngain over {base}\n" + gain.round(3).to_markdown())
+    passed = gain[(gain.train > train_bar) & (gain.val >= -0.02) & (gain.pans >= -0.02)]
+    print("\nadopted by the rule: " + (str(passed.train.idxmax()) if len(passed) else "none"))
+
+
 def occluded() -> None:
     """``retrieval`` gave content that a pan brings in (its flow leaves the source frame) the colour of the
     exemplar's look-alikes. Content that comes out from behind something inside the frame (a walker uncovers the
@@ -941,14 +955,7 @@ def occluded() -> None:
             rows += [dict(split=split, clip=name, row=v, psnr=sc.result()["psnr"]) for v, sc in scorers.items()]
             print(split, name, f"{time.perf_counter() - start:.0f} s", flush=True)
     print(f"\n{time.perf_counter() - start:.0f} s")
-    d = pd.DataFrame(rows)
-    _table(d[d.split != "pans"].to_dict("records"), "row")
-    m = d.pivot_table(index="row", columns="split", values="psnr", aggfunc="mean", sort=False)
-    gain = m.sub(m.loc[variants[0]], axis=1)[["val", "train", "pans", "test"]]
-    print("\nmean PSNR over clips\n" + m[["val", "train", "pans", "test"]].round(3).to_markdown())
-    print(f"\ngain over {variants[0]}\n" + gain.round(3).to_markdown())
-    passed = gain[(gain.train > 0.1) & (gain.val >= -0.02) & (gain.pans >= -0.02)]
-    print("\nadopted by the rule: " + (str(passed.train.idxmax()) if len(passed) else "none"))
+    _judge_where_val_is_blind(pd.DataFrame(rows), variants[0], train_bar=0.1)
 
 
 SKIPS = {"skip 2": (2,), "skip 4": (4,), "skip 8": (8,), "skip 2, 4, 8": (2, 4, 8)}
@@ -1007,14 +1014,7 @@ def skip() -> None:
             rows += [dict(split=split, clip=name, row=v, psnr=sc.result()["psnr"]) for v, sc in scorers.items()]
             print(split, name, f"{time.perf_counter() - start:.0f} s", flush=True)
     print(f"\n{time.perf_counter() - start:.0f} s")
-    d = pd.DataFrame(rows)
-    _table(d[d.split != "pans"].to_dict("records"), "row")
-    m = d.pivot_table(index="row", columns="split", values="psnr", aggfunc="mean", sort=False)
-    gain = m.sub(m.loc[variants[0]], axis=1)[["val", "train", "pans", "test"]]
-    print("\nmean PSNR over clips\n" + m[["val", "train", "pans", "test"]].round(3).to_markdown())
-    print(f"\ngain over {variants[0]}\n" + gain.round(3).to_markdown())
-    passed = gain[(gain.train > 0.05) & (gain.val >= -0.02) & (gain.pans >= -0.02)]
-    print("\nadopted by the rule: " + (str(passed.train.idxmax()) if len(passed) else "none"))
+    _judge_where_val_is_blind(pd.DataFrame(rows), variants[0], train_bar=0.05)
 
 
 def _judge_carried(variants, lpips_for=()) -> None:
