@@ -132,9 +132,12 @@ def training_table(folder: Path | None = None, checkpoints: Path | None = None) 
     runs = []
     for log in checkpoints.rglob("log.csv"):
         final = log.parent / "final.pt"
-        if final.exists():
-            seconds = pd.read_csv(log)["seconds"]
-            runs.append((final.stat().st_mtime, float(seconds.iloc[-1]) if len(seconds) else 0.0))
+        try:
+            seconds = pd.read_csv(log)["seconds"] if final.exists() else None
+        except (KeyError, ValueError):   # not a training log of the kit's (ValueError: empty, unparsable): not a run
+            seconds = None
+        if seconds is not None and len(seconds):
+            runs.append((final.stat().st_mtime, float(seconds.iloc[-1])))
     rows = []
     for path in notebooks(folder):
         pm = nbformat.read(str(path), as_version=4).metadata.get("papermill", {})

@@ -176,6 +176,9 @@ def test_training_table_counts_the_runs_a_notebook_trained_and_not_those_it_took
     nb.metadata["papermill"] = {"start_time": start.isoformat(), "end_time": end.isoformat(),
                                 "duration": (end - start).total_seconds(), "parameters": {"PROFILE": "smoke"}}
     nbformat.write(nb, str(folder / "02_x.ipynb"))
+    (ckpt / "notes").mkdir()
+    (ckpt / "notes" / "log.csv").write_text("when,what\ntoday,a user's own table\n")   # not a run: ignored
+    (ckpt / "notes" / "final.pt").write_bytes(b"")
     df = runner.training_table(folder, ckpt).set_index("notebook")
     logged = pd.read_csv(r.run_dir / "log.csv").seconds.iloc[-1]
     assert df.loc["02_x", "runs_trained"] == 1 and df.loc["02_x", "training_seconds"] == pytest.approx(logged, abs=0.05)
