@@ -17,6 +17,7 @@ measured against it; two adopted (``retrieval``, and ``horizon-forget``'s pull, 
     python scripts/exemplar_probes.py horizon-forget  # the same over 300 frames
     python scripts/exemplar_probes.py occluded   # where both flows are unsure, colour from the exemplar's look-alikes
     python scripts/exemplar_probes.py skip       # there, colour from the anchor's own output 2, 4 or 8 frames back
+    python scripts/exemplar_probes.py sure-wrong  # the anchor's error by its own confidence (reported)
     python scripts/exemplar_probes.py feedback   # per frame on one clip: DDIM 25 vs 5, with or without the link, gated
 
 The protocol is notebook 04's (:func:`colorizerutils.evaluate.exemplar` at the quick profile): frame 0 of each clip
@@ -1034,6 +1035,44 @@ def skip() -> None:
     _judge_where_val_is_blind(pd.DataFrame(rows), variants[0], train_bar=0.05)
 
 
+def sure_wrong() -> None:
+    """Where the kit's anchor errs, by its own confidence. ``occluded`` and ``skip`` changed the anchor only where it
+    is unsure and moved nothing that matters; the gated design's ceiling (the true residual at 64 px where the anchor
+    is unsure, ``results/04_residual_ceiling.md``) is +0.45 dB on test against +4.4 added everywhere. So: over the
+    30 scored frames of every clip, the kit's anchor (:class:`colorizerutils.flow.FlowAnchor`, run as the colorizer
+    runs it) against the truth, its pixels binned by the fused confidence C (below 0.5, 0.5-0.9, 0.9-0.99, above
+    0.99), with each bin's share of the pixels and of the squared ab error (summed over the split's clips, each clip
+    weighing by its pixels). Reported, chooses nothing."""
+    from colorizerutils.flow import FlowAnchor
+
+    edges = (0.0, 0.5, 0.9, 0.99, 1.0001)
+    labels = ("C < 0.5", "0.5-0.9", "0.9-0.99", "C > 0.99")
+    rows = []
+    for split in ("val", "train", "test"):
+        for name, lab, rgb in _clips(split):
+            fa = FlowAnchor()
+            fa.reset(lab[:1].float())
+            px, err = np.zeros(len(labels)), np.zeros(len(labels))
+            for t in range(1, len(lab)):
+                out, conf = fa(lab[t:t + 1, :1].float())
+                fa.update(out)
+                e = ((out[0, 1:] - lab[t, 1:]) ** 2).sum(0).numpy()
+                b = np.digitize(conf[0, 0].numpy(), edges) - 1
+                px += np.bincount(b.ravel(), minlength=len(labels))[:len(labels)]
+                err += np.bincount(b.ravel(), weights=e.ravel(), minlength=len(labels))[:len(labels)]
+            rows += [dict(split=split, clip=name, bin=lab_, pixels=p, error=q) for lab_, p, q in zip(labels, px, err)]
+            print(split, name, flush=True)
+    d = pd.DataFrame(rows)
+    for split, part in d.groupby("split", sort=False):
+        t = part.pivot_table(index="clip", columns="bin", values="error", sort=False)
+        print(f"\n{split}: share of each clip's squared ab error\n" + t.div(t.sum(axis=1), axis=0)[list(labels)]
+              .round(3).to_markdown())
+    m = d.groupby(["split", "bin"], sort=False)[["pixels", "error"]].sum()
+    share = m / m.groupby(level=0).transform("sum")
+    print("\nshare of the split's pixels and squared ab error by confidence\n" + share.unstack(1).round(3)
+          .to_markdown())
+
+
 def _judge_carried(variants, lpips_for=()) -> None:
     """Run :func:`_carried_frames`' ``variants`` over val, the train recordings, the 57 synthetic pans and test
     (LPIPS on test for ``lpips_for``), print the tables and apply ``carried``'s rule against ``colours carried``
@@ -1306,7 +1345,8 @@ if __name__ == "__main__":
               "guided": guided, "feedback": feedback, "lightness": lightness,
               "border": border, "retrieval": retrieval, "carried": carried,
               "blur": blur, "horizon": horizon, "forget": forget,
-              "horizon-forget": horizon_forget, "occluded": occluded, "skip": skip}
+              "horizon-forget": horizon_forget, "occluded": occluded, "skip": skip,
+              "sure-wrong": sure_wrong}
     if len(sys.argv) != 2 or sys.argv[1] not in probes:
         sys.exit(f"usage: python {sys.argv[0]} {{{'|'.join(probes)}}}")
     cu.seed_everything(0)
