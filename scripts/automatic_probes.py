@@ -27,6 +27,7 @@ and the cross-fit's fold models shortened to half the steps (crossfit-steps), wh
     python scripts/automatic_probes.py flip-shrink    # the same, scaled per pixel by how far the two disagree
     python scripts/automatic_probes.py feature-knn    # colour from the training pixels nearest in VGG16 features
     python scripts/automatic_probes.py oof-by-kind    # the cross-fit's out-of-fold curve, photos and recordings apart
+    python scripts/automatic_probes.py adaptive-ceiling  # MSE U-Net: the best scale per split, per item, per frame (reads test)
 
 Every run trains into ``COLORIZER_CHECKPOINTS`` (set it to a scratch folder: these runs are not the kit's models) and
 scores as notebook 06 does: every 10th of the first 300 frames at shorter side 256 px; val: the 2 val clips and 2
@@ -1622,6 +1623,45 @@ def oof_by_kind(frames) -> None:
         print(f"seed {seed}: best scale {t.idxmax().to_dict()}\n" + t.round(3).to_markdown(), flush=True)
 
 
+def adaptive_ceiling(frames) -> None:
+    """How far any chroma scale could take the kit's MSE U-Nets if it adapted to the clip or to the frame: over the
+    test clips (and val's), each model's ab times the one scale best for the whole split, the scale best for each
+    item, and the scale best for each frame, all read from the truth (scales 0 to 1.5 by 0.05). The last is what a
+    perfect per-frame calibration, a scale predicted from the frame itself, could give at most. Seeds 0-2 (the
+    kit's runs, reused). Reported, chooses nothing.
+    """
+    from colorizerutils.color import l_from_uint8, lab_to_uint8
+    from colorizerutils.evaluate import _Recording, clip_paths, colorize_clip
+    import numpy as np
+
+    from colorizerutils import metrics
+
+    scales = [round(0.05 * i, 2) for i in range(31)]
+    rows = []
+    for seed in SEEDS:
+        cfg = recipes.mse_unet(P, seed=seed, run=_kit_mse_run(seed))
+        reuse_or_train(cfg, frames, progress=False)
+        model = load_colorizer(cfg.run_dir, calibrated=False)
+        for split in SPLITS:
+            per_item = []
+            for name, path in clip_paths(SPLITS[split]):
+                rec = _Recording(model)
+                with torch.no_grad():
+                    gt = torch.from_numpy(np.stack([g for _, g in colorize_clip(rec, path, SWEEP)]))
+                ab, L, gt_chw = torch.cat(rec.ab), l_from_uint8(gt), gt.permute(0, 3, 1, 2)
+                per_item.append(torch.stack([metrics.psnr(lab_to_uint8(L, ab * s).permute(0, 3, 1, 2), gt_chw)
+                                             for s in scales]))            # (scales, frames)
+            split_curve = torch.stack([p.mean(1) for p in per_item]).mean(0)
+            one = float(split_curve.max())
+            item = float(torch.stack([p.mean(1).max() for p in per_item]).mean())
+            frame = float(torch.stack([p.max(0).values.mean() for p in per_item]).mean())
+            rows.append(dict(seed=seed, split=split, gray=float(split_curve[0]),
+                             one_scale=one, best_scale=scales[int(split_curve.argmax())],
+                             per_item=item, per_frame=frame))
+            print(rows[-1], flush=True)
+    print(pd.DataFrame(rows).round(2).to_markdown(index=False))
+
+
 def _binned_probe(frames, fit, features=colour_features) -> None:
     """:func:`binned_chroma`'s comparison with ``fit`` (items' :func:`chroma_frame_stats` -> scales) as the fit and
     ``features`` as what the scales are a function of."""
@@ -1750,7 +1790,8 @@ if __name__ == "__main__":
               "binned-chroma-psnr": binned_chroma_psnr, "crossfit-steps": crossfit_steps,
               "band-ceiling": band_ceiling, "gan-from-mse": gan_from_mse,
               "gan-from-mse-l2": gan_from_mse_l2, "flip-mean": flip_mean, "flip-shrink": flip_shrink,
-              "feature-knn": feature_knn, "oof-by-kind": oof_by_kind}
+              "feature-knn": feature_knn, "oof-by-kind": oof_by_kind,
+              "adaptive-ceiling": adaptive_ceiling}
     if len(sys.argv) != 2 or sys.argv[1] not in probes:
         sys.exit(f"usage: python {sys.argv[0]} {{{'|'.join(probes)}}}")
     if "COLORIZER_CHECKPOINTS" not in os.environ:
