@@ -1655,6 +1655,8 @@ def adaptive_ceiling(frames) -> None:
             one = float(split_curve.max())
             item = float(torch.stack([p.mean(1).max() for p in per_item]).mean())
             frame = float(torch.stack([p.max(0).values.mean() for p in per_item]).mean())
+            print(f"seed {seed} {split}: each item's best scale", {n: scales[int(p.mean(1).argmax())] for n, p in
+                                                                   zip(SPLITS[split], per_item)}, flush=True)
             rows.append(dict(seed=seed, split=split, gray=float(split_curve[0]),
                              one_scale=one, best_scale=scales[int(split_curve.argmax())],
                              per_item=item, per_frame=frame))
