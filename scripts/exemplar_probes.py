@@ -19,6 +19,7 @@ measured against it; two adopted (``retrieval``, and ``horizon-forget``'s pull, 
     python scripts/exemplar_probes.py skip       # there, colour from the anchor's own output 2, 4 or 8 frames back
     python scripts/exemplar_probes.py sure-wrong  # the anchor's error by its own confidence (reported)
     python scripts/exemplar_probes.py misaligned  # how much of it a small offset of the anchor's ab removes (reported)
+    python scripts/exemplar_probes.py recoloured  # how much of it a colour map per tile removes (reported)
     python scripts/exemplar_probes.py feedback   # per frame on one clip: DDIM 25 vs 5, with or without the link, gated
 
 The protocol is notebook 04's (:func:`colorizerutils.evaluate.exemplar` at the quick profile): frame 0 of each clip
@@ -1162,6 +1163,55 @@ def misaligned() -> None:
     _table(rows, "row")
 
 
+def _tile_affine(ab: torch.Tensor, truth: torch.Tensor, block: int, ridge: float = 1.0) -> torch.Tensor:
+    """An oracle: ``ab`` (2,H,W) through the affine colour map (a 2x2 matrix and an offset) that brings it nearest
+    ``truth`` in squared error, fitted by least squares once per ``block`` x ``block`` tile (``ridge`` pulls each
+    matrix towards the identity, so that a flat tile keeps its colour)."""
+    h, w = ab.shape[1:]
+    ph, pw = -h % block, -w % block
+    pad = lambda x: F.pad(x[None], (0, pw, 0, ph), mode="replicate")[0]
+    tiles = lambda x: x.unfold(1, block, block).unfold(2, block, block).reshape(x.shape[0], -1, block * block)
+    x, y = tiles(pad(ab)).permute(1, 2, 0), tiles(pad(truth)).permute(1, 2, 0)      # (tiles, pixels, 2)
+    X = torch.cat([x, torch.ones_like(x[..., :1])], -1).double()                     # (tiles, pixels, 3)
+    prior = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]], dtype=torch.double)
+    reg = ridge * torch.diag(torch.tensor([1.0, 1.0, 0.0], dtype=torch.double))
+    A = X.transpose(1, 2) @ X + reg
+    B = X.transpose(1, 2) @ y.double() + reg @ prior
+    out = (X @ torch.linalg.solve(A, B)).float()                                    # (tiles, pixels, 2)
+    nh, nw = (h + ph) // block, (w + pw) // block
+    out = out.permute(2, 0, 1).reshape(2, nh, nw, block, block).permute(0, 1, 3, 2, 4).reshape(2, h + ph, w + pw)
+    return out[:, :h, :w]
+
+
+def recoloured() -> None:
+    """``misaligned``'s companion: if what the anchor has wrong is not colour carried a few pixels off, is it the right
+    colours changed (light, shade, white balance: a map of each region's colours), or colour the anchor has nowhere
+    near (new content, detail)? An oracle that reads the truth, reported only, chooses nothing: the kit's anchor, run
+    as the colorizer runs it, and the same anchor with its ab, for scoring only, through the affine colour map
+    (2x2 matrix and offset) nearest the truth, fitted once per 16-px or 64-px tile, or only an offset per tile.
+    """
+    from colorizerutils.flow import FlowAnchor
+
+    oracles = {"offset per 64-px tile": (64, 1e9), "affine map per 64-px tile": (64, 1.0),
+               "offset per 16-px tile": (16, 1e9), "affine map per 16-px tile": (16, 1.0)}
+    rows = []
+    for split in ("val", "train", "test"):
+        for name, lab, rgb in _clips(split):
+            fa = FlowAnchor()
+            fa.reset(lab[:1].float())
+            scorers = {k: metrics.ClipScorer(with_lpips=False, temporal=False) for k in ["anchor", *oracles]}
+            for t in range(1, len(lab)):
+                out, _ = fa(lab[t:t + 1, :1].float())
+                fa.update(out)
+                ab = out[0, 1:]
+                _score(rgb[t], lab[t, :1], ab, scorers["anchor"])
+                for key, (block, ridge) in oracles.items():
+                    _score(rgb[t], lab[t, :1], _tile_affine(ab, lab[t, 1:], block, ridge), scorers[key])
+            rows += [dict(split=split, clip=name, row=k, psnr=sc.result()["psnr"]) for k, sc in scorers.items()]
+            print(split, name, flush=True)
+    _table(rows, "row")
+
+
 def _judge_carried(variants, lpips_for=()) -> None:
     """Run :func:`_carried_frames`' ``variants`` over val, the train recordings, the 57 synthetic pans and test
     (LPIPS on test for ``lpips_for``), print the tables and apply ``carried``'s rule against ``colours carried``
@@ -1435,7 +1485,8 @@ if __name__ == "__main__":
               "border": border, "retrieval": retrieval, "carried": carried,
               "blur": blur, "horizon": horizon, "forget": forget,
               "horizon-forget": horizon_forget, "occluded": occluded, "skip": skip,
-              "sure-wrong": sure_wrong, "misaligned": misaligned}
+              "sure-wrong": sure_wrong, "misaligned": misaligned,
+              "recoloured": recoloured}
     if len(sys.argv) != 2 or sys.argv[1] not in probes:
         sys.exit(f"usage: python {sys.argv[0]} {{{'|'.join(probes)}}}")
     cu.seed_everything(0)
