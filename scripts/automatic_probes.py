@@ -28,6 +28,7 @@ and the cross-fit's fold models shortened to half the steps (crossfit-steps), wh
     python scripts/automatic_probes.py feature-knn    # colour from the training pixels nearest in VGG16 features
     python scripts/automatic_probes.py oof-by-kind    # the cross-fit's out-of-fold curve, photos and recordings apart
     python scripts/automatic_probes.py adaptive-ceiling  # MSE U-Net: the best scale per split, per item, per frame (reads test)
+    python scripts/automatic_probes.py scale-signals  # what the U-Net computes that could tell an item's best scale
 
 Every run trains into ``COLORIZER_CHECKPOINTS`` (set it to a scratch folder: these runs are not the kit's models) and
 scores as notebook 06 does: every 10th of the first 300 frames at shorter side 256 px; val: the 2 val clips and 2
@@ -1683,6 +1684,81 @@ def adaptive_ceiling(frames) -> None:
     print(pd.DataFrame(rows).round(2).to_markdown(index=False))
 
 
+def scale_signals(frames, seeds=(0,), mc: int = 6) -> None:
+    """Could the chroma scale adapt to the item? ``adaptive-ceiling`` found that a perfect scale per test clip would
+    reach about the goal; here, whether anything the U-Net computes from the gray frames tells which scale an item
+    wants. Per item (the 52 train items out of fold, each by the full-length fold model that never saw its archive,
+    as the cross-fit scores them; the val and test items by the kit's model), every 10th frame: the scale of highest
+    PSNR read from the truth (0 to 1.5 by 0.05), and four signals: the mean length of the predicted ab (chroma); how
+    far the predictions on the frame and on its mirror image disagree, relative to that length (flip); the spread of
+    ``mc`` predictions with the decoder's dropout on, relative to it (dropout, as in Gal and Ghahramani's MC
+    dropout); and how far consecutive scored frames' predictions disagree, relative to it (clips only). Spearman's
+    rank correlation of each with the best scale, out of fold and on val + test. Reported, chooses nothing.
+    """
+    import numpy as np
+
+    from colorizerutils.color import l_from_uint8, lab_to_uint8
+    from colorizerutils.metrics import psnr
+
+    scales = np.round(np.arange(31) * 0.05, 2)
+    items = {i["name"]: i for i in data.split_items("train")}
+    folds = data.source_folds(list(items.values()))
+
+    def signals(path: Path, model) -> dict:
+        net = model.net
+        rows, prev = [], None
+        for f in evaluate.protocol_frames(path, SWEEP):
+            x = torch.from_numpy(np.array(f))[None]
+            L = l_from_uint8(x)
+            h, w = L.shape[-2:]
+            small = F.interpolate(L, size=model_size(h, w, model.size), mode="bilinear", antialias=True,
+                                  align_corners=False)
+            with torch.no_grad():
+                a = model.predict(small)
+                q = model.predict(small.flip(-1)).flip(-1)
+                for m in net.modules():
+                    if isinstance(m, torch.nn.Dropout):
+                        m.train()
+                draws = torch.cat([model.predict(small) for _ in range(mc)])
+                net.eval()
+            size = a.norm(dim=1).mean().clamp_min(1e-6)
+            ab = upsample_ab(a, (h, w))
+            curve = [float(psnr(lab_to_uint8(L, ab * s).permute(0, 3, 1, 2), x.permute(0, 3, 1, 2))[0])
+                     for s in scales]
+            rows.append(dict(curve=curve, chroma=float(size), flip=float((a - q).norm(dim=1).mean() / size),
+                             dropout=float((draws - draws.mean(0)).norm(dim=1).mean() / size),
+                             temporal=float((a - prev).norm(dim=1).mean() / size) if prev is not None
+                             and prev.shape == a.shape else np.nan))
+            prev = a
+        curve = np.mean([r["curve"] for r in rows], axis=0)
+        return dict(best=float(scales[curve.argmax()]), gain=float(curve.max() - curve[0]),
+                    **{k: float(np.nanmean([r[k] for r in rows])) if any(np.isfinite(r[k]) for r in rows)
+                       else np.nan for k in ("chroma", "flip", "dropout", "temporal")})
+
+    from colorizerutils.inference import model_size
+    out = []
+    for seed in seeds:
+        cfg = recipes.mse_unet(P, seed=seed, run=_kit_mse_run(seed))
+        reuse_or_train(cfg, frames, progress=False)
+        for k, (fold, held) in enumerate(folds.items()):
+            model = load_colorizer(recipes.fold_config(cfg, k, cfg.steps).run_dir, calibrated=False)
+            for item in held:
+                out.append(dict(seed=seed, set="out of fold", item=item["name"],
+                                **signals(Path(item["abspath"]), model)))
+        model = load_colorizer(cfg.run_dir, calibrated=False)
+        for split in ("val", "test"):
+            for name, path in evaluate.clip_paths(SPLITS[split]):
+                out.append(dict(seed=seed, set=split, item=name, **signals(Path(path), model)))
+        print(f"seed {seed} done", flush=True)
+    d = pd.DataFrame(out)
+    d = d[np.isfinite(d.gain)]
+    print(d[d.set != "out of fold"].round(3).to_markdown(index=False))
+    for name, part in (("out of fold", d[d.set == "out of fold"]), ("val + test", d[d.set != "out of fold"])):
+        corr = {k: part["best"].corr(part[k], method="spearman") for k in ("chroma", "flip", "dropout", "temporal")}
+        print(f"{name} ({len(part)} items): Spearman with the best scale " +
+              ", ".join(f"{k} {v:+.2f}" for k, v in corr.items()), flush=True)
+
+
 def _binned_probe(frames, fit, features=colour_features) -> None:
     """:func:`binned_chroma`'s comparison with ``fit`` (items' :func:`chroma_frame_stats` -> scales) as the fit and
     ``features`` as what the scales are a function of."""
@@ -1812,7 +1888,7 @@ if __name__ == "__main__":
               "band-ceiling": band_ceiling, "gan-from-mse": gan_from_mse,
               "gan-from-mse-l2": gan_from_mse_l2, "flip-mean": flip_mean, "flip-shrink": flip_shrink,
               "feature-knn": feature_knn, "oof-by-kind": oof_by_kind,
-              "adaptive-ceiling": adaptive_ceiling}
+              "adaptive-ceiling": adaptive_ceiling, "scale-signals": scale_signals}
     if len(sys.argv) != 2 or sys.argv[1] not in probes:
         sys.exit(f"usage: python {sys.argv[0]} {{{'|'.join(probes)}}}")
     if "COLORIZER_CHECKPOINTS" not in os.environ:
