@@ -1696,17 +1696,18 @@ def scale_signals(frames, seeds=(0,), mc: int = 6) -> None:
     rank correlation of each with the best scale, out of fold and on val + test. Reported, chooses nothing.
 
     On the 2-core AMD EPYC with AVX-512 (Zen 4, 2026-12-07, seed 0, about 1 min with the models reused; the 52 items
-    out of fold less Megamind.avi, whose black frames make PSNR infinite), Spearman's correlation with the best scale:
+    out of fold, Megamind.avi left out as the cross-fit leaves it: its black frames make PSNR infinite), Spearman's
+    correlation with the best scale:
 
     | items | chroma | flip | dropout | frame to frame |
     |---|---|---|---|---|
-    | out of fold (51; frame to frame: the 4 recordings only) | -0.05 | -0.11 | -0.11 | (-0.63 over 4) |
+    | out of fold (52; frame to frame: the 4 recordings only) | -0.05 | -0.11 | -0.11 | (-0.63 over 4) |
     | val + test (9; frame to frame: the 7 clips) | -0.22 | -0.15 | +0.75 | -0.39 |
 
     The test clips (best scale; chroma, flip, dropout, frame to frame): bikes.mp4 0.15; 12.0, 0.90, 0.28, 0.79.
     carphone_pristine.mp4 0.1; 14.4, 0.69, 0.23, 0.32. cityCC0.mpg 0; 11.5, 0.87, 0.28, 0.52. vtest.avi 0.7; 13.7,
     0.81, 0.29, 0.35. cup.mp4 0.3; 10.5, 0.93, 0.32, 0.54. No signal ranks the items' best scales on both sets: the
-    one that does on val + test (the dropout spread, +0.75 over 9 items) does not out of fold (-0.11 over 51), where
+    one that does on val + test (the dropout spread, +0.75 over 9 items) does not out of fold (-0.11 over 52), where
     a scale that adapted would be fitted. The U-Net's mirror-image guess differs from its own by 60-94% of its length
     on every item, so its colours depend on the frame's layout at least as much as on what is in it; how unsure it is
     does not tell how wrong it is, as ``flip-shrink`` found per pixel. Nothing here could fit a scale per item.
