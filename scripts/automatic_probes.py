@@ -1708,7 +1708,8 @@ def scale_signals(frames, seeds=(0,), mc: int = 6) -> None:
     carphone_pristine.mp4 0.1; 14.4, 0.69, 0.23, 0.32. cityCC0.mpg 0; 11.5, 0.87, 0.28, 0.52. vtest.avi 0.7; 13.7,
     0.81, 0.29, 0.35. cup.mp4 0.3; 10.5, 0.93, 0.32, 0.54. No signal ranks the items' best scales on both sets: the
     one that does on val + test (the dropout spread, +0.75 over 9 items) does not out of fold (-0.11 over 52), where
-    a scale that adapted would be fitted. The U-Net's mirror-image guess differs from its own by 60-94% of its length
+    a scale that adapted would be fitted; the frame-to-frame change leans negative on both but over 4 and 7 clips
+    (carphone_pristine.mp4 changes little and wants 0.1, vtest.avi as little and wants 0.7). The U-Net's mirror-image guess differs from its own by 60-94% of its length
     on every item, so its colours depend on the frame's layout at least as much as on what is in it; how unsure it is
     does not tell how wrong it is, as ``flip-shrink`` found per pixel. Nothing here could fit a scale per item.
     """
