@@ -1205,8 +1205,8 @@ def recoloured() -> None:
     goal (41.48) in the oracle: a colour map per 64-px tile gives +1.05 dB on test, an offset per 16-px tile +2.14,
     most of it on bikes.mp4 (new content as the camera pans) and cup.mp4 (48.5 dB: a small drift of the carried
     colours). So the anchor's error is colour it has in about the right place but wrong by a regional amount, which
-    only a correction informed by something other than the flows could take away; the network's residual at 64 px is
-    such a correction, and the one it learns from the train recordings lowers the anchor (``results/04_video_comparison.md``).
+    the flows' confidence does not flag (``sure-wrong``); the network's residual at 64 px is a correction of that
+    kind, and the one it learns from the train recordings lowers the anchor (``results/04_video_comparison.md``).
     """
     from colorizerutils.flow import FlowAnchor
 
