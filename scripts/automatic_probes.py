@@ -1794,7 +1794,7 @@ def lpips_ceiling(frames) -> None:
     | 2 | 0.1472 | 0.1461 (x0.2; 0.946) | 0.1455 (0.942) | 0.2824 (x0.6; 0.888) | 0.2742 (0.862) |
 
     The goal (0.85 times gray's, 0.131 on test) is further off than the PSNR goal: the best scale for the test clips'
-    LPIPS gives 0.94 times gray's, and even the best scale per clip 0.92-0.94. The kit's x0.3 is within 0.001 of the
+    LPIPS gives 0.94 times gray's, and even the best scale per clip 0.92-0.94. The kit's x0.3 is within 0.0011 of the
     best single scale. On val, which asks for more colour, a good scale gets to 0.84-0.92: LPIPS, like PSNR, rewards
     these U-Nets' colours on val and hardly on the test clips.
     """
