@@ -1625,6 +1625,32 @@ def oof_by_kind(frames) -> None:
         print(f"seed {seed}: best scale {t.idxmax().to_dict()}\n" + t.round(3).to_markdown(), flush=True)
 
 
+def _kit_models_scaled(frames, metric, scales):
+    """For the kit's MSE U-Net at each seed of ``SEEDS`` (reused) and each split of ``SPLITS``: ``(seed, split,
+    per_item)``, ``per_item`` a list over the split's items of ``metric(prediction, truth)`` (uint8 (T,3,H,W) ->
+    (T,)) at every chroma scale, stacked to (scales, frames), each scale applied as :func:`evaluate.fit_chroma_scale`
+    applies it (every 10th frame)."""
+    import numpy as np
+
+    from colorizerutils.color import l_from_uint8, lab_to_uint8
+    from colorizerutils.evaluate import _Recording, clip_paths, colorize_clip
+
+    for seed in SEEDS:
+        cfg = recipes.mse_unet(P, seed=seed, run=_kit_mse_run(seed))
+        reuse_or_train(cfg, frames, progress=False)
+        model = load_colorizer(cfg.run_dir, calibrated=False)
+        for split in SPLITS:
+            per_item = []
+            for _, path in clip_paths(SPLITS[split]):
+                rec = _Recording(model)
+                with torch.no_grad():
+                    gt = torch.from_numpy(np.stack([g for _, g in colorize_clip(rec, path, SWEEP)]))
+                ab, L, gt_chw = torch.cat(rec.ab), l_from_uint8(gt), gt.permute(0, 3, 1, 2)
+                per_item.append(torch.stack([metric(lab_to_uint8(L, ab * s).permute(0, 3, 1, 2), gt_chw)
+                                             for s in scales]))
+            yield seed, split, per_item
+
+
 def adaptive_ceiling(frames) -> None:
     """How far any chroma scale could take the kit's MSE U-Nets if it adapted to the clip or to the frame: over the
     test clips (and val's), each model's ab times the one scale best for the whole split, the scale best for each
@@ -1651,37 +1677,21 @@ def adaptive_ceiling(frames) -> None:
     that cityCC0.mpg wants no colour and vtest.avi four times the kit's. No rescaling of these U-Nets' colours
     reaches the goal with room to spare; their colours have to be right more often.
     """
-    from colorizerutils.color import l_from_uint8, lab_to_uint8
-    from colorizerutils.evaluate import _Recording, clip_paths, colorize_clip
-    import numpy as np
-
     from colorizerutils import metrics
 
     scales = [round(0.05 * i, 2) for i in range(31)]
     rows = []
-    for seed in SEEDS:
-        cfg = recipes.mse_unet(P, seed=seed, run=_kit_mse_run(seed))
-        reuse_or_train(cfg, frames, progress=False)
-        model = load_colorizer(cfg.run_dir, calibrated=False)
-        for split in SPLITS:
-            per_item = []
-            for name, path in clip_paths(SPLITS[split]):
-                rec = _Recording(model)
-                with torch.no_grad():
-                    gt = torch.from_numpy(np.stack([g for _, g in colorize_clip(rec, path, SWEEP)]))
-                ab, L, gt_chw = torch.cat(rec.ab), l_from_uint8(gt), gt.permute(0, 3, 1, 2)
-                per_item.append(torch.stack([metrics.psnr(lab_to_uint8(L, ab * s).permute(0, 3, 1, 2), gt_chw)
-                                             for s in scales]))            # (scales, frames)
-            split_curve = torch.stack([p.mean(1) for p in per_item]).mean(0)
-            one = float(split_curve.max())
-            item = float(torch.stack([p.mean(1).max() for p in per_item]).mean())
-            frame = float(torch.stack([p.max(0).values.mean() for p in per_item]).mean())
-            print(f"seed {seed} {split}: each item's best scale", {n: scales[int(p.mean(1).argmax())] for n, p in
-                                                                   zip(SPLITS[split], per_item)}, flush=True)
-            rows.append(dict(seed=seed, split=split, gray=float(split_curve[0]),
-                             one_scale=one, best_scale=scales[int(split_curve.argmax())],
-                             per_item=item, per_frame=frame))
-            print(rows[-1], flush=True)
+    for seed, split, per_item in _kit_models_scaled(frames, metrics.psnr, scales):      # (scales, frames) each
+        split_curve = torch.stack([p.mean(1) for p in per_item]).mean(0)
+        one = float(split_curve.max())
+        item = float(torch.stack([p.mean(1).max() for p in per_item]).mean())
+        frame = float(torch.stack([p.max(0).values.mean() for p in per_item]).mean())
+        print(f"seed {seed} {split}: each item's best scale", {n: scales[int(p.mean(1).argmax())] for n, p in
+                                                               zip(SPLITS[split], per_item)}, flush=True)
+        rows.append(dict(seed=seed, split=split, gray=float(split_curve[0]),
+                         one_scale=one, best_scale=scales[int(split_curve.argmax())],
+                         per_item=item, per_frame=frame))
+        print(rows[-1], flush=True)
     print(pd.DataFrame(rows).round(2).to_markdown(index=False))
 
 
@@ -1798,34 +1808,19 @@ def lpips_ceiling(frames) -> None:
     best single scale. On val, which asks for more colour, a good scale gets to 0.84-0.92: LPIPS, like PSNR, rewards
     these U-Nets' colours on val and hardly on the test clips.
     """
-    import numpy as np
-
     from colorizerutils import metrics
-    from colorizerutils.color import l_from_uint8, lab_to_uint8
-    from colorizerutils.evaluate import _Recording, clip_paths, colorize_clip
 
     scales = [round(0.1 * i, 1) for i in range(11)]
     rows = []
-    for seed in SEEDS:
-        cfg = recipes.mse_unet(P, seed=seed, run=_kit_mse_run(seed))
-        reuse_or_train(cfg, frames, progress=False)
-        model = load_colorizer(cfg.run_dir, calibrated=False)
-        for split in SPLITS:
-            per_item = []
-            for name, path in clip_paths(SPLITS[split]):
-                rec = _Recording(model)
-                with torch.no_grad():
-                    gt = torch.from_numpy(np.stack([g for _, g in colorize_clip(rec, path, SWEEP)]))
-                ab, L, gt_chw = torch.cat(rec.ab), l_from_uint8(gt), gt.permute(0, 3, 1, 2)
-                per_item.append(torch.stack([metrics.lpips(lab_to_uint8(L, ab * s).permute(0, 3, 1, 2), gt_chw)
-                                             .mean() for s in scales]))     # (scales,)
-            curve = torch.stack(per_item).mean(0)
-            rows.append(dict(seed=seed, split=split, gray=float(curve[0]), at_0_3=float(curve[3]),
-                             best=float(curve.min()), best_scale=scales[int(curve.argmin())],
-                             per_item=float(torch.stack([p.min() for p in per_item]).mean()),
-                             ratio_best=float(curve.min() / curve[0]),
-                             ratio_per_item=float(torch.stack([p.min() for p in per_item]).mean() / curve[0])))
-            print(rows[-1], flush=True)
+    for seed, split, items in _kit_models_scaled(frames, metrics.lpips, scales):
+        per_item = [p.mean(1) for p in items]                                           # (scales,) each
+        curve = torch.stack(per_item).mean(0)
+        rows.append(dict(seed=seed, split=split, gray=float(curve[0]), at_0_3=float(curve[3]),
+                         best=float(curve.min()), best_scale=scales[int(curve.argmin())],
+                         per_item=float(torch.stack([p.min() for p in per_item]).mean()),
+                         ratio_best=float(curve.min() / curve[0]),
+                         ratio_per_item=float(torch.stack([p.min() for p in per_item]).mean() / curve[0])))
+        print(rows[-1], flush=True)
     print(pd.DataFrame(rows).round(4).to_markdown(index=False))
 
 
