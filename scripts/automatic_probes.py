@@ -1727,6 +1727,7 @@ def scale_signals(frames, seeds=(0,), mc: int = 6) -> None:
     import numpy as np
 
     from colorizerutils.color import l_from_uint8, lab_to_uint8
+    from colorizerutils.inference import model_size
     from colorizerutils.metrics import psnr
 
     scales = np.round(np.arange(31) * 0.05, 2)
@@ -1751,8 +1752,7 @@ def scale_signals(frames, seeds=(0,), mc: int = 6) -> None:
                 draws = torch.cat([model.predict(small) for _ in range(mc)])
                 net.eval()
             size = a.norm(dim=1).mean().clamp_min(1e-6)
-            ab = upsample_ab(a, (h, w))
-            curve = [float(psnr(lab_to_uint8(L, ab * s).permute(0, 3, 1, 2), x.permute(0, 3, 1, 2))[0])
+            curve = [float(psnr(lab_to_uint8(L, a * s).permute(0, 3, 1, 2), x.permute(0, 3, 1, 2))[0])
                      for s in scales]
             rows.append(dict(curve=curve, chroma=float(size), flip=float((a - q).norm(dim=1).mean() / size),
                              dropout=float((draws - draws.mean(0)).norm(dim=1).mean() / size),
@@ -1764,7 +1764,6 @@ def scale_signals(frames, seeds=(0,), mc: int = 6) -> None:
                     **{k: float(np.nanmean([r[k] for r in rows])) if any(np.isfinite(r[k]) for r in rows)
                        else np.nan for k in ("chroma", "flip", "dropout", "temporal")})
 
-    from colorizerutils.inference import model_size
     out = []
     for seed in seeds:
         cfg = recipes.mse_unet(P, seed=seed, run=_kit_mse_run(seed))
