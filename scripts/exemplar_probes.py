@@ -315,6 +315,7 @@ a = 0.02 passes: +0.20 dB on val and +0.15 on train over frames 31-300 (box.mp4 
 other clips within 0.1). :class:`colorizerutils.flow.FlowAnchor` takes it as ``pull=0.02``, the default. Test, read
 after: +0.37 over frames 31-300 (vtest.avi +1.15), +0.08 over the first 30.
 """
+import functools
 import sys
 import time
 
@@ -1114,6 +1115,30 @@ def _best_in_window(ab: torch.Tensor, truth: torch.Tensor, r: int, block: int) -
     return best
 
 
+def _anchor_oracles(splits, oracles: dict) -> list[dict]:
+    """The kit's anchor (:class:`colorizerutils.flow.FlowAnchor`, run as the colorizer runs it, its own output
+    carried) on every clip of ``splits``, scored as it is and, for scoring only, through each ``{row: f(ab,
+    truth_ab) -> ab}`` of ``oracles``: one row per split, clip and row, PSNR only."""
+    from colorizerutils.flow import FlowAnchor
+
+    rows, start = [], time.perf_counter()
+    for split in splits:
+        for name, lab, rgb in _clips(split):
+            fa = FlowAnchor()
+            fa.reset(lab[:1].float())
+            scorers = {k: metrics.ClipScorer(with_lpips=False, temporal=False) for k in ["anchor", *oracles]}
+            for t in range(1, len(lab)):
+                out, _ = fa(lab[t:t + 1, :1].float())
+                fa.update(out)
+                ab = out[0, 1:]
+                _score(rgb[t], lab[t, :1], ab, scorers["anchor"])
+                for key, oracle in oracles.items():
+                    _score(rgb[t], lab[t, :1], oracle(ab, lab[t, 1:]), scorers[key])
+            rows += [dict(split=split, clip=name, row=k, psnr=sc.result()["psnr"]) for k, sc in scorers.items()]
+            print(split, name, tuple(lab.shape[-2:]), f"{time.perf_counter() - start:.0f} s", flush=True)
+    return rows
+
+
 def misaligned() -> None:
     """Is the anchor's error colour in the wrong place, or colour it does not have? ``sure-wrong`` found 70% of the
     anchor's squared ab error on test where its flows are sure. If that error is colour carried a pixel or a few off
@@ -1142,27 +1167,9 @@ def misaligned() -> None:
     truth, so it also beats noise; it bounds what pixel-scale structure (colour edges, the codec's chroma) could give,
     not what any flow could.
     """
-    from colorizerutils.flow import FlowAnchor
-
-    oracles = [(r, b) for r in (1, 2, 4) for b in (1, 16, 64)]
-    rows = []
-    for split in ("val", "train", "test"):
-        for name, lab, rgb in _clips(split):
-            fa = FlowAnchor()
-            fa.reset(lab[:1].float())
-            scorers = {k: metrics.ClipScorer(with_lpips=False, temporal=False)
-                       for k in ["anchor"] + [f"offset within {r} px, per {'pixel' if b == 1 else f'{b}-px tile'}"
-                                              for r, b in oracles]}
-            for t in range(1, len(lab)):
-                out, _ = fa(lab[t:t + 1, :1].float())
-                fa.update(out)
-                ab = out[0, 1:]
-                _score(rgb[t], lab[t, :1], ab, scorers["anchor"])
-                for (r, b), key in zip(oracles, list(scorers)[1:]):
-                    _score(rgb[t], lab[t, :1], _best_in_window(ab, lab[t, 1:], r, b), scorers[key])
-            rows += [dict(split=split, clip=name, row=k, psnr=sc.result()["psnr"]) for k, sc in scorers.items()]
-            print(split, name, flush=True)
-    _table(rows, "row")
+    oracles = {f"offset within {r} px, per {'pixel' if b == 1 else f'{b}-px tile'}":
+               functools.partial(_best_in_window, r=r, block=b) for r in (1, 2, 4) for b in (1, 16, 64)}
+    _table(_anchor_oracles(("val", "train", "test"), oracles), "row")
 
 
 def _tile_affine(ab: torch.Tensor, truth: torch.Tensor, block: int, ridge: float = 1.0) -> torch.Tensor:
@@ -1209,26 +1216,9 @@ def recoloured() -> None:
     the flows' confidence does not flag (``sure-wrong``); the network's residual at 64 px is a correction of that
     kind, and the one it learns from the train recordings lowers the anchor (``results/04_video_comparison.md``).
     """
-    from colorizerutils.flow import FlowAnchor
-
-    oracles = {"offset per 64-px tile": (64, 1e9), "affine map per 64-px tile": (64, 1.0),
-               "offset per 16-px tile": (16, 1e9), "affine map per 16-px tile": (16, 1.0)}
-    rows = []
-    for split in ("val", "train", "test"):
-        for name, lab, rgb in _clips(split):
-            fa = FlowAnchor()
-            fa.reset(lab[:1].float())
-            scorers = {k: metrics.ClipScorer(with_lpips=False, temporal=False) for k in ["anchor", *oracles]}
-            for t in range(1, len(lab)):
-                out, _ = fa(lab[t:t + 1, :1].float())
-                fa.update(out)
-                ab = out[0, 1:]
-                _score(rgb[t], lab[t, :1], ab, scorers["anchor"])
-                for key, (block, ridge) in oracles.items():
-                    _score(rgb[t], lab[t, :1], _tile_affine(ab, lab[t, 1:], block, ridge), scorers[key])
-            rows += [dict(split=split, clip=name, row=k, psnr=sc.result()["psnr"]) for k, sc in scorers.items()]
-            print(split, name, flush=True)
-    _table(rows, "row")
+    oracles = {f"{kind} per {block}-px tile": functools.partial(_tile_affine, block=block, ridge=ridge)
+               for block in (64, 16) for kind, ridge in (("offset", 1e9), ("affine map", 1.0))}
+    _table(_anchor_oracles(("val", "train", "test"), oracles), "row")
 
 
 def _tile_offset(ab: torch.Tensor, truth: torch.Tensor, block: int, phase: int = 0) -> torch.Tensor:
@@ -1276,24 +1266,9 @@ def codec_grid() -> None:
     codec's blocks are a part of the per-tile error, about 0.25 of the 16-px oracle's 2.15 dB on test and 0.6 of the
     8-px oracle's 3.7, and most of it is not: off the grid, an offset per 16-px tile still gains +1.9 dB on test.
     """
-    from colorizerutils.flow import FlowAnchor
-
-    oracles = {f"offset per {b}-px tile, phase {ph}": (b, ph) for b, ph in ((16, 0), (16, 4), (16, 8), (8, 0), (8, 4))}
-    rows, start = [], time.perf_counter()
-    for split in ("val", "test"):
-        for name, lab, rgb in _clips(split):
-            fa = FlowAnchor()
-            fa.reset(lab[:1].float())
-            scorers = {k: metrics.ClipScorer(with_lpips=False, temporal=False) for k in ["anchor", *oracles]}
-            for t in range(1, len(lab)):
-                out, _ = fa(lab[t:t + 1, :1].float())
-                fa.update(out)
-                ab = out[0, 1:]
-                _score(rgb[t], lab[t, :1], ab, scorers["anchor"])
-                for key, (block, phase) in oracles.items():
-                    _score(rgb[t], lab[t, :1], _tile_offset(ab, lab[t, 1:], block, phase), scorers[key])
-            rows += [dict(split=split, clip=name, row=k, psnr=sc.result()["psnr"]) for k, sc in scorers.items()]
-            print(split, name, tuple(lab.shape[-2:]), f"{time.perf_counter() - start:.0f} s", flush=True)
+    oracles = {f"offset per {b}-px tile, phase {ph}": functools.partial(_tile_offset, block=b, phase=ph)
+               for b, ph in ((16, 0), (16, 4), (16, 8), (8, 0), (8, 4))}
+    rows = _anchor_oracles(("val", "test"), oracles)
     _table(rows, "row")
     d = pd.DataFrame(rows).pivot_table(index="clip", columns="row", values="psnr", sort=False)
     gain = lambda k: d[k] - d["anchor"]
