@@ -182,8 +182,13 @@ def iter_video(path: str | Path, *, max_frames: int | None = None, step: int = 1
 
 
 def declared_frames(path: str | Path) -> int | None:
-    """The frame count a video's header declares (for progress bars), or None where it declares none."""
-    container = _open_av(Path(path))
+    """The frame count a video's header declares (for progress bars), or None where it declares none or where the
+    container's count is not the decoded frames' (:data:`EXACT_COUNT_EXTS`: an AVI counts its dropped frames too, so
+    tree.avi declares 444 and decodes 68)."""
+    path = Path(path)
+    if path.suffix.lower() not in EXACT_COUNT_EXTS:
+        return None
+    container = _open_av(path)
     try:
         return container.streams.video[0].frames or None
     finally:

@@ -57,6 +57,16 @@ def test_video_reader_streams_real_frames(clip_path):
     assert media.video_fps(clip_path) == pytest.approx(29.97, abs=0.01)
 
 
+def test_progress_totals_only_where_the_header_counts_decoded_frames(manifest, clip_path):
+    # tree.avi's header declares 444 frames (an AVI counts dropped frames) and 68 decode: a progress bar sized by
+    # the header would stop at 15%, so an AVI gets none; an MP4's count is the decoded one
+    tree = paths.DATA / "default" / "videos" / "tree.avi"
+    assert media._open_av(tree).streams.video[0].frames == 444
+    assert sum(1 for _ in media.iter_frames(tree)) == 68
+    assert media.declared_frames(tree) is None
+    assert media.declared_frames(clip_path) == sum(1 for _ in media.iter_frames(clip_path)) == 120
+
+
 def test_frame_folder_layouts(tmp_path, clip_path):
     from PIL import Image
 
