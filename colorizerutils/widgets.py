@@ -161,4 +161,6 @@ def frame_scrubber(videos: dict[str, np.ndarray], *, width: int = 320):
     frame.observe(draw, names="value")
     draw()
     panels = [W.VBox([W.Label(title), images[title]]) for title in videos]
-    return W.VBox([W.HBox([_player(frame), frame]), W.HBox(panels)])
+    # the panels wrap onto more rows where the notebook is narrower than all of them side by side: in one row
+    # JupyterLab would squeeze each panel and cut its image behind a scroll bar
+    return W.VBox([W.HBox([_player(frame), frame]), W.HBox(panels, layout=W.Layout(flex_flow="row wrap"))])

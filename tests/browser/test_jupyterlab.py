@@ -170,6 +170,20 @@ def _slider_changes_image(driver, slider_label: str) -> bool:
     return image() != before
 
 
+CUT_IMAGES = """
+// widget images a reader cannot see whole: wider than the output area, or inside a widget box that scrolls sideways
+const cut = [];
+for (const img of document.querySelectorAll('.jp-OutputArea-output .widget-image')) {
+  const area = img.closest('.jp-OutputArea-output').getBoundingClientRect(), r = img.getBoundingClientRect();
+  let box = img.parentElement, scrolls = false;
+  for (; box && !box.classList.contains('jp-OutputArea-output'); box = box.parentElement)
+    scrolls = scrolls || box.scrollWidth > box.clientWidth + 1;
+  if (r.width > 0 && (scrolls || r.right > area.right + 1)) cut.push(Math.round(r.width) + 'px wide');
+}
+return cut;
+"""
+
+
 @pytest.mark.parametrize("name,slider", [("01_lab_preprocessing", "frame"), ("04_video_diffusion", "before | after")])
 def test_notebook_runs_in_jupyterlab_with_figures_and_working_sliders(lab, browser, name, slider):
     url, token, _ = lab
@@ -179,6 +193,8 @@ def test_notebook_runs_in_jupyterlab_with_figures_and_working_sliders(lab, brows
     assert sum(c["images"] for c in cells) >= 1, f"{name}: no figure rendered"
     assert sum(c["widgets"] for c in cells) >= 1, f"{name}: no widget shown (widgets.interactive() false?)"
     assert _slider_changes_image(browser, slider), f"{name}: moving the {slider!r} slider did not change the image"
+    cut = browser.execute_script(CUT_IMAGES)
+    assert not cut, f"{name}: {len(cut)} widget images are cut off by the notebook's width ({cut})"
     results.save_png(browser.get_screenshot_as_png(), f"browser_{name}", notebook=name,
                      params={"PROFILE": "smoke", "browser": browser.capabilities.get("browserVersion"),
                              "what": f"JupyterLab after run-all, the {slider!r} slider moved"})
