@@ -18,7 +18,7 @@ from .atomic import atomic_path, write_text
 from .color import l_from_uint8, lab_to_uint8, rgb_to_lab
 from .inference import model_size
 from .media import (IMAGE_EXTS, VIDEO_EXTS, VIDEO_OUT_EXTS, DataError, check_encoder, declared_frames, iter_frames,
-                    prefetch, read_image, video_fps, write_frames, write_video)
+                    list_frame_files, prefetch, read_image, video_fps, write_frames, write_video)
 
 
 def colorize_frames(colorizer, frames: Iterator[np.ndarray], *, size: int | None = None, batch: int = 8,
@@ -201,9 +201,7 @@ def _write_output(out, src: Path, dest: Path, *, in_kind: str, out_kind: str, ex
         with atomic_path(dest) as tmp:
             Image.fromarray(img).save(tmp, format=Image.registered_extensions()[ext])
         return 1
-    total = None
-    if in_kind == "video":
-        total = declared_frames(src)
+    total = declared_frames(src) if in_kind == "video" else len(list_frame_files(src))   # for the progress bar
     if out_kind == "folder":
         return write_frames(out, dest, progress=progress, total=total, status=status)
     fps = video_fps(src) if in_kind == "video" else 25.0

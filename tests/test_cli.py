@@ -71,6 +71,8 @@ def test_colorize_image_and_frame_folder_and_evaluate(ckpt, tmp_path):
     run("colorize", paths.DATA / "default/videos/carphone_pristine.mp4", frames_dir, "--checkpoint", ckpt / "tiny",
         "--size", "32", "--quiet")
     assert len(media.list_frame_files(frames_dir)) == 120
+    back = run("colorize", frames_dir, tmp_path / "back.mp4", "--checkpoint", ckpt / "tiny", "--size", "32")
+    assert "120/120" in back.stderr     # a frame folder's progress bar knows its length
     p = run("evaluate", frames_dir, paths.DATA / "default/videos/carphone_pristine.mp4", "--json")
     out = json.loads(p.stdout, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
     assert out["frames"] == 120 and 10 < out["psnr"] < 60 and 0 < out["ssim"] <= 1 and out["cdc"] > 0
