@@ -61,9 +61,9 @@ def gan_unet(profile: Profile, *, seed: int = 0, run: str = "gan_unet", ngf: int
     pix2pix's lambda, which keeps the GAN near the target while the adversary adds colour; ``disc_norm``: the
     PatchGAN's normalisation, spectral (Miyato et al. 2018) | batch (pix2pix) | none; ``schedule``: nogan (DeOldify:
     the generator alone, then the critic alone on its outputs, then a short adversarial phase;
-    :class:`colorizerutils.objectives.GAN`) | joint (both networks every step, pix2pix). At the quick profile,
-    seeds 0-2, the two are within seed noise (NoGAN - joint: -0.04 +- 0.20 dB on val, -0.01 +- 0.09 on test, every
-    10th frame; notebook 06's effects table); NoGAN trains in 57 s against 93 s on 2 CPU cores.
+    :class:`colorizerutils.objectives.GAN`) | joint (both networks every step, pix2pix). Notebook 06's effects table
+    (``results/06_effects.md``) compares the two paired over seeds; NoGAN is the default for its cost, since both
+    networks train together only in its last fifth of the steps (50-60% of the joint schedule's time on 2 CPU cores).
     """
     return TrainConfig(run=run, **_unet(ngf, depth, dropout, out_stride), objective="gan", loss=recon,
                        gan_recon_weight=recon_weight, disc_kwargs=dict(norm=disc_norm), lr=lr, gan_schedule=schedule,
