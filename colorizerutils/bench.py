@@ -987,50 +987,37 @@ def bench_shots(*, quick: bool, size=(640, 480)) -> pd.DataFrame:
     import tempfile
     from pathlib import Path
 
-    import cv2
-    from PIL import Image
-
     from .diffusion import DiffusionColorizer
     from .inference import BASELINES
-    from .metrics import psnr as frame_psnr
+    from .shots import join_clips, score_shots
     from .video import colorize_frames, colorize_path
 
     n = 20 if quick else 60
-    parts = [[cv2.resize(f, size, interpolation=cv2.INTER_AREA)
-              for f in media.iter_video(paths.DATA / "default" / "videos" / name, max_frames=n)] for name in SHOT_CLIPS]
     net, source, config = _trained_or_fresh("diffusion", "diffusion_unet", DEFAULT_DIFFUSION)
     methods = {"exemplar diffusion (DDIM 5, full anchor, gated residual)":
                lambda: DiffusionColorizer(net, device=torch.device("cpu"), config=config, seed=0),
                "DIS warp from the reference": BASELINES["flow"]}
-    chw = lambda fs: torch.from_numpy(np.stack(fs)).permute(0, 3, 1, 2)
-    score = lambda got, truth: float(frame_psnr(chw(got[1:]), chw(truth[1:])).mean())   # frame 0: the reference
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        clip, refs = tmp / "joined", tmp / "refs"
-        clip.mkdir(), refs.mkdir()
-        for i, f in enumerate(f for p in parts for f in p):
-            Image.fromarray(f).save(clip / f"{i:05d}.png", compress_level=1)
-        names = {k: f"{'cab'[k]}_{SHOT_CLIPS[k].split('.')[0]}.png" for k in range(3)}   # c_, a_, b_: not shot order
-        for k, name in names.items():
-            Image.fromarray(parts[k][0]).save(refs / name)
+        joined = join_clips([paths.DATA / "default" / "videos" / name for name in SHOT_CLIPS], tmp, frames=n, size=size)
+        alone = {}   # each part colorized as a clip of its own with its own first frame as the reference
         for method, make in methods.items():
+            own = [list(colorize_frames(make(), iter(part), reference=part[0])) for part in joined.parts]
+            alone[method] = [r["psnr"] for r in score_shots([f for p in own for f in p], joined, None)]
             for shots in (True, False) if method.startswith("exemplar") else (True,):
                 out = tmp / f"out_{len(rows)}"
-                colorize_path(make(), clip, out, reference=refs, progress=False, shots=shots)
+                colorize_path(make(), joined.folder, out, reference=joined.references, progress=False, shots=shots)
                 got = [media.read_image(f) for f in media.list_frame_files(out)]
-                log = json.loads(out.with_name(out.name + ".shots.json").read_text()) if shots else []
-                for k, part in enumerate(parts):
-                    alone = list(colorize_frames(make(), iter(part), reference=part[0]))
-                    found = [s for s in log if abs(s["start_frame"] - k * n) <= 1]
-                    used = Path(found[0]["reference_file"]).name if found and found[0]["reference_file"] else None
-                    joined_db, alone_db = score(got[k * n:(k + 1) * n], part), score(alone, part)
-                    rows.append(dict(method=method, shot_handling=shots, shot=k, clip=SHOT_CLIPS[k], frames=n,
-                                     true_cut=k * n, found_cut=found[0]["start_frame"] if found else None,
-                                     reference_used=used if shots else min(names.values()) + " (the first)",
-                                     own_reference=names[k], psnr_joined=joined_db, psnr_alone=alone_db,
-                                     joined_minus_alone=joined_db - alone_db,
-                                     within_half_db=abs(joined_db - alone_db) <= 0.5,
+                log = json.loads(out.with_name(out.name + ".shots.json").read_text()) if shots else None
+                for r, alone_db in zip(score_shots(got, joined, log), alone[method]):
+                    rows.append(dict(method=method, shot_handling=shots, **{k: r[k] for k in (
+                                         "shot", "clip", "frames", "true_cut", "found_cut")},
+                                     reference_used=r["reference_used"] if shots
+                                     else min(joined.reference_names) + " (the first)",
+                                     own_reference=r["own_reference"], psnr_joined=r["psnr"], psnr_alone=alone_db,
+                                     joined_minus_alone=r["psnr"] - alone_db,
+                                     within_half_db=abs(r["psnr"] - alone_db) <= 0.5,
                                      cuts_found=len(log) - 1 if shots else None,
                                      weights=source if method.startswith("exemplar") else "none"))
     return pd.DataFrame(rows)

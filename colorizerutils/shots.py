@@ -16,6 +16,9 @@ Both work on what the colorizer sees, the frames' luminance, as the content chec
 """
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import numpy as np
 
 from .split import _unit as split_unit, thumbnail
@@ -60,3 +63,86 @@ def best_reference(frame: np.ndarray, references: list[np.ndarray],
     scores = [ncc(frame, r) for r in references]
     i = int(np.argmax(scores))
     return i, scores[i], scores[i] >= threshold
+
+
+def cut_signal(frames) -> np.ndarray:
+    """What :class:`CutDetector` sees: the NCC of each frame's gray thumbnail with the last non-blank frame before
+    it (NaN for the first frame and for blank ones). A cut is where it falls below :data:`CUT_NCC`."""
+    detector, out = CutDetector(), []
+    for f in frames:
+        before = detector.prev
+        detector(f)
+        out.append(np.nan if before is None or detector.prev is before else detector.last_ncc)
+    return np.array(out, dtype=float)
+
+
+@dataclasses.dataclass
+class JoinedClip:
+    """Clips joined into one frame folder with known cuts, and a folder of their first frames as references."""
+    folder: Path                    # 00000.png, 00001.png, ...: every part's frames, one after the other
+    references: Path                # each part's first frame, named so that the folder's order is not the shots'
+    parts: list                     # per part, its frames as joined: (H,W,3) uint8
+    reference_names: list           # per part, the file name of its first frame in ``references``
+    names: list                     # per part, the clip it comes from
+
+    @property
+    def cuts(self) -> list[int]:
+        """The first frame of every part after the first."""
+        return [int(c) for c in np.cumsum([len(p) for p in self.parts])[:-1]]
+
+
+def join_clips(paths, dest: Path, *, frames: int, size: tuple[int, int]) -> JoinedClip:
+    """The first ``frames`` frames of each video in ``paths``, resized to ``size`` (width, height), written one
+    clip after the other as a frame folder ``dest/joined`` (the cuts are where one clip ends), and each clip's first
+    frame to ``dest/references``, named ``<letter>_<clip>.png`` with the letters rotated so that no shot finds its
+    reference by file order. The test of cut detection and reference choice: issue 15's joined clip
+    (``make bench``'s ``shots``) and notebook 07."""
+    import cv2
+    from PIL import Image
+
+    from .media import iter_video
+
+    paths = [Path(p) for p in paths]
+    if len(paths) < 2:
+        raise ValueError(f"join_clips: expected at least two clips to join, got {len(paths)}")
+    dest = Path(dest)
+    folder, refs = dest / "joined", dest / "references"
+    for d in (folder, refs):
+        d.mkdir(parents=True, exist_ok=False)
+    parts = [[cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in iter_video(p, max_frames=frames)]
+             for p in paths]
+    for p, part in zip(paths, parts):
+        if len(part) < 2:
+            raise ValueError(f"{p}: decoded {len(part)} frame(s); expected at least 2 to make a shot")
+    for i, f in enumerate(f for part in parts for f in part):
+        Image.fromarray(f).save(folder / f"{i:05d}.png", compress_level=1)
+    n = len(paths)
+    names = [f"{chr(ord('a') + (k + n - 1) % n)}_{p.stem}.png" for k, p in enumerate(paths)]
+    for name, part in zip(names, parts):
+        Image.fromarray(part[0]).save(refs / name)
+    return JoinedClip(folder, refs, parts, names, [p.name for p in paths])
+
+
+def score_shots(got, joined: JoinedClip, log: list[dict] | None) -> list[dict]:
+    """Per part of ``joined``, for ``got`` (the output frames of the joined clip) and its shot log (the list that
+    :func:`colorizerutils.video.colorize_path` writes to ``<output>.shots.json``; None without shot handling): the
+    shot that started within one frame of the part's first frame (``found_cut``, None where none did), the reference
+    file it used, and the mean PSNR of the part's frames after its first, which is its reference and not scored."""
+    import torch
+
+    from .metrics import psnr
+
+    chw = lambda fs: torch.from_numpy(np.stack(fs)).permute(0, 3, 1, 2)
+    if len(got) != sum(len(p) for p in joined.parts):
+        raise ValueError(f"score_shots: {len(got)} output frames for a joined clip of "
+                         f"{sum(len(p) for p in joined.parts)}")
+    rows, start = [], 0
+    for k, part in enumerate(joined.parts):
+        found = [s for s in log or [] if abs(s["start_frame"] - start) <= 1]
+        used = found[0].get("reference_file") if found else None
+        rows.append(dict(shot=k, clip=joined.names[k], frames=len(part), true_cut=start,
+                         found_cut=found[0]["start_frame"] if found else None,
+                         reference_used=Path(used).name if used else None, own_reference=joined.reference_names[k],
+                         psnr=float(psnr(chw(got[start + 1:start + len(part)]), chw(part[1:])).mean())))
+        start += len(part)
+    return rows
