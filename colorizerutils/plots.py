@@ -214,3 +214,35 @@ def term_effect(effect: pd.DataFrame):
         ax.set_ylim(min(effect[f"{m}_with"].min(), effect[f"{m}_without"].min()) * 0.95)
     axes[0].legend()
     return fig
+
+
+def shot_timeline(signal, *, threshold: float, true_cuts: list[int], found_cuts: list[int],
+                  psnr: dict[str, list[float]] | None = None, shot_starts: list[int] | None = None):
+    """What the cut detector saw over a clip: the NCC of consecutive gray thumbnails (:func:`colorizerutils.shots.
+    cut_signal`) against its threshold, with the true cuts and the cuts it found; with ``psnr`` ({label: one value
+    per shot}), each shot's PSNR as a step below, from ``shot_starts`` (the first frame of every shot)."""
+    import numpy as np
+
+    rows = 2 if psnr else 1
+    fig, axes = plt.subplots(rows, 1, figsize=(9, 2.6 * rows), sharex=True, squeeze=False)
+    ax = axes[0, 0]
+    ax.plot(np.arange(len(signal)), signal, ".-", lw=1, ms=3, color="tab:blue", label="NCC with the frame before")
+    ax.axhline(threshold, color="tab:red", lw=1, ls="--", label=f"cut threshold {threshold:g}")
+    for i, c in enumerate(true_cuts):
+        ax.axvline(c, color="0.6", lw=6, alpha=0.35, label="true cut" if i == 0 else None)
+    for i, c in enumerate(found_cuts):
+        ax.axvline(c, color="tab:green", lw=1.2, label="cut found" if i == 0 else None)
+    ax.set_ylabel("NCC")
+    ax.set_ylim(min(-0.1, float(np.nanmin(signal)) - 0.05) if np.isfinite(signal).any() else -0.1, 1.05)
+    ax.legend(fontsize=7, loc="lower left")
+    ax.set_title("cut detection on the gray frames")
+    if psnr:
+        ax = axes[1, 0]
+        edges = list(shot_starts or []) + [len(signal)]
+        for label, values in psnr.items():
+            ax.stairs(values, edges, label=label, lw=1.5)
+        ax.set_ylabel("PSNR per shot (dB)")
+        ax.legend(fontsize=7)
+    axes[-1, 0].set_xlabel("frame")
+    fig.tight_layout()
+    return fig

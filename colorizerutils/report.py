@@ -217,3 +217,30 @@ def discuss_effects(table: pd.DataFrame, *, truth: dict | None = None) -> str:
         lines.append(f"- **{change} · {split}** (*{first['with']}* against *{first['without']}*, "
                      f"{first['seeds']} seeds): " + "; ".join(parts) + ".")
     return "\n".join(lines)
+
+
+def discuss_shots(table: pd.DataFrame, *, cuts_found: list[int], shot_by_shot: str, across: str) -> str:
+    """Notebook 07's findings from its table (one row per ``method``, the shot handling, and shot, with
+    :func:`colorizerutils.shots.score_shots`' columns): whether every cut was found to one frame, whether each shot took its own reference, and
+    what shot handling (``shot_by_shot``) is worth against one state and one reference across the cuts (``across``),
+    per shot in PSNR. ``cuts_found``: every shot start the colorizer reported after the first."""
+    on = table[table.method == shot_by_shot].set_index("shot")
+    off = table[table.method == across].set_index("shot")
+    true = [int(c) for c in on.true_cut.iloc[1:]]
+    hit = [c for c in true if any(abs(f - c) <= 1 for f in cuts_found)]
+    spurious = [f for f in cuts_found if not any(abs(f - c) <= 1 for c in true)]
+    own = on.reference_used == on.own_reference
+    lines = [f"- Cuts: {len(hit)} of the {len(true)} true cuts (frames {', '.join(map(str, true))}) found to within one "
+             f"frame" + (f"; {len(spurious)} found where there is none (frames {', '.join(map(str, spurious))})"
+                         if spurious else ", and no other") + ".",
+             f"- References: {int(own.sum())} of the {len(on)} shots took their own first frame from the folder"
+             + ("." if own.all() else ": " + "; ".join(f"shot {k} ({on.loc[k, 'clip']}) took "
+                                                     f"{on.loc[k, 'reference_used'] or 'none (automatic mode)'}"
+                                                     for k in on.index[~own]) + "."),
+             f"- What shot handling is worth, shot by shot against {across} (PSNR of each shot's frames after its "
+             f"first, which is its reference):"]
+    for k in on.index:
+        d = on.loc[k, "psnr"] - off.loc[k, "psnr"]
+        lines.append(f"  - shot {k} ({on.loc[k, 'clip']}): {on.loc[k, 'psnr']:.2f} dB shot by shot, "
+                     f"{off.loc[k, 'psnr']:.2f} across the cuts: {d:+.2f} dB.")
+    return "\n".join(lines)

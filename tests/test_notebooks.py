@@ -62,6 +62,8 @@ EXPECTED = {
     "06_seed_variation": {"06_seed_variation": None, "06_effects": None,
                           "06_seed_variation_per_seed": ["MSE U-Net", "GAN U-Net", "ground truth (reference)"]
                           + [m for e in profile("smoke").effects for m in recipes.EFFECTS[e]]},
+    "07_long_videos": {"07_shots": ["shot by shot (the default)",
+                                    "one state and the first reference across the cuts (--no-shots)"]},
 }
 
 
@@ -101,6 +103,12 @@ def test_notebook_runs_in_smoke_profile(nb, tmp_path, monkeypatch):
         assert list(dict.fromkeys(t.change)) == list(profile("smoke").effects), t.change.unique()
         assert set(t.split) == {"val", "test"} and (t.seeds == len(profile("smoke").seeds)).all(), t
         assert t[["difference", "difference se"]].notna().all().all(), t
+    if nb.stem == "07_long_videos":   # on real test clips, at the smoke size: every cut found, every shot its reference
+        t = pd.read_csv(results / "07_shots.csv")
+        by_shot = t[t.method == "shot by shot (the default)"]
+        assert len(by_shot) == 3 and (by_shot.found_cut == by_shot.true_cut).all(), t
+        assert (by_shot.reference_used == by_shot.own_reference).all(), t
+        assert t[t.method != "shot by shot (the default)"].found_cut.isna().all(), t
     if nb.stem == "02_mse_unet":   # cross-fitted on train, never on val or test, and used: its row scores that scale
         ckpts = Path(os.environ["COLORIZER_CHECKPOINTS"])
         cal = json.loads((ckpts / "mse_unet" / "calibration.json").read_text())

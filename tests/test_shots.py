@@ -9,8 +9,8 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import torch
-from PIL import Image
 
 from colorizerutils import inference, media, metrics, paths, shots, video
 
@@ -31,28 +31,22 @@ def test_cuts_are_found_exactly_and_single_shot_clips_have_none(manifest):
 
 def _joined(tmp_path):
     """Three test clips joined (30 frames each, 320x240), their first frames as the references (in another order)."""
-    parts = [list(media.iter_video(paths.DATA / V / n, max_frames=30)) for n in ("bikes.mp4", "cup.mp4", "vtest.avi")]
-    size = lambda f: np.asarray(Image.fromarray(f).resize((320, 240), Image.BILINEAR))
-    parts = [[size(f) for f in p] for p in parts]
-    clip, refs = tmp_path / "joined", tmp_path / "refs"
-    clip.mkdir(), refs.mkdir()
-    for i, f in enumerate(f for p in parts for f in p):
-        Image.fromarray(f).save(clip / f"{i:05d}.png")
-    for name, k in (("a_vtest", 2), ("b_bikes", 0), ("c_cup", 1)):    # file order differs from shot order
-        Image.fromarray(parts[k][0]).save(refs / f"{name}.png")
-    return clip, refs, parts
+    return shots.join_clips([paths.DATA / V / n for n in ("bikes.mp4", "cup.mp4", "vtest.avi")], tmp_path,
+                            frames=30, size=(320, 240))
 
 
 def test_joined_clip_each_shot_uses_its_reference_and_matches_colorizing_it_alone(tmp_path, manifest):
-    clip, refs, parts = _joined(tmp_path)
+    joined = _joined(tmp_path)
+    parts = joined.parts
+    assert joined.reference_names == ["c_bikes.png", "a_cup.png", "b_vtest.png"] and joined.cuts == [30, 60]
     out = tmp_path / "out"
-    p = subprocess.run([sys.executable, "-m", "colorizerutils", "colorize", clip, out, "--model", "flow",
-                        "--reference", refs], capture_output=True, text=True, timeout=600)
+    p = subprocess.run([sys.executable, "-m", "colorizerutils", "colorize", joined.folder, out, "--model", "flow",
+                        "--reference", joined.references], capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr
     log = json.loads((tmp_path / "out.shots.json").read_text())
     assert [s["start_frame"] for s in log] == [0, 30, 60]                   # the cuts, to the frame
-    assert [s["reference_file"].rsplit("/", 1)[1] for s in log] == ["b_bikes.png", "c_cup.png", "a_vtest.png"]
-    assert all(s["fits"] for s in log) and "shot 1 from frame 30: c_cup.png" in p.stderr
+    assert [s["reference_file"].rsplit("/", 1)[1] for s in log] == ["c_bikes.png", "a_cup.png", "b_vtest.png"]
+    assert all(s["fits"] for s in log) and "shot 1 from frame 30: a_cup.png" in p.stderr
     assert "shots: 3" in p.stderr.rsplit("\r", 1)[-1]                   # the progress bar's last state counts them
     got = [media.read_image(f) for f in media.list_frame_files(out)]
     chw = lambda fs: torch.from_numpy(np.stack(fs)).permute(0, 3, 1, 2)
@@ -66,7 +60,7 @@ def test_joined_clip_each_shot_uses_its_reference_and_matches_colorizing_it_alon
 
 def test_without_shot_handling_the_first_reference_runs_across_the_cuts(tmp_path, manifest):
     # what --no-shots does, and what the kit did before: the state and the reference cross the cuts
-    clip, refs, parts = _joined(tmp_path)
+    parts = _joined(tmp_path).parts
     frames = [f for p in parts for f in p]
     log = []
     with_shots = list(video.colorize_frames(inference.FlowReference("dis"), iter(frames),
@@ -87,3 +81,43 @@ def test_a_shot_no_reference_fits_runs_without_one_where_the_model_can(manifest)
     log = []
     list(video.colorize_frames(inference.FlowReference("dis"), iter(frames), references=[other], shots=log))
     assert log[0]["reference"] == 0 and not log[0]["fits"]     # the flow baseline needs one: the closest is used
+
+
+def test_join_clips_and_the_cut_signal_on_real_clips(tmp_path, manifest):
+    joined = shots.join_clips([paths.DATA / V / n for n in ("cup.mp4", "vtest.avi")], tmp_path, frames=5,
+                              size=(160, 120))
+    files = media.list_frame_files(joined.folder)
+    assert len(files) == 10 and joined.cuts == [5] and joined.names == ["cup.mp4", "vtest.avi"]
+    assert media.read_image(files[5]).shape == (120, 160, 3)
+    assert np.array_equal(media.read_image(files[7]), joined.parts[1][2])             # written as kept
+    assert [f.name for f in media.list_frame_files(joined.references)] == ["a_vtest.png", "b_cup.png"]
+    assert joined.reference_names == ["b_cup.png", "a_vtest.png"]
+    signal = shots.cut_signal([media.read_image(f) for f in files])
+    assert np.isnan(signal[0]) and signal[5] < shots.CUT_NCC and np.nanmin(np.delete(signal, 5)) > shots.CUT_NCC
+    blank = np.zeros((120, 160, 3), np.uint8)          # a blank frame has no NCC and does not reset the comparison
+    with_blank = shots.cut_signal([joined.parts[0][0], blank, joined.parts[0][1]])
+    assert np.isnan(with_blank[1]) and with_blank[2] > 0.9
+    with pytest.raises(FileExistsError):                                              # never into an existing clip
+        shots.join_clips([paths.DATA / V / "cup.mp4"] * 2, tmp_path, frames=2, size=(64, 48))
+
+
+def test_score_shots_maps_the_log_to_the_true_cuts_and_scores_after_each_reference(tmp_path, manifest):
+    joined = shots.join_clips([paths.DATA / V / n for n in ("cup.mp4", "vtest.avi")], tmp_path, frames=4,
+                              size=(64, 48))
+    truth = [f for p in joined.parts for f in p]
+    got = [f.copy() for f in truth]
+    got[0][:] = 0                                            # a shot's first frame is its reference: not scored
+    for t in (5, 6, 7):                                      # every scored frame of shot 1 (frames 4-7) brightened
+        got[t] = np.clip(got[t].astype(int) + 10 * (t - 4), 0, 255).astype(np.uint8)
+    log = [{"start_frame": 0, "reference_file": str(joined.references / "b_cup.png")},
+           {"start_frame": 5, "reference_file": str(joined.references / "a_vtest.png")}]   # one frame late
+    rows = shots.score_shots(got, joined, log)
+    assert [(r["found_cut"], r["reference_used"], r["own_reference"]) for r in rows] == \
+        [(0, "b_cup.png", "b_cup.png"), (5, "a_vtest.png", "a_vtest.png")]
+    assert np.isinf(rows[0]["psnr"])                          # frames 1-3 exact, frame 0 not scored
+    mse = [np.mean((got[t].astype(float) - truth[t]) ** 2) for t in (5, 6, 7)]   # independently: RGB, peak 255
+    assert abs(rows[1]["psnr"] - np.mean([10 * np.log10(255 ** 2 / m) for m in mse])) < 1e-3, rows[1]
+    assert shots.score_shots(got, joined, None)[1]["found_cut"] is None
+    assert shots.score_shots(got, joined, log[:1])[1]["reference_used"] is None      # no shot began near frame 4
+    with pytest.raises(ValueError, match="7 output frames"):
+        shots.score_shots(got[:-1], joined, log)
