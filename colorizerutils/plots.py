@@ -1,6 +1,8 @@
 """Figures the notebooks share: image grids, frame strips, metric bars."""
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import pandas as pd
 import torch
@@ -22,7 +24,7 @@ def image_grid(columns: dict[str, list], *, size: float = 2.2, title: str | None
         for i in range(rows):
             axes[i, j].imshow(columns[name][i])
             axes[i, j].set_axis_off()
-        axes[0, j].set_title(name, fontsize=9)
+        axes[0, j].set_title("\n".join(textwrap.wrap(name, max(12, round(size * 12)))), fontsize=9)   # fits its column
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -240,7 +242,7 @@ def shot_timeline(signal, *, threshold: float, true_cuts: list[int], found_cuts:
         ax = axes[1, 0]
         edges = list(shot_starts or []) + [len(signal)]
         for label, values in psnr.items():
-            ax.stairs(values, edges, label=label, lw=1.5)
+            ax.stairs(values, edges, label=label, lw=1.5, baseline=None)
         ax.set_ylabel("PSNR per shot (dB)")
         ax.legend(fontsize=7)
     axes[-1, 0].set_xlabel("frame")
