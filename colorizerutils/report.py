@@ -234,9 +234,7 @@ def discuss_shots(table: pd.DataFrame, *, cuts_found: list[int], shot_by_shot: s
              f"frame" + (f"; {len(spurious)} found where there is none (frames {', '.join(map(str, spurious))})"
                          if spurious else ", and no other") + ".",
              f"- References: {int(own.sum())} of the {len(on)} shots took their own first frame from the folder"
-             + ("." if own.all() else ": " + "; ".join(f"shot {k} ({on.loc[k, 'clip']}) took "
-                                                     f"{on.loc[k, 'reference_used'] or 'none (automatic mode)'}"
-                                                     for k in on.index[~own]) + "."),
+             + ("." if own.all() else ": " + "; ".join(_other_reference(on, k) for k in on.index[~own]) + "."),
              f"- What shot handling is worth, shot by shot against {across} (PSNR of each shot's frames after its "
              f"first, which is its reference):"]
     for k in on.index:
@@ -244,3 +242,12 @@ def discuss_shots(table: pd.DataFrame, *, cuts_found: list[int], shot_by_shot: s
         lines.append(f"  - shot {k} ({on.loc[k, 'clip']}): {on.loc[k, 'psnr']:.2f} dB shot by shot, "
                      f"{off.loc[k, 'psnr']:.2f} across the cuts: {d:+.2f} dB.")
     return "\n".join(lines)
+
+
+def _other_reference(on: pd.DataFrame, k) -> str:
+    """What shot ``k`` of :func:`discuss_shots`' table took instead of its own reference."""
+    head = f"shot {k} ({on.loc[k, 'clip']})"
+    if "found_cut" in on.columns and pd.isna(on.loc[k, "found_cut"]):
+        return f"{head}: no shot began within one frame of it"
+    ref = on.loc[k, "reference_used"]
+    return f"{head} took {'no reference (automatic mode)' if pd.isna(ref) else ref}"

@@ -60,11 +60,11 @@ def test_committed_comparison_discussion_picks_the_model_nearest_the_real_colour
     assert f"nearest is *{expected}*" in text
 
 
-def _shots_table(reference_used):
+def _shots_table(reference_used, found=(0, 31, 62)):
     rows = []
     for method, psnr in (("by shot", [39.0, 48.0, 38.5]), ("across", [25.0, 47.0, 20.0])):
         for k, clip in enumerate(("carphone.mp4", "cup.mp4", "vtest.avi")):
-            rows.append(dict(method=method, shot=k, clip=clip, true_cut=31 * k, psnr=psnr[k],
+            rows.append(dict(method=method, shot=k, clip=clip, true_cut=31 * k, psnr=psnr[k], found_cut=found[k],
                              own_reference=f"{'cab'[k]}_{clip}.png",
                              reference_used=reference_used[k] if method == "by shot" else None))
     return pd.DataFrame(rows)
@@ -76,8 +76,11 @@ def test_shot_discussion_counts_cuts_and_references_and_signs_each_shot():
     assert "2 of the 2 true cuts (frames 31, 62) found to within one frame, and no other" in text
     assert "3 of the 3 shots took their own first frame" in text
     assert "shot 0 (carphone.mp4): 39.00 dB shot by shot, 25.00 across the cuts: +14.00 dB" in text
-    text = report.discuss_shots(_shots_table([own[0], own[2], None]), cuts_found=[31, 45],
+    text = report.discuss_shots(_shots_table([own[0], own[2], None], found=(0, 31, 62)), cuts_found=[31, 45],
                                 shot_by_shot="by shot", across="across")
     assert "1 of the 2 true cuts" in text and "1 found where there is none (frames 45)" in text
     assert "1 of the 3 shots took their own first frame" in text
-    assert "shot 1 (cup.mp4) took b_vtest.avi.png" in text and "shot 2 (vtest.avi) took none (automatic mode)" in text
+    assert "shot 1 (cup.mp4) took b_vtest.avi.png" in text and "shot 2 (vtest.avi) took no reference (automatic" in text
+    table = _shots_table([own[0], None, own[2]], found=(0, None, 62))   # as read back from the CSV: NaN, not None
+    text = report.discuss_shots(table, cuts_found=[62], shot_by_shot="by shot", across="across")
+    assert "shot 1 (cup.mp4): no shot began within one frame of it" in text and "1 of the 2 true cuts" in text
