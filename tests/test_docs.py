@@ -180,3 +180,27 @@ def test_readme_targets_quote_results():
 
     wrong = [f"{cell!r} against {value:.4f}" for cell, value in checks if not _agrees(_value(cell), value)]
     assert not wrong, "README.md's targets table quotes numbers that results/ no longer holds:\n" + "\n".join(wrong)
+
+
+def test_readme_gan_summary_quotes_notebook_06():
+    """README's summary of the GAN U-Net: NoGAN against the joint schedule (06_effects) and the GAN against the MSE
+    U-Net paired by seed (06_seed_variation), on test."""
+    text = " ".join((ROOT / "README.md").read_text().split())
+    m = re.search(r"ties pix2pix's joint schedule within seed noise \(test PSNR (\S+) ± (\S+) dB, LPIPS (\S+) ± (\S+),",
+                  text)
+    assert m, "README.md: the GAN U-Net's summary no longer quotes NoGAN against the joint schedule"
+    effects = pd.read_csv(RESULTS / "06_effects.csv").set_index(["change", "split", "metric"])
+    checks = [(m.group(1), effects.loc[("NoGAN", "test", "psnr"), "difference"]),
+              (m.group(2), effects.loc[("NoGAN", "test", "psnr"), "difference se"]),
+              (m.group(3), effects.loc[("NoGAN", "test", "lpips"), "difference"]),
+              (m.group(4), effects.loc[("NoGAN", "test", "lpips"), "difference se"])]
+    seeds = pd.read_csv(RESULTS / "06_seed_variation.csv").set_index(["split", "metric"])
+    m = re.search(r"It gains LPIPS over the MSE U-Net at every seed \(test (\S+) ± (\S+)\)", text)
+    assert m, "README.md: the GAN U-Net's summary no longer quotes its LPIPS against the MSE U-Net"
+    lp = seeds.loc[("test", "lpips")]
+    assert lp["seeds higher"] == 0, "the GAN's test LPIPS is no longer lower at every seed"
+    checks += [(m.group(1), lp["difference mean"]), (m.group(2), lp["difference se"])]
+    col = seeds.loc[("test", "colorfulness")]
+    assert f"less colourful at all {int(col.seeds)} seeds on test" in text and col["seeds higher"] == 0
+    wrong = [f"{cell!r} against {value:.4f}" for cell, value in checks if not _agrees(_value(cell), value)]
+    assert not wrong, "README.md's GAN summary quotes numbers that results/ no longer holds:\n" + "\n".join(wrong)
