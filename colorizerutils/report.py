@@ -221,9 +221,10 @@ def discuss_effects(table: pd.DataFrame, *, truth: dict | None = None) -> str:
 
 def discuss_shots(table: pd.DataFrame, *, cuts_found: list[int], shot_by_shot: str, across: str) -> str:
     """Notebook 07's findings from its table (one row per ``method``, the shot handling, and shot, with
-    :func:`colorizerutils.shots.score_shots`' columns): whether every cut was found to one frame, whether each shot took its own reference, and
-    what shot handling (``shot_by_shot``) is worth against one state and one reference across the cuts (``across``),
-    per shot in PSNR. ``cuts_found``: every shot start the colorizer reported after the first."""
+    :func:`colorizerutils.shots.score_shots`' columns): whether every cut was found to one frame, whether each shot
+    took its own reference, and what shot handling (``shot_by_shot``) is worth against one state and one reference
+    across the cuts (``across``), per shot in PSNR. ``cuts_found``: every shot start the colorizer reported after the
+    first."""
     on = table[table.method == shot_by_shot].set_index("shot")
     off = table[table.method == across].set_index("shot")
     true = [int(c) for c in on.true_cut.iloc[1:]]

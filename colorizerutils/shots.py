@@ -17,6 +17,7 @@ Both work on what the colorizer sees, the frames' luminance, as the content chec
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -108,18 +109,28 @@ def join_clips(paths, dest: Path, *, frames: int, size: tuple[int, int]) -> Join
     dest = Path(dest)
     folder, refs = dest / "joined", dest / "references"
     for d in (folder, refs):
-        d.mkdir(parents=True, exist_ok=False)
+        if d.exists():
+            raise FileExistsError(f"{d}: already exists; join_clips writes a new clip and its references there")
     parts = [[cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in iter_video(p, max_frames=frames)]
              for p in paths]
     for p, part in zip(paths, parts):
         if len(part) < 2:
             raise ValueError(f"{p}: decoded {len(part)} frame(s); expected at least 2 to make a shot")
-    for i, f in enumerate(f for part in parts for f in part):
-        Image.fromarray(f).save(folder / f"{i:05d}.png", compress_level=1)
     n = len(paths)
     names = [f"{chr(ord('a') + (k + n - 1) % n)}_{p.stem}.png" for k, p in enumerate(paths)]
-    for name, part in zip(names, parts):
-        Image.fromarray(part[0]).save(refs / name)
+    made = []
+    try:
+        for d in (folder, refs):
+            d.mkdir(parents=True)
+            made.append(d)
+        for i, f in enumerate(f for part in parts for f in part):
+            Image.fromarray(f).save(folder / f"{i:05d}.png", compress_level=1)
+        for name, part in zip(names, parts):
+            Image.fromarray(part[0]).save(refs / name)
+    except BaseException:          # nothing half-written: a clip missing frames would move the cuts
+        for d in made:
+            shutil.rmtree(d, ignore_errors=True)
+        raise
     return JoinedClip(folder, refs, parts, names, [p.name for p in paths])
 
 

@@ -99,6 +99,9 @@ def test_join_clips_and_the_cut_signal_on_real_clips(tmp_path, manifest):
     assert np.isnan(with_blank[1]) and with_blank[2] > 0.9
     with pytest.raises(FileExistsError):                                              # never into an existing clip
         shots.join_clips([paths.DATA / V / "cup.mp4"] * 2, tmp_path, frames=2, size=(64, 48))
+    with pytest.raises(ValueError, match="cup.mp4: decoded 1 frame"):                  # a shot needs 2 frames
+        shots.join_clips([paths.DATA / V / "cup.mp4"] * 2, tmp_path / "short", frames=1, size=(64, 48))
+    assert not (tmp_path / "short").exists()                                          # and nothing was written
 
 
 def test_score_shots_maps_the_log_to_the_true_cuts_and_scores_after_each_reference(tmp_path, manifest):
