@@ -3,7 +3,8 @@ native ones? Each model's step as the chain trains it here, both ways, in altern
 
     python scripts/onednn_probe.py
 
-Measured on the 2-core AMD EPYC (Zen 4, AVX512-BF16, no AMX), 2026-12-07, at 3a1235b:
+Measured on the 2-core AMD EPYC (Zen 4, AVX512-BF16, no AMX), 2026-12-07, at 53b8816 (this script, then a scratch
+copy outside the repository; the training code has not changed since):
 
 | model | oneDNN | native | oneDNN / native |
 |---|---|---|---|
