@@ -6,6 +6,7 @@ linked to the frame slider) runs through a clip smoothly.
 """
 from __future__ import annotations
 
+import html
 import os
 
 import numpy as np
@@ -160,7 +161,9 @@ def frame_scrubber(videos: dict[str, np.ndarray], *, width: int = 320):
 
     frame.observe(draw, names="value")
     draw()
-    panels = [W.VBox([W.Label(title), images[title]]) for title in videos]
+    # a title wraps within its image's width: a long one would otherwise widen its panel and push the next aside
+    panels = [W.VBox([W.HTML(f'<div style="width:{width}px;white-space:normal;line-height:1.3">'
+                             f'{html.escape(title)}</div>'), images[title]]) for title in videos]
     # the panels wrap onto more rows where the notebook is narrower than all of them side by side: in one row
     # JupyterLab would squeeze each panel and cut its image behind a scroll bar
     return W.VBox([W.HBox([_player(frame), frame]), W.HBox(panels, layout=W.Layout(flex_flow="row wrap"))])

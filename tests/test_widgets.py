@@ -88,3 +88,12 @@ def test_mismatched_inputs_are_refused_with_the_sizes(manifest):
         widgets.frame_scrubber({"a": v, "b": v[:2]})
     with pytest.raises(ValueError, match=r"expected an \(H,W,3\) RGB frame"):
         widgets.before_after(v[0][..., 0], v[0][..., 0])
+
+
+def test_scrubber_titles_wrap_within_their_image_and_are_escaped(manifest):
+    v = _frames(2)
+    long = "one state and the first reference across the cuts (--no-shots) <b>"
+    box = widgets.frame_scrubber({"gray": v, long: v}, width=200)
+    titles = [h.value for h in _find(box, "HTML")]
+    assert len(titles) == 2 and all("width:200px" in t and "white-space:normal" in t for t in titles), titles
+    assert "(--no-shots) &lt;b&gt;" in titles[1] and "<b>" not in titles[1]

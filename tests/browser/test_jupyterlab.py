@@ -30,7 +30,7 @@ DRIVER = shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM and DRIVER), reason="Chromium not installed: on Debian or Ubuntu, `sudo apt-get install chromium "
                                       "chromium-driver`, then `make browser-test`")
-NOTEBOOKS = ("01_lab_preprocessing", "04_video_diffusion")
+NOTEBOOKS = ("01_lab_preprocessing", "04_video_diffusion", "07_long_videos")
 
 
 def _free_port() -> int:
@@ -184,7 +184,8 @@ return cut;
 """
 
 
-@pytest.mark.parametrize("name,slider", [("01_lab_preprocessing", "frame"), ("04_video_diffusion", "before | after")])
+@pytest.mark.parametrize("name,slider", [("01_lab_preprocessing", "frame"), ("04_video_diffusion", "before | after"),
+                                         ("07_long_videos", "frame")])
 def test_notebook_runs_in_jupyterlab_with_figures_and_working_sliders(lab, browser, name, slider):
     url, token, _ = lab
     cells = _run_all(browser, url, token, name)
