@@ -40,7 +40,7 @@ lab: data weights ## open the notebooks in JupyterLab, on the kit's environment 
 test: data weights ## run the test suite (CPU, real data, every notebook in PROFILE=smoke)
 	$(BIN)/python -m pytest -q tests --ignore=tests/browser
 
-browser-test: data weights ## notebooks 01 and 04 in JupyterLab in headless Chromium (needs apt: chromium chromium-driver)
+browser-test: data weights ## notebooks 01, 04 and 07 in JupyterLab in headless Chromium (needs apt: chromium chromium-driver)
 	$(BIN)/pip install --quiet -e '.[test,lab,browser]'
 	$(BIN)/python -m pytest -q -rs tests/browser
 
