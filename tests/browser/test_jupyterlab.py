@@ -1,7 +1,7 @@
 """The notebooks as a person sees them: JupyterLab on 127.0.0.1, driven by headless Chromium (``make browser-test``).
 
-For notebook 01 and the video notebooks 04 and 07, at ``PROFILE = "smoke"`` set in their parameters cell as a user would:
-run all cells from the browser, then check that no cell errored, that figures rendered as images, and that the
+For notebook 01 and the video notebooks 04 and 07, at ``PROFILE = "smoke"`` set in their parameters cell as a user
+would: run all cells from the browser, then check that no cell errored, that figures rendered as images, and that the
 viewers' sliders change the image they show. A screenshot of each rendered notebook goes to ``results/figures/``.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (apt) and selenium (``pip install -e .[browser]``); without
