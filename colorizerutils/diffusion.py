@@ -44,6 +44,7 @@ import dataclasses
 import torch
 import torch.nn.functional as F
 
+from . import metrics
 from .color import AB_SCALE, denormalize_ab, denormalize_l, normalize_ab, normalize_l
 from .flow import FlowAnchor, warp_lab_onto
 
@@ -161,9 +162,11 @@ class DiffusionColorizer:
     Without an exemplar (automatic mode): ``automatic_prev``: condition on the previous output there too (off by
     default: fed its own output, the model drifts to ever stronger colours; on the val clips of the quick profile
     its colourfulness was 1.34x the ground truth's with the link and 1.03x without, and PSNR 1.8 dB higher
-    without); ``automatic_scale``: the ab it returns is multiplied by this, and ``automatic_steps`` (None: ``steps``)
+    without); ``automatic_target``: each frame's ab is scaled so that its colourfulness comes near this
+    (:func:`colorizerutils.metrics.colorfulness_gain`; None: not scaled), and ``automatic_steps`` (None: ``steps``)
     sampler steps are taken there; both are the calibration fitted on val (:func:`colorizerutils.evaluate.calibrate`,
-    read from beside the checkpoint by :func:`colorizerutils.inference.load_colorizer`).
+    read from beside the checkpoint by :func:`colorizerutils.inference.load_colorizer`). ``automatic_scale``: one
+    factor on every frame's ab instead (the calibration before 2026-12-08, still read from older calibration files).
     """
 
     sequential = True
@@ -174,7 +177,7 @@ class DiffusionColorizer:
                  noise: str = "shared", use_prev: bool = True, guidance: float = 1.0, warm_strength: float = 0.6,
                  seed: int = 0, full_anchor: bool = True, fusion: str = "confidence", residual: str | None = None,
                  outside: str = "retrieve", automatic_prev: bool = False, automatic_scale: float = 1.0,
-                 automatic_steps: int | None = None):
+                 automatic_steps: int | None = None, automatic_target: float | None = None):
         if noise not in ("shared", "fresh", "warm"):
             raise ValueError(f"noise must be shared, fresh or warm, got {noise!r}")
         self.settings = settings_from(config)
@@ -185,6 +188,9 @@ class DiffusionColorizer:
             raise ValueError(f"residual must be one of {RESIDUALS}, got {residual!r}")
         if not 0 <= automatic_scale <= 2:
             raise ValueError(f"automatic_scale {automatic_scale}: expected a chroma factor between 0 and 2")
+        if automatic_target is not None and (automatic_target < 0 or automatic_scale != 1.0):
+            raise ValueError(f"automatic_target {automatic_target} with automatic_scale {automatic_scale}: expected a "
+                             f"colourfulness of at least 0, and no scale beside it (the target replaces the scale)")
         self.net, self.device = net.eval(), device
         self.scheduler = sampler(sampler_name, self.settings)
         self.steps, self.noise, self.use_prev = steps, noise, use_prev
@@ -192,7 +198,7 @@ class DiffusionColorizer:
         if automatic_steps is not None and automatic_steps < 1:
             raise ValueError(f"automatic_steps {automatic_steps}: expected a step count of at least 1, or None")
         self.automatic_prev, self.automatic_scale = automatic_prev, float(automatic_scale)
-        self.automatic_steps = automatic_steps
+        self.automatic_steps, self.automatic_target = automatic_steps, automatic_target
         self.name = f"diffusion ({sampler_name}, {steps} steps)"
         self.size = (config or {}).get("size")   # the CLI runs the model at its training size unless --size
         # full_anchor: the flow anchor is built at the frames' resolution (colorize_frames hands in full-size L and
@@ -255,7 +261,11 @@ class DiffusionColorizer:
         ab = (anchor + self._sample(l, ex, anchor)).clamp(-1, 1)
         self.prev = ab
         out = denormalize_ab(ab).cpu()
-        return out if ex is not None else out * self.automatic_scale   # as evaluate.fit_chroma_scale applies it
+        if ex is not None:
+            return out
+        if self.automatic_target is not None:   # as evaluate.fit_colorfulness_target applies it
+            return out * metrics.colorfulness_gain(L.cpu(), out, self.automatic_target).view(-1, 1, 1, 1)
+        return out * self.automatic_scale
 
     @torch.no_grad()
     def predict_full(self, L: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

@@ -314,31 +314,67 @@ def fit_chroma_scale(colorizer, clips, protocol: Protocol, *, scales=None, color
     Each clip's frames are colorized once; every scale is then applied to the stored ab exactly as
     :func:`colorizerutils.video.colorize_frames` applies ab (upsampled onto the full-resolution L).
     """
+    scales = np.round(np.linspace(0, 1, 21), 3) if scales is None else np.asarray(scales, float)
+    table = _gain_curves(colorizer, clips, protocol, "chroma_scale",
+                         {float(s): (lambda L, ab, s=float(s): s) for s in scales}, progress)
+    return _pick(table, "chroma_scale", colorfulness_band), table
+
+
+def fit_colorfulness_target(colorizer, clips, protocol: Protocol, *, targets=None,
+                            colorfulness_band: float = 0.25, progress: bool = True) -> tuple[float, pd.DataFrame]:
+    """The colourfulness that each frame of a generative model is scaled to
+    (:func:`colorizerutils.metrics.colorfulness_gain`), fitted on ``clips`` (the val split) from one pass of the model:
+    ``(best target, table of target vs mean PSNR and colourfulness)``. The target of highest mean PSNR whose mean
+    colourfulness lies within ``colorfulness_band`` of the ground truth's wins (if none does, the nearest).
+
+    Why a target and not one factor (:func:`fit_chroma_scale`): how saturated the model comes out differs from clip
+    to clip, so a factor fitted on a few val clips carries over badly (the committed chain of 2026-12-07: x1.95 on
+    val gave the test clips 1.43x the real frames' colourfulness), where a colourfulness fitted there is what the
+    band asks of the output itself (``scripts/automatic_probes.py diffusion-target``).
+    """
+    targets = np.asarray(COLORFULNESS_TARGETS if targets is None else targets, float)
+    from .metrics import colorfulness_gain
+
+    table = _gain_curves(colorizer, clips, protocol, "colorfulness_target",
+                         {float(t): (lambda L, ab, t=float(t): colorfulness_gain(L, ab, t)) for t in targets},
+                         progress)
+    return _pick(table, "colorfulness_target", colorfulness_band), table
+
+
+def _gain_curves(colorizer, clips, protocol: Protocol, column: str, gains: dict, progress: bool) -> pd.DataFrame:
+    """Mean PSNR and colourfulness over ``clips`` of a model's ab times factors, one row per ``{value: gain(L, ab) ->
+    one factor, or (N,) factors per frame}``: each clip colorized once, each gain applied to the stored ab (at the
+    model's size) as :func:`colorizerutils.video.colorize_frames` applies ab (upsampled onto the full-resolution L)."""
     from .color import l_from_uint8, lab_to_uint8
 
-    scales = np.round(np.linspace(0, 1, 21), 3) if scales is None else np.asarray(scales, float)
     psnrs, colours, truth = [], [], []
-    for name, path in tqdm(clip_paths(clips), desc="fit chroma scale", unit="clip", disable=not progress,
-                           leave=False):
+    for name, path in tqdm(clip_paths(clips), desc=f"fit {column.replace('_', ' ')}", unit="clip",
+                           disable=not progress, leave=False):
         rec = _Recording(colorizer)
         with torch.no_grad():
             gt = torch.from_numpy(np.stack([g for _, g in colorize_clip(rec, path, protocol)]))   # (N,H,W,3)
         ab, L = torch.cat(rec.ab), l_from_uint8(gt)
         frames = slice(1, None) if protocol.exemplar else slice(None)
         gt_chw = gt.permute(0, 3, 1, 2)[frames]
-        preds = [lab_to_uint8(L, ab * s).permute(0, 3, 1, 2)[frames] for s in scales]
+        per_frame = lambda f: f.view(-1, 1, 1, 1) if torch.is_tensor(f) else f
+        preds = [lab_to_uint8(L, ab * per_frame(g(L, ab))).permute(0, 3, 1, 2)[frames] for g in gains.values()]
         psnrs.append([float(metrics.psnr(p, gt_chw).mean()) for p in preds])
         colours.append([float(metrics.colorfulness(p).mean()) for p in preds])
         truth.append(float(metrics.colorfulness(gt_chw).mean()))
-    table = pd.DataFrame({"chroma_scale": scales, "psnr": np.mean(psnrs, axis=0),
-                          "colorfulness": np.mean(colours, axis=0), "gt_colorfulness": np.mean(truth)})
-    if colorfulness_band is None:
+    return pd.DataFrame({column: list(gains), "psnr": np.mean(psnrs, axis=0),
+                         "colorfulness": np.mean(colours, axis=0), "gt_colorfulness": np.mean(truth)})
+
+
+def _pick(table: pd.DataFrame, column: str, band: float | None) -> float:
+    """The value of ``column`` of highest PSNR (``band`` None), or of highest PSNR within ``band`` of the truth's
+    colourfulness, or nearest it where none is."""
+    if band is None:
         best = table.psnr.idxmax()
     else:
         off = (table.colorfulness / table.gt_colorfulness - 1).abs()
-        inside = table[off <= colorfulness_band]
+        inside = table[off <= band]
         best = inside.psnr.idxmax() if len(inside) else off.idxmin()
-    return float(table.loc[best, "chroma_scale"]), table
+    return float(table.loc[best, column])
 
 
 # how far from the ground truth's colourfulness a generative model's calibration may leave it (the kit's goal for the
@@ -346,68 +382,70 @@ def fit_chroma_scale(colorizer, clips, protocol: Protocol, *, scales=None, color
 GENERATIVE_BAND = 0.25
 
 
-# the automatic diffusion's sampler step counts that calibrate chooses among, and the chroma scales it tries there
-# (a generative model's colours may need strengthening: up to twice what it samples)
+# the automatic diffusion's sampler step counts that calibrate chooses among, and the colourfulness targets it tries
+# there (Hasler & Suesstrunk's scale: real video frames are about 20-40; 0 is gray)
 AUTOMATIC_STEPS = (2, 3, 5)
-GENERATIVE_SCALES = tuple(np.round(np.linspace(0, 2, 41), 3))
+COLORFULNESS_TARGETS = tuple(float(t) for t in range(0, 61))
+GENERATIVE_SCALES = tuple(np.round(np.linspace(0, 2, 41), 3))   # one factor instead: the calibration before 2026-12-08
 
 
-def calibrate(run: str | Path, clips, protocol: Protocol, *, scales=None, sampler_options: dict | None = None,
-              automatic_steps=AUTOMATIC_STEPS, progress: bool = True) -> pd.DataFrame:
-    """Fit the chroma scale of a trained model's automatic mode on ``clips`` (the val split: never test) and write
-    it beside its checkpoint (``calibration.json``, tied to the checkpoint's sha256), so that
-    :func:`colorizerutils.inference.load_colorizer` applies it from then on. Returns the table of scale vs mean PSNR
-    and colourfulness (:func:`fit_chroma_scale`).
+def calibrate(run: str | Path, clips, protocol: Protocol, *, scales=None, targets=None,
+              sampler_options: dict | None = None, automatic_steps=AUTOMATIC_STEPS,
+              progress: bool = True) -> pd.DataFrame:
+    """Fit a trained model's calibration on ``clips`` (the val split: never test) and write it beside its checkpoint
+    (``calibration.json``, tied to the checkpoint's sha256), so that :func:`colorizerutils.inference.load_colorizer`
+    applies it from then on. Returns the table it was chosen from (mean PSNR and colourfulness per value).
 
-    A per-frame model takes the scale of highest PSNR (``scales``, default 0 to 1). The diffusion model, generative,
-    is fitted where it runs without an exemplar (sampled with ``sampler_options``), at each step count of
-    ``automatic_steps`` in turn: each gets the scale of highest PSNR whose colourfulness stays within
-    :data:`GENERATIVE_BAND` of the ground truth's (``scales``, default :data:`GENERATIVE_SCALES`), and the step count
-    whose scale scores highest wins, among those that reach the band if any does; the table returned is the winner's,
-    with its ``automatic_steps``. Fewer steps sample closer to the model's mean colours: on the quick profile's val
-    clips, DDIM 2 at scale 1.25 scored 22.84 dB in the band, DDIM 3 at 0.95 22.50 and DDIM 5 at 0.75 22.30."""
+    A per-frame model gets the chroma scale of highest PSNR (:func:`fit_chroma_scale`; ``scales``, default 0 to 1).
+    The diffusion model, generative, is fitted where it runs without an exemplar (sampled with
+    ``sampler_options``), at each step count of ``automatic_steps`` in turn: each gets the colourfulness target
+    (:func:`fit_colorfulness_target`; ``targets``, default :data:`COLORFULNESS_TARGETS`) of highest PSNR whose
+    colourfulness stays within :data:`GENERATIVE_BAND` of the ground truth's, and the step count whose target scores
+    highest wins, among those that reach the band if any does; the table returned is the winner's, with its
+    ``automatic_steps``. Fewer steps sample closer to the model's mean colours, which PSNR rewards."""
     from .inference import WithoutReference, checkpoint_path, load_colorizer
 
     path = checkpoint_path(run)
     model = load_colorizer(path, calibrated=False, sampler_options=sampler_options)
-    extra: dict = {}
     if getattr(model, "automatic", False):          # the diffusion model: calibrate its automatic mode
         band, fits = GENERATIVE_BAND, []
         for n in automatic_steps:
             model.automatic_steps = n                # the same network and sampler, this many steps without exemplar
-            best, table = fit_chroma_scale(WithoutReference(model), clips, protocol,
-                                           scales=GENERATIVE_SCALES if scales is None else scales,
-                                           colorfulness_band=band, progress=progress)
-            row = table[table.chroma_scale == best].iloc[0]
+            best, table = fit_colorfulness_target(WithoutReference(model), clips, protocol, targets=targets,
+                                                  colorfulness_band=band, progress=progress)
+            row = table[table.colorfulness_target == best].iloc[0]
             inside = abs(row.colorfulness / row.gt_colorfulness - 1) <= band
-            fits.append(dict(automatic_steps=int(n), chroma_scale=best, psnr=float(row.psnr),
+            fits.append(dict(automatic_steps=int(n), colorfulness_target=best, psnr=float(row.psnr),
                              colorfulness=float(row.colorfulness), in_band=bool(inside),
                              table=table.assign(automatic_steps=int(n))))
         win = max(fits, key=lambda f: (f["in_band"], f["psnr"]))
-        best, table = win["chroma_scale"], win["table"]
-        extra = {"automatic_steps": win["automatic_steps"],
-                 "by_steps": [{k: v for k, v in f.items() if k != "table"} for f in fits]}
-    elif getattr(model, "sequential", False) or getattr(model, "uses_reference", False):
+        table = win["table"]
+        write_calibration(path, None, table, fitted_on=sorted(dict(clip_paths(clips))), protocol=protocol,
+                          colorfulness_band=band, sampler_options=sampler_options,
+                          automatic_target=win["colorfulness_target"], automatic_steps=win["automatic_steps"],
+                          by_steps=[{k: v for k, v in f.items() if k != "table"} for f in fits])
+        return table
+    if getattr(model, "sequential", False) or getattr(model, "uses_reference", False):
         raise ValueError(f"{path}: calibration is for automatic models, not {type(model).__name__}")
-    else:
-        band = None
-        best, table = fit_chroma_scale(model, clips, protocol, scales=scales, progress=progress)
+    best, table = fit_chroma_scale(model, clips, protocol, scales=scales, progress=progress)
     write_calibration(path, best, table, fitted_on=sorted(dict(clip_paths(clips))), protocol=protocol,
-                      colorfulness_band=band, sampler_options=sampler_options, **extra)
+                      colorfulness_band=None, sampler_options=sampler_options)
     return table
 
 
-def write_calibration(checkpoint: str | Path, chroma_scale: float, table: pd.DataFrame, *, fitted_on, protocol,
-                      **extra) -> Path:
+def write_calibration(checkpoint: str | Path, chroma_scale: float | None, table: pd.DataFrame, *, fitted_on,
+                      protocol, **extra) -> Path:
     """Write a fitted chroma scale beside ``checkpoint`` (``calibration.json``, tied to its sha256, read by
     :func:`colorizerutils.inference.read_calibration`) with the table it was chosen from and what it was fitted on;
-    ``extra`` adds fields (the diffusion model's step count, the folds of a cross-fit)."""
+    ``extra`` adds fields (the diffusion model's colourfulness target and step count, the folds of a cross-fit).
+    ``chroma_scale`` None: the record has none (the diffusion model's, whose ``automatic_target`` replaces it)."""
     from .atomic import write_text
     from .download import sha256sum
     from .inference import CALIBRATION
 
     path = Path(checkpoint)
-    record = {"chroma_scale": float(chroma_scale), **extra, "checkpoint_sha256": sha256sum(path),
+    scale = {} if chroma_scale is None else {"chroma_scale": float(chroma_scale)}
+    record = {**scale, **extra, "checkpoint_sha256": sha256sum(path),
               "fitted_on": fitted_on, "protocol": dataclasses.asdict(protocol),
               "by_scale": table.round(4).to_dict("records")}
     out = path.parent / CALIBRATION

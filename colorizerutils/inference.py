@@ -229,9 +229,10 @@ DIFFUSION_VARIANTS = {
     "diffusion + exemplar, anchor at the model size": ({"full_anchor": False}, False),
     "diffusion + exemplar, border repeated where the flow leaves the frame": ({"outside": "replicate"}, False),
     "diffusion, automatic": ({}, True),
-    "diffusion, automatic, not calibrated": ({"automatic_scale": 1.0, "automatic_steps": None}, True),
+    "diffusion, automatic, not calibrated": ({"automatic_scale": 1.0, "automatic_target": None,
+                                              "automatic_steps": None}, True),
     "diffusion, automatic, previous output fed back, not calibrated": (
-        {"automatic_scale": 1.0, "automatic_steps": None, "automatic_prev": True}, True),
+        {"automatic_scale": 1.0, "automatic_target": None, "automatic_steps": None, "automatic_prev": True}, True),
     "diffusion + exemplar, no previous frame": ({"use_prev": False}, False),
     "diffusion + exemplar, fresh noise per frame": ({"noise": "fresh"}, False),
 }
@@ -300,15 +301,18 @@ def read_calibration(checkpoint: str | Path, *, sha256: str | None = None) -> di
         return None
     try:
         cal = json.loads(path.read_text())
-        scale, sha = float(cal["chroma_scale"]), cal["checkpoint_sha256"]
+        sha = cal["checkpoint_sha256"]
+        fitted = {k: float(cal[k]) for k in ("chroma_scale", "automatic_target") if cal.get(k) is not None}
+        if not fitted:
+            raise KeyError("neither chroma_scale nor automatic_target")
     except (ValueError, KeyError, TypeError) as e:
-        raise ValueError(f"{path}: expected JSON with chroma_scale and checkpoint_sha256 "
+        raise ValueError(f"{path}: expected JSON with checkpoint_sha256 and chroma_scale or automatic_target "
                          f"(written by colorizerutils.evaluate.calibrate): {e}") from e
     if sha != (sha256 or sha256sum(checkpoint)):
         warnings.warn(f"{path} was fitted for other weights than {checkpoint} (retrained since?): not used; "
                       f"run evaluate.calibrate again", stacklevel=2)
         return None
-    return dict(cal, chroma_scale=scale)
+    return dict(cal, **fitted)
 
 
 def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool = False,
@@ -320,7 +324,8 @@ def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool
     ``calibrated``: a per-frame model with a calibration beside it (its chroma scale, cross-fitted on train by
     :func:`colorizerutils.recipes.calibrate_cross_fitted` or fitted on val by
     :func:`colorizerutils.evaluate.calibrate`) comes as :class:`ChromaScaled` at that scale, the diffusion model with
-    that scale and step count on its automatic mode (``automatic_scale``, ``automatic_steps``); False: the raw model.
+    its colourfulness target and step count on its automatic mode (``automatic_target``, ``automatic_steps``; an
+    older calibration file's scale as ``automatic_scale``); False: the raw model.
     The checkpoint is read once, with ``weights_only`` (:func:`colorizerutils.atomic.load_torch`).
     """
     from .download import sha256sum
@@ -346,7 +351,11 @@ def load_colorizer(name_or_path: str | Path, *, device: str = "auto", bf16: bool
     if ckpt["objective"] == "diffusion":
         from .diffusion import DiffusionColorizer
 
-        fitted = {"automatic_scale": cal["chroma_scale"], "automatic_steps": cal.get("automatic_steps")} if cal else {}
+        fitted = {}
+        if cal:   # a colourfulness target (since 2026-12-08), or the one factor of older calibration files
+            fitted = ({"automatic_target": cal["automatic_target"]} if "automatic_target" in cal
+                      else {"automatic_scale": cal["chroma_scale"]})
+            fitted["automatic_steps"] = cal.get("automatic_steps")
         options = {**fitted, **(sampler_options or {})}
         return DiffusionColorizer(net, device=dev, config=ckpt["config"], **options)
     model = Colorizer(net, objective=ckpt["objective"], device=dev, bf16=bf16, name=str(name_or_path),

@@ -174,6 +174,25 @@ def colorfulness(frames: torch.Tensor) -> torch.Tensor:
     return _colorfulness255(_to255(frames))
 
 
+def colorfulness_gain(L: torch.Tensor, ab: torch.Tensor, target: float, *, most: float = 2.0) -> torch.Tensor:
+    """Per-frame factors (N,) that bring each frame's colourfulness (:func:`colorfulness`) to ``target``: L (N,1,H,W)
+    in [0,100] and ab (N,2,h,w) in CIE units, the colourfulness measured at ab's size (L resized there as
+    :func:`colorizerutils.video.colorize_frames` resizes it for a model: bilinear, antialiased), and the factor is
+    ``target / colourfulness``, clamped to [0, ``most``]. Colourfulness grows about linearly with ab's scale, so the
+    scaled frame lands near ``target`` (not exactly: the gamut clips, and the full-size frame differs a little).
+    The automatic diffusion's calibration (:func:`colorizerutils.evaluate.fit_colorfulness_target`)."""
+    import torch.nn.functional as F
+
+    from .color import lab_to_uint8
+
+    if target < 0:
+        raise ValueError(f"colourfulness target {target}: expected a value of at least 0")
+    if L.shape[-2:] != ab.shape[-2:]:
+        L = F.interpolate(L.float(), size=ab.shape[-2:], mode="bilinear", antialias=True, align_corners=False)
+    c = colorfulness(lab_to_uint8(L, ab).permute(0, 3, 1, 2)).float()
+    return (target / c.clamp_min(1e-6)).clamp(0, most)
+
+
 def _colorfulness255(x: torch.Tensor) -> torch.Tensor:
     r, g, b = x[:, 0], x[:, 1], x[:, 2]
     rg, yb = (r - g).flatten(1), (0.5 * (r + g) - b).flatten(1)

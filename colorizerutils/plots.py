@@ -155,21 +155,22 @@ def steps_curve(steps_table: pd.DataFrame):
     return fig
 
 
-def calibration_curve(fit: pd.DataFrame, chosen: float, *, band: float | None = None, gray_psnr: float | None = None,
-                      title: str | None = None):
+def calibration_curve(fit: pd.DataFrame, chosen: float, *, column: str = "chroma_scale", band: float | None = None,
+                      gray_psnr: float | None = None, title: str | None = None):
     """Mean val PSNR against colourfulness relative to the ground truth's, one point per chroma scale
-    (:func:`colorizerutils.evaluate.fit_chroma_scale`): the band the choice had to stay in shaded, the chosen scale
-    circled, and the gray baseline's PSNR as a line."""
+    (:func:`colorizerutils.evaluate.fit_chroma_scale`) or, with ``column="colorfulness_target"``, per colourfulness
+    target (:func:`colorizerutils.evaluate.fit_colorfulness_target`): the band the choice had to stay in shaded, the
+    chosen value circled, and the gray baseline's PSNR as a line."""
     ratio = fit.colorfulness / fit.gt_colorfulness
     fig, ax = plt.subplots(figsize=(6, 3.4))
     if band is not None:
         ax.axvspan(1 - band, 1 + band, color="tab:green", alpha=0.12, label=f"ground truth ±{band:.0%}")
-    ax.plot(ratio, fit.psnr, "o-", label="chroma scale")
+    ax.plot(ratio, fit.psnr, "o-", label={"colorfulness_target": "colourfulness target"}.get(column, "chroma scale"))
     every = max(1, len(fit) // 10)   # about ten labels
-    for i, (r, p, s) in enumerate(zip(ratio, fit.psnr, fit.chroma_scale)):
+    for i, (r, p, s) in enumerate(zip(ratio, fit.psnr, fit[column])):
         if i % every == 0 or s == chosen:
             ax.annotate(f"{s:g}", (r, p), textcoords="offset points", xytext=(3, 4), fontsize=7)
-    pick = fit.chroma_scale == chosen
+    pick = fit[column] == chosen
     ax.plot(ratio[pick], fit.psnr[pick], "o", ms=12, mfc="none", mec="tab:red", label=f"chosen: {chosen:g}")
     if gray_psnr is not None:
         ax.axhline(gray_psnr, color="gray", ls="--", lw=1, label="gray baseline")

@@ -372,7 +372,7 @@ def calibrate_cross_fitted(cfg: TrainConfig, profile: Profile, *, protocol=None,
 
 def calibrate_on_val(run: str | Path, profile: Profile, *, protocol=None, sampler_options: dict | None = None,
                      progress: bool = True):
-    """Fit a model's chroma scale (and, for the diffusion model, its automatic mode's step count) on the val clips
+    """Fit a model's chroma scale (the diffusion model: its automatic mode's colourfulness target and step count) on the val clips
     (:func:`colorizerutils.evaluate.calibrate`) and return the fit's table. A per-frame model (notebook 02) is fitted on every ``sweep_stride``-th frame at the automatic protocol;
     the diffusion model's automatic mode (notebook 04) at ``protocol``, default the exemplar protocol that notebook
     04 scores with, sampled with ``sampler_options`` (default: the profile's steps)."""

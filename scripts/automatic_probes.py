@@ -586,7 +586,8 @@ def diffusion_vgg(_frames) -> None:
         run = reuse_or_train(cfg, recipes.diffusion_clips(P, cfg, progress=False), progress=False)
         evaluate.calibrate(run, SPLITS_VIDEO["val"], exemplar, sampler_options=sampler, progress=False)
         model = load_colorizer(run, sampler_options=sampler)
-        print(f"{label}: automatic DDIM {model.automatic_steps} at x{model.automatic_scale:g}", flush=True)
+        print(f"{label}: automatic DDIM {model.automatic_steps} at x{model.automatic_scale:g}"
+              f" (colourfulness target {model.automatic_target})", flush=True)
         for split in ("val", "test"):
             rows = evaluate.summarize(evaluate.evaluate_all(
                 {"automatic": WithoutReference(model), "exemplar": load_colorizer(run, sampler_options=sampler)},
@@ -1852,6 +1853,21 @@ def diffusion_target(_frames) -> None:
 
     Rule, fixed before the run: adopt the colourfulness target if on val its fitted row is inside the band and its
     PSNR is no more than 0.1 dB below the fitted chroma scale's. Test is read after and reported; it chooses nothing.
+
+    On a 2-core Xeon with AMX (family 6 model 207), 2026-12-08, at fc1fa26, 13 min (the model trained in bf16, as the
+    quick profile trains it on AMX: 296 s); mean PSNR in dB (gray: val 23.06, test 24.88), colourfulness as a ratio
+    to the real frames':
+
+    | calibration | choice (on val) | val PSNR | val colourfulness | test PSNR | test colourfulness |
+    |---|---|---|---|---|---|
+    | chroma scale (the kit's) | DDIM 2, x1.15 | 22.15 | 0.76x | 22.36 | 1.05x |
+    | colourfulness target | DDIM 5, target 27 | 22.44 | 0.76x | 22.24 | 0.83x |
+
+    Adopted by the rule (val +0.29 dB, in the band). On test, read after, it scores 0.11 dB less than the scale with
+    this model, where the scale happened to carry over (1.05x); both are in the band, and both are 1.5-1.6 dB short of
+    the goal of gray - 1 = 23.88. The committed Zen 4 chain's model is where the scale did not carry over (x1.95,
+    1.43x on test). A target does not depend on how saturated the model comes out on val's 2 clips; it misses the
+    band on new clips only where their real colourfulness is far from val's.
     """
     import numpy as np
 
@@ -1862,11 +1878,7 @@ def diffusion_target(_frames) -> None:
     sampler = dict(seed=0, guidance=1.0, steps=P.sample_steps)
     cfg = recipes.diffusion(P)
     run = reuse_or_train(cfg, recipes.diffusion_clips(P, cfg, progress=False), progress=False)
-    t0 = time.time()
-    evaluate.calibrate(run, SPLITS_VIDEO["val"], exemplar, sampler_options=sampler, progress=False)
-    model = load_colorizer(run, sampler_options=sampler)
-    kit = (model.automatic_steps, model.automatic_scale)
-    print(f"the kit's calibration: DDIM {kit[0]} at x{kit[1]:g} ({time.time() - t0:.0f} s)", flush=True)
+    model = load_colorizer(run, sampler_options=sampler, calibrated=False)
     targets = np.arange(5, 61, 1.0)
     record = {}
     for split in ("val", "test"):

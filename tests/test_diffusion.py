@@ -161,37 +161,54 @@ def test_automatic_mode_is_per_frame_unless_asked_and_its_calibration_scales_onl
     assert torch.equal(single(c, L)[2:], single(c, L[2:]))
     linked = DiffusionColorizer(r.nets["G"], device=torch.device("cpu"), steps=4, seed=0, automatic_prev=True)
     assert not torch.equal(single(linked, L)[2:], single(linked, L[2:]))
-    # calibrated on two clips: the scale of highest PSNR whose colourfulness stays within the band of the truth's
+    # calibrated on two clips: the colourfulness target of highest PSNR whose colourfulness stays within the band
     clips = {"bikes": paths.DATA / "default/videos/bikes.mp4",
              "carphone": paths.DATA / "default/videos/carphone_pristine.mp4"}
     p = evaluate.Protocol(size=48, max_frames=5, exemplar=True, lpips=False, temporal=False)
-    table = evaluate.calibrate(r.run_dir, clips, p, scales=[0.0, 0.5, 1.0, 1.5], progress=False)
+    table = evaluate.calibrate(r.run_dir, clips, p, targets=[0.0, 5.0, 15.0, 30.0, 45.0], progress=False)
     cal = json.loads((r.run_dir / inference.CALIBRATION).read_text())
     off = (table.colorfulness / table.gt_colorfulness - 1).abs()
     inside = table[off <= evaluate.GENERATIVE_BAND]
     expected = inside.loc[inside.psnr.idxmax()] if len(inside) else table.loc[off.idxmin()]
-    assert cal["chroma_scale"] == expected.chroma_scale and cal["colorfulness_band"] == evaluate.GENERATIVE_BAND
-    # the step count is chosen with it: the highest PSNR at its own scale, among those that reach the band if any does
+    assert cal["automatic_target"] == expected.colorfulness_target and "chroma_scale" not in cal
+    assert cal["colorfulness_band"] == evaluate.GENERATIVE_BAND
+    # the step count is chosen with it: the highest PSNR at its own target, among those that reach the band if any does
     fits = cal["by_steps"]
     assert [f["automatic_steps"] for f in fits] == list(evaluate.AUTOMATIC_STEPS)
     win = max(fits, key=lambda f: (f["in_band"], f["psnr"]))
     assert cal["automatic_steps"] == win["automatic_steps"] == table.automatic_steps.iloc[0]
-    assert cal["chroma_scale"] == win["chroma_scale"]
+    assert cal["automatic_target"] == win["colorfulness_target"]
     assert table.colorfulness.iloc[0] < 1 and table.colorfulness.is_monotonic_increasing   # 0: gray, up to rounding
+    # each target brings the frames' colourfulness near it (measured at the model's size; scored at 48 px here)
+    reachable = table[(table.colorfulness_target > 0) & (table.colorfulness_target <= 30)]
+    assert ((reachable.colorfulness / reachable.colorfulness_target - 1).abs() < 0.35).all(), reachable
     # load_colorizer applies it to the automatic mode, where the fit's table says what it scores ...
     model = inference.load_colorizer(r.run_dir)                    # the sampler calibrate fitted: its defaults
     raw = inference.load_colorizer(r.run_dir, calibrated=False)
-    assert model.automatic_scale == cal["chroma_scale"] and raw.automatic_scale == 1.0
+    assert model.automatic_target == cal["automatic_target"] and raw.automatic_target is None
+    assert model.automatic_scale == raw.automatic_scale == 1.0
     assert model.automatic_steps == cal["automatic_steps"] and raw.automatic_steps is None
     scored = evaluate.evaluate(inference.WithoutReference(model), clips, method="m", protocol=p, progress=False)
-    at = table.set_index("chroma_scale")
-    assert scored.psnr.mean() == pytest.approx(at.psnr[cal["chroma_scale"]], abs=1e-6)
-    assert scored.colorfulness.mean() == pytest.approx(at.colorfulness[cal["chroma_scale"]], abs=1e-6)
+    at = table.set_index("colorfulness_target")
+    assert scored.psnr.mean() == pytest.approx(at.psnr[cal["automatic_target"]], abs=1e-6)
+    assert scored.colorfulness.mean() == pytest.approx(at.colorfulness[cal["automatic_target"]], abs=1e-6)
     # ... and never where an exemplar is given
     ref = clip[:1]
     for m in (model, raw):
         m.reset(ref)
     assert torch.equal(model(L), raw(L))
+    # a calibration file of before 2026-12-08 (one chroma scale) is still applied as it was fitted
+    cal_file = r.run_dir / inference.CALIBRATION
+    fitted = cal_file.read_text()
+    evaluate.write_calibration(r.run_dir / "final.pt", 0.5, table, fitted_on=sorted(clips), protocol=p,
+                               automatic_steps=2)
+    old = inference.load_colorizer(r.run_dir)
+    assert (old.automatic_scale, old.automatic_target, old.automatic_steps) == (0.5, None, 2)
+    # and one with neither is refused, naming the file
+    cal_file.write_text(json.dumps({"checkpoint_sha256": cal["checkpoint_sha256"], "automatic_steps": 2}))
+    with pytest.raises(ValueError, match=f"{cal_file}: expected JSON with checkpoint_sha256 and chroma_scale or"):
+        inference.load_colorizer(r.run_dir)
+    cal_file.write_text(fitted)                   # as calibrate left it, for the tests after this one
 
 
 def test_cli_colours_a_real_clip_with_and_without_reference(overfit_run, tmp_path):
@@ -402,3 +419,28 @@ def test_automatic_steps_apply_only_without_an_exemplar():
     assert c.calls == 2 * 3 + 7 * 3
     with pytest.raises(ValueError, match="automatic_steps 0"):
         DiffusionColorizer(net, device=torch.device("cpu"), automatic_steps=0)
+
+
+def test_automatic_target_scales_each_frame_to_its_colourfulness_and_only_without_an_exemplar(overfit_run):
+    from colorizerutils import metrics
+    from colorizerutils.color import lab_to_uint8
+
+    r, clip = overfit_run
+    net, L, ref = r.nets["G"], clip[1:4, :1], clip[:1]
+    raw = DiffusionColorizer(net, device=torch.device("cpu"), steps=3, seed=0)
+    raw.reset(None)
+    ab_raw = raw(L)
+    target = 0.6 * float(metrics.colorfulness(lab_to_uint8(L, ab_raw).permute(0, 3, 1, 2)).mean())
+    aimed = DiffusionColorizer(net, device=torch.device("cpu"), steps=3, seed=0, automatic_target=target)
+    for c in (raw, aimed):
+        c.reset(None)
+    ab_raw, ab = raw(L), aimed(L)
+    gain = metrics.colorfulness_gain(L, ab_raw, target)
+    assert torch.equal(ab, ab_raw * gain.view(-1, 1, 1, 1))
+    reached = metrics.colorfulness(lab_to_uint8(L, ab).permute(0, 3, 1, 2))[gain < 2]
+    assert len(reached) and reached.float() == pytest.approx(torch.full_like(reached.float(), target), rel=0.05)
+    for c in (raw, aimed):
+        c.reset(ref)
+    assert torch.equal(aimed(L), raw(L))          # the exemplar mode is not scaled
+    with pytest.raises(ValueError, match="no scale beside it"):
+        DiffusionColorizer(net, device=torch.device("cpu"), automatic_target=target, automatic_scale=0.5)

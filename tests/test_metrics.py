@@ -210,3 +210,23 @@ def test_clip_scorer_per_frame_values_are_exactly_the_stand_alone_metrics(manife
         assert torch.equal(torch.cat(scorer.per_frame["colorfulness"]), metrics.colorfulness(pred))
         assert np.array_equal(np.concatenate(scorer.hist), metrics._histograms(pred))
         assert scorer.result()["warp_error"] == metrics.warp_error(pred, gt)
+
+
+def test_colorfulness_gain_brings_real_frames_near_the_target(clip_path):
+    from colorizerutils.color import l_from_uint8, lab_to_uint8, rgb_to_lab
+
+    frames = torch.from_numpy(np.stack(list(media.iter_video(clip_path, max_frames=4))))   # (T,H,W,3) uint8
+    L = l_from_uint8(frames)
+    ab = rgb_to_lab(frames.permute(0, 3, 1, 2).float() / 255)[:, 1:]
+    ab_small = torch.nn.functional.interpolate(ab, scale_factor=0.25, mode="bilinear", antialias=True)
+    as_is = metrics.colorfulness(lab_to_uint8(L, ab_small).permute(0, 3, 1, 2))
+    for target in (0.5 * float(as_is.mean()), 1.5 * float(as_is.mean())):
+        gain = metrics.colorfulness_gain(L, ab_small, target)
+        assert gain.shape == (len(frames),) and ((gain > 0) & (gain < 2)).all()
+        # measured at ab's size, so the full-size frame lands near the target, not on it
+        scaled = metrics.colorfulness(lab_to_uint8(L, ab_small * gain.view(-1, 1, 1, 1)).permute(0, 3, 1, 2))
+        assert scaled.float() == pytest.approx(torch.full_like(scaled.float(), target), rel=0.1)
+    assert torch.equal(metrics.colorfulness_gain(L, ab_small, 0.0), torch.zeros(len(frames)))
+    assert torch.equal(metrics.colorfulness_gain(L, torch.zeros_like(ab_small), 20.0), torch.full((len(frames),), 2.0))
+    with pytest.raises(ValueError, match="colourfulness target -1"):
+        metrics.colorfulness_gain(L, ab_small, -1.0)
