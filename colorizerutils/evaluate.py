@@ -332,9 +332,9 @@ def fit_colorfulness_target(colorizer, clips, protocol: Protocol, *, targets=Non
     val gave the test clips 1.43x the real frames' colourfulness), where a colourfulness fitted there is what the
     band asks of the output itself (``scripts/automatic_probes.py diffusion-target``).
     """
-    targets = np.asarray(COLORFULNESS_TARGETS if targets is None else targets, float)
     from .metrics import colorfulness_gain
 
+    targets = np.asarray(COLORFULNESS_TARGETS if targets is None else targets, float)
     table = _gain_curves(colorizer, clips, protocol, "colorfulness_target",
                          {float(t): (lambda L, ab, t=float(t): colorfulness_gain(L, ab, t)) for t in targets},
                          progress)
@@ -408,6 +408,9 @@ def calibrate(run: str | Path, clips, protocol: Protocol, *, scales=None, target
     path = checkpoint_path(run)
     model = load_colorizer(path, calibrated=False, sampler_options=sampler_options)
     if getattr(model, "automatic", False):          # the diffusion model: calibrate its automatic mode
+        if scales is not None:
+            raise ValueError(f"{path}: the diffusion model's automatic mode is calibrated by colourfulness targets "
+                             f"(targets=...), not by chroma scales")
         band, fits = GENERATIVE_BAND, []
         for n in automatic_steps:
             model.automatic_steps = n                # the same network and sampler, this many steps without exemplar
@@ -427,6 +430,9 @@ def calibrate(run: str | Path, clips, protocol: Protocol, *, scales=None, target
         return table
     if getattr(model, "sequential", False) or getattr(model, "uses_reference", False):
         raise ValueError(f"{path}: calibration is for automatic models, not {type(model).__name__}")
+    if targets is not None:
+        raise ValueError(f"{path}: a per-frame model is calibrated by one chroma scale (scales=...), not by "
+                         f"colourfulness targets")
     best, table = fit_chroma_scale(model, clips, protocol, scales=scales, progress=progress)
     write_calibration(path, best, table, fitted_on=sorted(dict(clip_paths(clips))), protocol=protocol,
                       colorfulness_band=None, sampler_options=sampler_options)

@@ -197,6 +197,8 @@ def test_automatic_mode_is_per_frame_unless_asked_and_its_calibration_scales_onl
     for m in (model, raw):
         m.reset(ref)
     assert torch.equal(model(L), raw(L))
+    with pytest.raises(ValueError, match="calibrated by colourfulness targets"):
+        evaluate.calibrate(r.run_dir, clips, p, scales=[1.0], progress=False)
     # a calibration file of before 2026-12-08 (one chroma scale) is still applied as it was fitted
     cal_file = r.run_dir / inference.CALIBRATION
     fitted = cal_file.read_text()

@@ -194,6 +194,8 @@ def test_calibration_is_fitted_on_the_given_clips_tied_to_the_weights_and_used_b
     assert isinstance(model, inference.ChromaScaled) and model.scale == best
     psnr = lambda c: evaluate.evaluate(c, clips, method="m", protocol=p, progress=False).psnr.mean()
     assert psnr(model) == pytest.approx(table.psnr.max(), abs=1e-9)              # what the fit said it would score
+    with pytest.raises(ValueError, match="calibrated by one chroma scale"):      # targets are the diffusion model's
+        evaluate.calibrate(run, clips, p, targets=[10.0], progress=False)
     assert isinstance(inference.load_colorizer(run, calibrated=False), inference.Colorizer)
     model.size = 16                                                              # colorizer --size reaches the model
     assert model.inner.size == 16
