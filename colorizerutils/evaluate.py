@@ -301,6 +301,18 @@ class _Recording:
         return ab
 
 
+# how far from the ground truth's colourfulness a generative model's calibration may leave it (the kit's goal for the
+# automatic diffusion: within 25%)
+GENERATIVE_BAND = 0.25
+
+
+# the automatic diffusion's sampler step counts that calibrate chooses among, and the colourfulness targets it tries
+# there (Hasler & Suesstrunk's scale: real video frames are about 20-40; 0 is gray)
+AUTOMATIC_STEPS = (2, 3, 5)
+COLORFULNESS_TARGETS = tuple(float(t) for t in range(0, 61))
+GENERATIVE_SCALES = tuple(np.round(np.linspace(0, 2, 41), 3))   # one factor instead: the calibration before 2026-12-08
+
+
 def fit_chroma_scale(colorizer, clips, protocol: Protocol, *, scales=None, colorfulness_band: float | None = None,
                      progress: bool = True) -> tuple[float, pd.DataFrame]:
     """The factor on a model's ab (:class:`colorizerutils.inference.ChromaScaled`) fitted on ``clips`` (the val
@@ -321,7 +333,7 @@ def fit_chroma_scale(colorizer, clips, protocol: Protocol, *, scales=None, color
 
 
 def fit_colorfulness_target(colorizer, clips, protocol: Protocol, *, targets=None,
-                            colorfulness_band: float = 0.25, progress: bool = True) -> tuple[float, pd.DataFrame]:
+                            colorfulness_band: float = GENERATIVE_BAND, progress: bool = True) -> tuple[float, pd.DataFrame]:
     """The colourfulness that each frame of a generative model is scaled to
     (:func:`colorizerutils.metrics.colorfulness_gain`), fitted on ``clips`` (the val split) from one pass of the model:
     ``(best target, table of target vs mean PSNR and colourfulness)``. The target of highest mean PSNR whose mean
@@ -375,18 +387,6 @@ def _pick(table: pd.DataFrame, column: str, band: float | None) -> float:
         inside = table[off <= band]
         best = inside.psnr.idxmax() if len(inside) else off.idxmin()
     return float(table.loc[best, column])
-
-
-# how far from the ground truth's colourfulness a generative model's calibration may leave it (the kit's goal for the
-# automatic diffusion: within 25%)
-GENERATIVE_BAND = 0.25
-
-
-# the automatic diffusion's sampler step counts that calibrate chooses among, and the colourfulness targets it tries
-# there (Hasler & Suesstrunk's scale: real video frames are about 20-40; 0 is gray)
-AUTOMATIC_STEPS = (2, 3, 5)
-COLORFULNESS_TARGETS = tuple(float(t) for t in range(0, 61))
-GENERATIVE_SCALES = tuple(np.round(np.linspace(0, 2, 41), 3))   # one factor instead: the calibration before 2026-12-08
 
 
 def calibrate(run: str | Path, clips, protocol: Protocol, *, scales=None, targets=None,
